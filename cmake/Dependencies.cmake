@@ -1,0 +1,21 @@
+# Every dependency comes from a Debian 12 package (tools/debian-packages.txt); nothing is fetched.
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(ZLIB REQUIRED)
+
+# valijson is header-only; `tools/run.py setup` unpacks Debian's package into .deps/ (its -dev package
+# drags in Qt and Poco for adapters we never use). A system-wide install is accepted too.
+find_path(VALIJSON_INCLUDE_DIR valijson/validator.hpp
+  HINTS "${PROJECT_SOURCE_DIR}/.deps/valijson/usr/include"
+  REQUIRED)
+add_library(valijson_headers INTERFACE)
+target_include_directories(valijson_headers SYSTEM INTERFACE "${VALIJSON_INCLUDE_DIR}")
+
+if(ADDRSERVICE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()

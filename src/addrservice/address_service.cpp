@@ -1,0 +1,167 @@
+#include "addrservice/address_service.hpp"
+
+#include "addrservice/errors.hpp"
+#include "addrservice/json_parse.hpp"
+#include "addrservice/model.hpp"
+
+#include <boost/uuid/uuid.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace addrservice {
+
+namespace {
+
+constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
+constexpr std::uint64_t fnv_prime = 1099511628211ULL;
+
+std::uint64_t fnv1a(std::string_view bytes, std::uint64_t hash = fnv_offset) noexcept
+{
+    for (const char c : bytes) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= fnv_prime;
+    }
+    return hash;
+}
+
+std::string quoted_hex(std::uint64_t value, std::size_t length_hint)
+{
+    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    std::string out = "\"";
+    for (int shift = 60; shift >= 0; shift -= 4) {
+        out += digits[(value >> shift) & 0xFU];
+    }
+    // The length makes a collision need equal-sized representations too.
+    out += '-';
+    out += std::to_string(length_hint);
+    out += '"';
+    return out;
+}
+
+}  // namespace
+
+std::string make_etag(std::string_view bytes)
+{
+    return quoted_hex(fnv1a(bytes), bytes.size());
+}
+
+EntryPtr make_stored_entry(std::string json_text)
+{
+    auto etag = make_etag(json_text);
+    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json_text), std::move(etag)});
+}
+
+bool is_valid_id(std::string_view id) noexcept
+{
+    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+AddressService::AddressService(std::shared_ptr<AddressStore> store) : store_(std::move(store)) {}
+
+std::string AddressService::normalise(std::string_view body) const
+{
+    const auto document = parse_json_body(body);
+    if (auto violations = validator_.validate(document); !violations.empty()) {
+        throw SchemaValidationError(std::move(violations));
+    }
+    // Through the typed model and back: what is stored is exactly what the schema allows.
+    const nlohmann::json normalised = document.get<AddressEntry>();
+    return normalised.dump();
+}
+
+std::string AddressService::new_id()
+{
+    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    const boost::uuids::uuid uuid = uuid_generator_();
+    std::string id;
+    id.reserve(32);
+    for (const auto byte : uuid) {
+        id += digits[byte >> 4U];
+        id += digits[byte & 0xFU];
+    }
+    return id;
+}
+
+Task<std::string> AddressService::create(std::string body)
+{
+    auto entry = make_stored_entry(normalise(body));
+    auto id = new_id();
+    co_await store_->create(id, std::move(entry));
+    co_return id;
+}
+
+Task<EntryPtr> AddressService::get(std::string id)
+{
+    if (!is_valid_id(id)) {
+        throw NotFoundError(id);
+    }
+    auto entry = co_await store_->read(id);
+    if (!entry) {
+        throw NotFoundError(id);
+    }
+    co_return entry;
+}
+
+Task<void> AddressService::update(std::string id, std::string body)
+{
+    auto entry = make_stored_entry(normalise(body));
+    if (!is_valid_id(id)) {
+        throw NotFoundError(id);
+    }
+    // co_await only as a whole statement: g++ 12 miscompiles it inside || and ! expressions.
+    const bool replaced = co_await store_->replace(id, std::move(entry));
+    if (!replaced) {
+        throw NotFoundError(id);
+    }
+}
+
+Task<void> AddressService::remove(std::string id)
+{
+    if (!is_valid_id(id)) {
+        throw NotFoundError(id);
+    }
+    const bool removed = co_await store_->remove(id);
+    if (!removed) {
+        throw NotFoundError(id);
+    }
+}
+
+Task<EntryPtr> AddressService::list()
+{
+    const auto entries = co_await store_->list();
+    std::size_t size = 2;
+    for (const auto& [id, entry] : entries) {
+        size += id.size() + entry->json.size() + 4;
+    }
+    std::string text;
+    text.reserve(size);
+    text += '{';
+    std::uint64_t hash = fnv_offset;
+    for (const auto& [id, entry] : entries) {
+        if (text.size() > 1) {
+            text += ',';
+        }
+        text += '"';
+        text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
+        text += "\":";
+        text += entry->json;
+        hash = fnv1a(entry->etag, fnv1a(id, hash));
+    }
+    text += '}';
+    auto etag = quoted_hex(hash, text.size());
+    co_return std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
+}
+
+Task<bool> AddressService::ready()
+{
+    const bool ready = co_await store_->ready();
+    co_return ready;
+}
+
+}  // namespace addrservice

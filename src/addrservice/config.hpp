@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace addrservice {
+
+/// A configuration problem; the message names the key, e.g. "config: logging.level: expected one of ...".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class LogLevel { trace, debug, info, warning, error };
+enum class ConsoleFormat { brief, detailed, json, off };
+
+struct LoggingConfig {
+    LogLevel level = LogLevel::info;
+    ConsoleFormat console = ConsoleFormat::brief;
+    std::optional<std::string> file;  // detailed logfmt, rotated
+    std::size_t max_size_mb = 10;
+    std::size_t max_files = 3;
+    bool async = true;  // off only where a test reads lines back at once
+};
+
+struct StoreConfig {
+    enum class Kind { memory, fs, sqlite, postgres };
+    Kind kind = Kind::memory;
+    std::string location;  // a directory, a file path or a connection URL; empty for memory
+};
+
+struct Limits {
+    std::size_t max_body_bytes = 1048576;
+    std::size_t max_header_bytes = 8192;
+    std::uint32_t header_timeout_s = 10;
+    std::uint32_t idle_timeout_s = 60;
+    std::size_t max_connections = 10000;
+};
+
+/// Everything the service needs to start, as one value passed down from main.
+struct Config {
+    std::string service_name = "Address Book";
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 8080;
+    bool debug = false;
+    unsigned workers = 1;
+    StoreConfig store;
+    LoggingConfig logging;
+    Limits limits;
+};
+
+LogLevel parse_log_level(std::string_view text);            // throws ConfigError
+ConsoleFormat parse_console_format(std::string_view text);  // throws ConfigError
+std::string_view to_string(LogLevel level) noexcept;
+std::string describe(const StoreConfig& store);
+
+}  // namespace addrservice

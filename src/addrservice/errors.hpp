@@ -1,0 +1,56 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace addrservice {
+
+// The service layer's typed errors. The HTTP layer maps each to a status code in one place (app.cpp).
+
+/// The request body is not JSON, not UTF-8, or nested too deeply.
+class InvalidJsonError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// One schema violation: where (a JSON pointer) and what.
+struct Violation {
+    std::string pointer;
+    std::string message;
+
+    bool operator==(const Violation&) const = default;
+};
+
+/// The body is JSON but does not satisfy the entry schema.
+class SchemaValidationError : public std::runtime_error {
+public:
+    explicit SchemaValidationError(std::vector<Violation> violations)
+        : std::runtime_error("JSON Schema validation failed"), violations_(std::move(violations))
+    {
+    }
+
+    [[nodiscard]] const std::vector<Violation>& violations() const noexcept { return violations_; }
+
+private:
+    std::vector<Violation> violations_;
+};
+
+/// No entry has the requested id.
+class NotFoundError : public std::runtime_error {
+public:
+    explicit NotFoundError(std::string id) : std::runtime_error("Address " + id + " not found"), id_(std::move(id)) {}
+
+    [[nodiscard]] const std::string& id() const noexcept { return id_; }
+
+private:
+    std::string id_;
+};
+
+/// The store cannot be reached or failed; a server fault.
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace addrservice

@@ -1,0 +1,162 @@
+#include "addrservice/logfmt.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+
+namespace addrservice {
+
+namespace {
+
+void append_number(std::string& out, std::int64_t value)
+{
+    std::array<char, 24> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    out.append(buffer.data(), result.ptr);
+}
+
+void append_number(std::string& out, double value)
+{
+    if (!std::isfinite(value)) {
+        out += "null";
+        return;
+    }
+    // Three decimals: enough for milliseconds, and printed the same in every locale.
+    std::array<char, 64> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed, 3);
+    out.append(buffer.data(), result.ptr);
+}
+
+}  // namespace
+
+std::string sanitize_log_key(std::string_view key)
+{
+    std::string out;
+    out.reserve(key.size());
+    for (const char c : key) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                           c == '.' || c == '-';
+        out += plain ? c : '_';
+    }
+    return out.empty() ? "_" : out;
+}
+
+void append_logfmt_quoted(std::string& out, std::string_view value)
+{
+    static constexpr std::array<char, 16> hex{'0', '1', '2', '3', '4', '5', '6', '7',
+                                              '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    out += '"';
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (byte < 0x20 || byte == 0x7f) {
+                    out += "\\u00";
+                    out += hex[byte >> 4U];
+                    out += hex[byte & 0xFU];
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+}
+
+LogFields& LogFields::add(std::string_view key, std::string_view value)
+{
+    fields_.emplace_back(sanitize_log_key(key), std::string(value));
+    return *this;
+}
+
+LogFields& LogFields::add(std::string_view key, std::int64_t value)
+{
+    fields_.emplace_back(sanitize_log_key(key), value);
+    return *this;
+}
+
+LogFields& LogFields::add(std::string_view key, double value)
+{
+    fields_.emplace_back(sanitize_log_key(key), value);
+    return *this;
+}
+
+LogFields& LogFields::add(std::string_view key, bool value)
+{
+    fields_.emplace_back(sanitize_log_key(key), value);
+    return *this;
+}
+
+const LogFields::Value* LogFields::find(std::string_view key) const noexcept
+{
+    for (const auto& [name, value] : fields_) {
+        if (name == key) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+std::string LogFields::to_logfmt() const
+{
+    std::string out;
+    out.reserve(fields_.size() * 24);
+    for (const auto& [key, value] : fields_) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += key;
+        out += '=';
+        if (const auto* text = std::get_if<std::string>(&value)) {
+            append_logfmt_quoted(out, *text);
+        } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+            append_number(out, *integer);
+        } else if (const auto* real = std::get_if<double>(&value)) {
+            append_number(out, *real);
+        } else {
+            out += std::get<bool>(value) ? "true" : "false";
+        }
+    }
+    return out;
+}
+
+std::string LogFields::to_json_members() const
+{
+    std::string out;
+    for (const auto& [key, value] : fields_) {
+        if (!out.empty()) {
+            out += ',';
+        }
+        out += nlohmann::json(key).dump();
+        out += ':';
+        if (const auto* text = std::get_if<std::string>(&value)) {
+            // Invalid UTF-8 (from a raw request path, say) is replaced rather than rejected.
+            out += nlohmann::json(*text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+            append_number(out, *integer);
+        } else if (const auto* real = std::get_if<double>(&value)) {
+            append_number(out, *real);
+        } else {
+            out += std::get<bool>(value) ? "true" : "false";
+        }
+    }
+    return out;
+}
+
+}  // namespace addrservice

@@ -1,0 +1,46 @@
+#include "addrservice/memory_store.hpp"
+
+#include "addrservice/errors.hpp"
+
+namespace addrservice {
+
+Task<void> MemoryStore::create(std::string id, EntryPtr entry)
+{
+    if (!entries_.emplace(std::move(id), std::move(entry)).second) {
+        throw StoreError("duplicate id");
+    }
+    co_return;
+}
+
+Task<EntryPtr> MemoryStore::read(std::string id)
+{
+    const auto it = entries_.find(id);
+    co_return it == entries_.end() ? nullptr : it->second;
+}
+
+Task<bool> MemoryStore::replace(std::string id, EntryPtr entry)
+{
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) {
+        co_return false;
+    }
+    it->second = std::move(entry);
+    co_return true;
+}
+
+Task<bool> MemoryStore::remove(std::string id)
+{
+    co_return entries_.erase(id) > 0;
+}
+
+Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()
+{
+    co_return std::vector<std::pair<std::string, EntryPtr>>(entries_.begin(), entries_.end());
+}
+
+Task<bool> MemoryStore::ready()
+{
+    co_return true;
+}
+
+}  // namespace addrservice

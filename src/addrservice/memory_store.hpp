@@ -1,0 +1,25 @@
+#pragma once
+
+#include "addrservice/store.hpp"
+
+#include <map>
+
+namespace addrservice {
+
+/// Entries in process memory, lost at exit. Never blocks, so it works directly on the caller's thread.
+class MemoryStore final : public AddressStore {
+public:
+    Task<void> create(std::string id, EntryPtr entry) override;
+    Task<EntryPtr> read(std::string id) override;
+    Task<bool> replace(std::string id, EntryPtr entry) override;
+    Task<bool> remove(std::string id) override;
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
+    Task<bool> ready() override;
+    [[nodiscard]] std::size_t size() const noexcept override { return entries_.size(); }
+    [[nodiscard]] std::string describe() const override { return "memory"; }
+
+private:
+    std::map<std::string, EntryPtr, std::less<>> entries_;
+};
+
+}  // namespace addrservice

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "addrservice/task.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace addrservice {
+
+/// A stored entry in the form that serves reads cheapest: its JSON text and the ETag of that text,
+/// both computed once per write.
+struct StoredEntry {
+    std::string json;
+    std::string etag;
+};
+
+using EntryPtr = std::shared_ptr<const StoredEntry>;
+
+/// Builds a StoredEntry from JSON text, computing its ETag.
+EntryPtr make_stored_entry(std::string json_text);
+
+/// Where entries live. Every operation is a coroutine; a store whose work blocks (files, databases)
+/// does it on its own thread and resumes the caller when done. Ids reaching a store are already valid.
+class AddressStore {
+public:
+    virtual ~AddressStore() = default;
+    AddressStore() = default;
+    AddressStore(const AddressStore&) = delete;
+    AddressStore& operator=(const AddressStore&) = delete;
+    AddressStore(AddressStore&&) = delete;
+    AddressStore& operator=(AddressStore&&) = delete;
+
+    /// Adds an entry under a new id.
+    virtual Task<void> create(std::string id, EntryPtr entry) = 0;
+    /// The entry with this id, or null.
+    virtual Task<EntryPtr> read(std::string id) = 0;
+    /// Replaces an existing entry; false when there is none with this id.
+    virtual Task<bool> replace(std::string id, EntryPtr entry) = 0;
+    /// Removes an entry; false when there is none with this id.
+    virtual Task<bool> remove(std::string id) = 0;
+    /// Every entry, ordered by id.
+    virtual Task<std::vector<std::pair<std::string, EntryPtr>>> list() = 0;
+    /// True when the store can serve requests (a cheap check).
+    virtual Task<bool> ready() = 0;
+    /// The number of entries, kept cheaply.
+    [[nodiscard]] virtual std::size_t size() const noexcept = 0;
+    /// How the store is named in logs, e.g. "memory" or "sqlite:./var/addressbook.db".
+    [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+}  // namespace addrservice

@@ -1,0 +1,512 @@
+#include "server/app.hpp"
+
+#include "addrservice/errors.hpp"
+#include "addrservice/version.hpp"
+#include "server/gzip.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <array>
+#include <ctime>
+#include <optional>
+#include <vector>
+
+namespace addrservice::http {
+
+namespace beast_http = boost::beast::http;
+using beast_http::field;
+using beast_http::verb;
+
+namespace {
+
+constexpr std::string_view json_type = "application/json; charset=UTF-8";
+constexpr std::size_t gzip_min_bytes = 1024;
+
+/// An error the HTTP layer raises itself (routing, encodings, limits).
+struct HttpError {
+    Status status;
+    std::string message;
+    std::string allow;  // for 405
+};
+
+bool is_id_char(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/// Matches a path against a template; on success sets id to the {id} segment, if any.
+bool match_template(std::string_view pattern, std::string_view path, std::string_view& id) noexcept
+{
+    while (!pattern.empty() && !path.empty()) {
+        const auto pattern_end = pattern.find('/', 1);
+        const auto path_end = path.find('/', 1);
+        const auto pattern_segment = pattern.substr(0, pattern_end);
+        const auto path_segment = path.substr(0, path_end);
+        if (pattern_segment == "/{id}") {
+            const auto value = path_segment.substr(1);
+            if (value.empty() || !std::all_of(value.begin(), value.end(), is_id_char)) {
+                return false;
+            }
+            id = value;
+        } else if (pattern_segment != path_segment) {
+            return false;
+        }
+        pattern = pattern_end == std::string_view::npos ? std::string_view{} : pattern.substr(pattern_end);
+        path = path_end == std::string_view::npos ? std::string_view{} : path.substr(path_end);
+    }
+    return pattern.empty() && path.empty();
+}
+
+std::string_view strip_query(std::string_view target) noexcept
+{
+    return target.substr(0, target.find('?'));
+}
+
+std::string_view strip_trailing_slash(std::string_view path) noexcept
+{
+    return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
+}
+
+std::string_view trim(std::string_view text) noexcept
+{
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+/// Calls f on each comma-separated, trimmed element of a header value; stops when f returns true.
+template <typename F>
+bool any_element(std::string_view value, F f)
+{
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        if (f(trim(value.substr(0, comma)))) {
+            return true;
+        }
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    }
+    return false;
+}
+
+/// The ETag of the gzip representation: the identity one with a suffix inside the quotes.
+std::string gzip_etag(std::string_view etag)
+{
+    std::string out(etag.substr(0, etag.size() - 1));
+    out += "-gzip\"";
+    return out;
+}
+
+}  // namespace
+
+struct App::Call {
+    Request request;
+    std::string id;  // the {id} path segment, when the route has one
+};
+
+struct App::Exchange {
+    std::chrono::steady_clock::time_point start;
+    std::string request_id;
+    std::string method;
+    std::string uri;
+    std::string peer_ip;
+    std::string_view route;  // the matched template, for metrics; empty when unrouted
+    bool head = false;
+    bool keep_alive = true;
+    unsigned version = 11;
+    bool accepts_gzip = false;
+    std::string if_none_match;
+    std::string error_detail;  // an exception's text, logged for 5xx
+};
+
+std::span<const App::Route> App::routes() noexcept
+{
+    // HEAD is answered wherever GET is.
+    static const std::array<Route, 8> table{{
+        {verb::get, "/addresses", &App::list_addresses},
+        {verb::post, "/addresses", &App::create_address},
+        {verb::get, "/addresses/{id}", &App::get_address},
+        {verb::put, "/addresses/{id}", &App::update_address},
+        {verb::delete_, "/addresses/{id}", &App::delete_address},
+        {verb::get, "/livez", &App::livez},
+        {verb::get, "/readyz", &App::readyz},
+        {verb::get, "/healthz", &App::readyz},
+    }};
+    return table;
+}
+
+bool is_valid_request_id(std::string_view id) noexcept
+{
+    return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+    });
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept
+{
+    return any_element(if_none_match, [etag](std::string_view candidate) {
+        if (candidate == "*") {
+            return true;
+        }
+        // Weak comparison, as If-None-Match asks: W/"x" matches "x".
+        if (candidate.substr(0, 2) == "W/") {
+            candidate.remove_prefix(2);
+        }
+        return candidate == etag;
+    });
+}
+
+bool accepts_gzip(std::string_view accept_encoding) noexcept
+{
+    return any_element(accept_encoding, [](std::string_view element) {
+        const auto semicolon = element.find(';');
+        const auto coding = trim(element.substr(0, semicolon));
+        if (!iequals(coding, "gzip") && !iequals(coding, "x-gzip")) {
+            return false;
+        }
+        if (semicolon == std::string_view::npos) {
+            return true;
+        }
+        auto param = trim(element.substr(semicolon + 1));
+        if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+            param.remove_prefix(2);
+            return std::any_of(param.begin(), param.end(), [](char c) { return c >= '1' && c <= '9'; });
+        }
+        return true;
+    });
+}
+
+App::App(AddressService& service, Logger& logger, AppOptions options)
+    : service_(service), logger_(logger), options_(options), random_(std::random_device{}())
+{
+}
+
+std::string App::new_request_id()
+{
+    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    std::string id(32, '0');
+    for (std::size_t half = 0; half < 2; ++half) {
+        auto bits = random_();
+        for (std::size_t i = 0; i < 16; ++i) {
+            id[half * 16 + i] = digits[bits & 0xFU];
+            bits >>= 4U;
+        }
+    }
+    return id;
+}
+
+const std::string& App::http_date()
+{
+    const auto now = std::chrono::system_clock::now();
+    const auto second = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (second != date_second_) {
+        date_second_ = second;
+        const std::time_t t = second;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::array<char, 64> buffer{};
+        const auto size = std::strftime(buffer.data(), buffer.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        date_text_.assign(buffer.data(), size);
+    }
+    return date_text_;
+}
+
+Task<Response> App::handle(Request request, std::string peer_ip)
+{
+    Exchange exchange;
+    exchange.start = std::chrono::steady_clock::now();
+    exchange.peer_ip = std::move(peer_ip);
+    const auto client_id = request["X-Request-ID"];
+    exchange.request_id = is_valid_request_id(client_id) ? std::string(client_id) : new_request_id();
+    exchange.method = std::string(request.method_string());
+    const auto path = strip_query(request.target());
+    exchange.uri = std::string(path);
+    exchange.head = request.method() == verb::head;
+    exchange.keep_alive = request.keep_alive();
+    exchange.version = request.version();
+    exchange.accepts_gzip = accepts_gzip(request[field::accept_encoding]);
+    exchange.if_none_match = std::string(request[field::if_none_match]);
+
+    if (logger_.enabled(LogLevel::debug)) {
+        LogFields fields;
+        fields.add("req_id", exchange.request_id)
+            .add("method", exchange.method)
+            .add("uri", exchange.uri)
+            .add("ip", exchange.peer_ip)
+            .add("message", "REQUEST");
+        logger_.log(LogLevel::debug, fields);
+    }
+
+    Response response;
+    try {
+        // Route: the first entry whose template and method match; a template match alone is a 405.
+        const auto routed_path = strip_trailing_slash(path);
+        const auto method = exchange.head ? verb::get : request.method();
+        const Route* found = nullptr;
+        std::string_view id;
+        std::string allow;
+        for (const auto& entry : routes()) {
+            std::string_view candidate_id;
+            if (!match_template(entry.path, routed_path, candidate_id)) {
+                continue;
+            }
+            exchange.route = entry.path;
+            if (entry.method == method) {
+                found = &entry;
+                id = candidate_id;
+                break;
+            }
+            allow += allow.empty() ? "" : ", ";
+            allow += beast_http::to_string(entry.method);
+            if (entry.method == verb::get) {
+                allow += ", HEAD";
+            }
+        }
+        if (found == nullptr) {
+            if (exchange.route.empty()) {
+                throw HttpError{Status::not_found, "Unknown Endpoint", {}};
+            }
+            throw HttpError{Status::method_not_allowed, "Method Not Allowed", std::move(allow)};
+        }
+
+        // A gzip request body is inflated here, its inflated size bounded like any body.
+        const auto encoding = trim(request[field::content_encoding]);
+        if (!encoding.empty() && !iequals(encoding, "identity")) {
+            if (!iequals(encoding, "gzip") && !iequals(encoding, "x-gzip")) {
+                throw HttpError{Status::unsupported_media_type, "Unsupported Media Type", {}};
+            }
+            std::optional<std::string> inflated;
+            try {
+                inflated = gzip_decompress(request.body(), options_.max_body_bytes);
+            } catch (const GzipError& e) {
+                throw InvalidJsonError(std::string("gzip body: ") + e.what());
+            }
+            if (!inflated) {
+                throw HttpError{Status::payload_too_large, "Payload Too Large", {}};
+            }
+            request.body() = std::move(*inflated);
+        }
+
+        // A named Call, moved in: g++ 12 mishandles a braced temporary as a coroutine argument.
+        Call call{std::move(request), std::string(id)};
+        const Handler handler = found->handler;
+        response = co_await (this->*handler)(std::move(call));
+    } catch (...) {
+        response = error_for_current_exception(exchange);
+    }
+    finish(response, exchange);
+    log_response(exchange, response);
+    co_return response;
+}
+
+// The one place where errors become status codes.
+Response App::error_for_current_exception(Exchange& exchange)
+{
+    auto& detail = exchange.error_detail;
+    try {
+        throw;
+    } catch (const HttpError& e) {
+        Response response = make_error(exchange, e.status, e.message);
+        if (!e.allow.empty()) {
+            response.set(field::allow, e.allow);
+        }
+        return response;
+    } catch (const InvalidJsonError& e) {
+        detail = e.what();
+        return make_error(exchange, Status::bad_request, "Invalid JSON body", nullptr, e.what());
+    } catch (const SchemaValidationError& e) {
+        nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+        for (const auto& violation : e.violations()) {
+            errors.push_back({{"pointer", violation.pointer}, {"message", violation.message}});
+        }
+        return make_error(exchange, Status::bad_request, "JSON Schema validation failed", &errors, e.what());
+    } catch (const NotFoundError& e) {
+        return make_error(exchange, Status::not_found, e.what(), nullptr, e.what());
+    } catch (const std::exception& e) {
+        detail = e.what();
+        return make_error(exchange, Status::internal_server_error, "Internal Server Error", nullptr, e.what());
+    } catch (...) {
+        detail = "unknown exception";
+        return make_error(exchange, Status::internal_server_error, "Internal Server Error", nullptr,
+                          "unknown exception");
+    }
+}
+
+Response App::make_error(const Exchange& exchange, Status status, std::string_view message,
+                         const nlohmann::ordered_json* errors, std::string_view trace)
+{
+    nlohmann::ordered_json body = {
+        {"method", exchange.method},
+        {"uri", exchange.uri},
+        {"code", static_cast<unsigned>(status)},
+        {"message", message},
+    };
+    if (errors != nullptr) {
+        body["errors"] = *errors;
+    }
+    if (options_.debug && !trace.empty()) {
+        body["trace"] = trace;
+    }
+    Response response{status, exchange.version};
+    response.reason(message);
+    response.set(field::content_type, json_type);
+    response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return response;
+}
+
+void App::finish(Response& response, const Exchange& exchange)
+{
+    response.version(exchange.version);
+    response.set(field::date, http_date());
+    response.set(field::server, std::string("addrservice/") + version);
+    response.set("X-Request-ID", exchange.request_id);
+    response.keep_alive(exchange.keep_alive);
+
+    const auto status = response.result();
+    if (status == Status::ok && response.count(field::etag) != 0) {
+        const bool gzip = exchange.accepts_gzip && response.body().size() >= gzip_min_bytes;
+        response.set(field::vary, "Accept-Encoding");
+        if (gzip) {
+            response.set(field::etag, gzip_etag(response[field::etag]));
+        }
+        if (!exchange.if_none_match.empty() && etag_matches(exchange.if_none_match, response[field::etag])) {
+            response.result(Status::not_modified);
+            response.erase(field::content_type);
+            response.body().clear();
+            return;  // 304: no body and no Content-Length
+        }
+        if (gzip) {
+            response.body() = gzip_compress(response.body());
+            response.set(field::content_encoding, "gzip");
+        }
+    }
+    if (status == Status::no_content) {
+        response.body().clear();
+        return;
+    }
+    response.content_length(response.body().size());
+    if (exchange.head) {
+        response.body().clear();  // Content-Length stays that of the GET body
+    }
+}
+
+void App::log_response(const Exchange& exchange, const Response& response)
+{
+    const auto code = static_cast<unsigned>(response.result());
+    const auto level = code >= 500 ? LogLevel::error : code >= 400 ? LogLevel::warning : LogLevel::info;
+    if (!logger_.enabled(level)) {
+        return;
+    }
+    const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - exchange.start;
+    LogFields fields;
+    fields.add("req_id", exchange.request_id)
+        .add("method", exchange.method)
+        .add("uri", exchange.uri)
+        .add("ip", exchange.peer_ip)
+        .add("message", "RESPONSE")
+        .add("status", code)
+        .add("time_ms", elapsed.count());
+    if (code >= 400) {
+        fields.add("reason", response.reason());
+    }
+    if (!exchange.error_detail.empty()) {
+        fields.add("error", exchange.error_detail);
+    }
+    logger_.log(level, fields);
+}
+
+Response App::reject(const RejectedRequest& request, Status status, std::string_view message)
+{
+    Exchange exchange;
+    exchange.start = std::chrono::steady_clock::now();
+    exchange.request_id = is_valid_request_id(request.request_id) ? request.request_id : new_request_id();
+    exchange.method = request.method;
+    exchange.uri = std::string(strip_query(request.uri));
+    exchange.peer_ip = request.peer_ip;
+    exchange.version = request.version;
+    exchange.keep_alive = false;
+    Response response = make_error(exchange, status, message);
+    finish(response, exchange);
+    log_response(exchange, response);
+    return response;
+}
+
+// Handlers: one AddressService call each.
+
+Task<Response> App::list_addresses(Call call)
+{
+    const auto list = co_await service_.list();
+    Response response{Status::ok, call.request.version()};
+    response.set(field::content_type, json_type);
+    response.set(field::etag, list->etag);
+    response.body() = list->json;
+    co_return response;
+}
+
+Task<Response> App::create_address(Call call)
+{
+    const auto id = co_await service_.create(std::move(call.request.body()));
+    Response response{Status::created, call.request.version()};
+    response.set(field::location, "/addresses/" + id);
+    co_return response;
+}
+
+Task<Response> App::get_address(Call call)
+{
+    const auto entry = co_await service_.get(std::move(call.id));
+    Response response{Status::ok, call.request.version()};
+    response.set(field::content_type, json_type);
+    response.set(field::etag, entry->etag);
+    response.body() = entry->json;
+    co_return response;
+}
+
+Task<Response> App::update_address(Call call)
+{
+    co_await service_.update(std::move(call.id), std::move(call.request.body()));
+    co_return Response{Status::no_content, call.request.version()};
+}
+
+Task<Response> App::delete_address(Call call)
+{
+    co_await service_.remove(std::move(call.id));
+    co_return Response{Status::no_content, call.request.version()};
+}
+
+Task<Response> App::livez(Call call)
+{
+    Response response{Status::ok, call.request.version()};
+    response.set(field::content_type, json_type);
+    response.body() = R"({"status":"ok"})";
+    co_return response;
+}
+
+Task<Response> App::readyz(Call call)
+{
+    bool ready = !draining_;
+    if (ready) {
+        try {
+            ready = co_await service_.ready();
+        } catch (const std::exception&) {
+            ready = false;
+        }
+    }
+    if (!ready) {
+        throw HttpError{Status::service_unavailable, "Service Unavailable", {}};
+    }
+    co_return co_await livez(std::move(call));
+}
+
+}  // namespace addrservice::http

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "addrservice/address_service.hpp"
+#include "addrservice/logging.hpp"
+#include "addrservice/task.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace addrservice::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Status = boost::beast::http::status;
+
+struct AppOptions {
+    bool debug = false;                    // error bodies carry a "trace" field
+    std::size_t max_body_bytes = 1048576;  // bounds an inflated gzip request body too
+};
+
+/// What the server knows of a request it could not read whole (malformed, or over a limit).
+struct RejectedRequest {
+    std::string method;  // empty when the request line was not read
+    std::string uri;
+    std::string peer_ip;
+    std::string request_id;
+    unsigned version = 11;
+};
+
+/// The HTTP application: request in, response out; no socket. Wraps every request in the same
+/// pipeline (request id, timing and the canonical log line, catch-all 500, domain errors) around one
+/// route table that maps method + path to one AddressService call.
+class App {
+public:
+    App(AddressService& service, Logger& logger, AppOptions options);
+
+    /// Answers one request. Never throws: a fault becomes a 500 and the caller keeps serving.
+    Task<Response> handle(Request request, std::string peer_ip);
+
+    /// An error response for a request the server rejected before it could be handled
+    /// (400 malformed, 413, 431, 503), logged like any other response.
+    Response reject(const RejectedRequest& request, Status status, std::string_view message);
+
+    /// Readiness turns 503 once shutdown has begun.
+    void set_draining() noexcept { draining_ = true; }
+    [[nodiscard]] bool draining() const noexcept { return draining_; }
+
+    struct Call;
+    using Handler = Task<Response> (App::*)(Call);
+
+    /// One row of the route table: a method, a path template (literal segments and {id}), a handler.
+    struct Route {
+        boost::beast::http::verb method;
+        std::string_view path;
+        Handler handler;
+    };
+
+    /// The API, top to bottom, as this application routes it.
+    static std::span<const Route> routes() noexcept;
+
+private:
+    struct Exchange;
+
+    Task<Response> list_addresses(Call call);
+    Task<Response> create_address(Call call);
+    Task<Response> get_address(Call call);
+    Task<Response> update_address(Call call);
+    Task<Response> delete_address(Call call);
+    Task<Response> livez(Call call);
+    Task<Response> readyz(Call call);
+
+    Response error_for_current_exception(Exchange& exchange);
+    Response make_error(const Exchange& exchange, Status status, std::string_view message,
+                        const nlohmann::ordered_json* errors = nullptr, std::string_view trace = {});
+    void finish(Response& response, const Exchange& exchange);
+    void log_response(const Exchange& exchange, const Response& response);
+    std::string new_request_id();
+    const std::string& http_date();
+
+    AddressService& service_;
+    Logger& logger_;
+    AppOptions options_;
+    bool draining_ = false;
+    std::mt19937_64 random_;
+    std::int64_t date_second_ = -1;
+    std::string date_text_;
+};
+
+/// A client's X-Request-ID is kept when it is 1-128 characters of [A-Za-z0-9._-].
+bool is_valid_request_id(std::string_view id) noexcept;
+
+/// True when an If-None-Match header value names etag (or is "*").
+bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept;
+
+/// True when an Accept-Encoding header value accepts gzip (q > 0).
+bool accepts_gzip(std::string_view accept_encoding) noexcept;
+
+}  // namespace addrservice::http

@@ -1,0 +1,91 @@
+#include "server/gzip.hpp"
+
+#include <zlib.h>
+
+#include <array>
+#include <limits>
+
+namespace addrservice::http {
+
+namespace {
+
+constexpr int gzip_window_bits = 15 + 16;  // 15-bit window, gzip header and trailer
+constexpr int memory_level = 8;
+
+/// zlib's API is C; these keep its casts in one place.
+Bytef* in_ptr(std::string_view data)
+{
+    return reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+}  // NOLINT
+Bytef* out_ptr(char* data)
+{
+    return reinterpret_cast<Bytef*>(data);
+}  // NOLINT
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data)
+{
+    z_stream stream{};
+    if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip_window_bits, memory_level, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
+        throw GzipError("deflateInit2 failed");
+    }
+    std::string out;
+    out.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
+    stream.next_in = in_ptr(data);
+    stream.avail_in = static_cast<uInt>(data.size());
+    stream.next_out = out_ptr(out.data());
+    stream.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&stream, Z_FINISH);
+    const auto produced = stream.total_out;
+    deflateEnd(&stream);
+    if (rc != Z_STREAM_END) {
+        throw GzipError("deflate failed");
+    }
+    out.resize(produced);
+    return out;
+}
+
+std::optional<std::string> gzip_decompress(std::string_view data, std::size_t max_size)
+{
+    if (data.size() > std::numeric_limits<uInt>::max()) {
+        return std::nullopt;
+    }
+    z_stream stream{};
+    if (inflateInit2(&stream, gzip_window_bits) != Z_OK) {
+        throw GzipError("inflateInit2 failed");
+    }
+    stream.next_in = in_ptr(data);
+    stream.avail_in = static_cast<uInt>(data.size());
+    std::string out;
+    std::array<char, 16384> chunk{};
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        stream.next_out = out_ptr(chunk.data());
+        stream.avail_out = static_cast<uInt>(chunk.size());
+        rc = inflate(&stream, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            inflateEnd(&stream);
+            throw GzipError(stream.msg != nullptr ? stream.msg : "invalid gzip data");
+        }
+        const auto produced = chunk.size() - stream.avail_out;
+        if (out.size() + produced > max_size) {
+            inflateEnd(&stream);
+            return std::nullopt;
+        }
+        out.append(chunk.data(), produced);
+        if (rc == Z_OK && produced == 0 && stream.avail_in == 0) {
+            inflateEnd(&stream);
+            throw GzipError("truncated gzip data");
+        }
+    }
+    const bool trailing = stream.avail_in != 0;
+    inflateEnd(&stream);
+    if (trailing) {
+        throw GzipError("data after the end of the gzip stream");
+    }
+    return out;
+}
+
+}  // namespace addrservice::http

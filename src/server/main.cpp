@@ -1,0 +1,6 @@
+#include "server/cli.hpp"
+
+int main(int argc, char** argv)
+{
+    return addrservice::http::main_entry(argc, argv);
+}

@@ -1,0 +1,411 @@
+#include "server/server.hpp"
+
+#include "addrservice/address_service.hpp"
+#include "addrservice/memory_store.hpp"
+#include "addrservice/version.hpp"
+#include "server/app.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <list>
+#include <optional>
+#include <system_error>
+
+namespace addrservice::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto drain_timeout = std::chrono::seconds(10);
+constexpr auto linger_timeout = std::chrono::seconds(1);
+constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+constexpr std::size_t idle_read_size = 4096;
+
+bool is_quiet_close(const beast::error_code& ec)
+{
+    return ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
+           ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof ||
+           ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor;
+}
+
+}  // namespace
+
+struct Server::State : std::enable_shared_from_this<State> {
+    /// What shutdown needs to know of each open connection.
+    struct Connection {
+        beast::tcp_stream* stream = nullptr;
+        bool busy = false;  // a request's header has been read and its response is not yet written
+    };
+
+    State(asio::io_context& io_context, App& application, Logger& log, const Limits& limits_)
+        : io(io_context), app(application), logger(log), limits(limits_), acceptor(io_context), drain_timer(io_context)
+    {
+    }
+
+    asio::io_context& io;
+    App& app;
+    Logger& logger;
+    Limits limits;
+    tcp::acceptor acceptor;
+    asio::steady_timer drain_timer;
+    std::list<Connection> connections;
+    bool stopping = false;
+    std::function<void()> drained;
+
+    void notify_drained()
+    {
+        drain_timer.cancel();
+        if (drained) {
+            auto callback = std::move(drained);
+            drained = nullptr;
+            callback();
+        }
+    }
+
+    void close_all()
+    {
+        for (auto& connection : connections) {
+            beast::error_code ignored;
+            connection.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            connection.stream->cancel();
+        }
+    }
+
+    void shutdown()
+    {
+        if (stopping) {
+            close_all();  // a second signal: stop waiting for requests in flight
+            return;
+        }
+        stopping = true;
+        app.set_draining();
+        beast::error_code ignored;
+        acceptor.close(ignored);
+        for (auto& connection : connections) {
+            if (!connection.busy) {
+                connection.stream->cancel();
+            }
+        }
+        if (connections.empty()) {
+            notify_drained();
+        } else {
+            drain_timer.expires_after(drain_timeout);
+            drain_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+                if (!ec) {
+                    self->close_all();
+                }
+            });
+        }
+    }
+
+    void connection_closed(std::list<Connection>::iterator it)
+    {
+        connections.erase(it);
+        if (stopping && connections.empty()) {
+            notify_drained();
+        }
+    }
+
+    RejectedRequest rejected(const beast_http::request_parser<beast_http::string_body>& parser,
+                             const std::string& peer_ip) const
+    {
+        const auto& header = parser.get();
+        RejectedRequest request;
+        request.peer_ip = peer_ip;
+        request.method = std::string(header.method_string());
+        request.uri = std::string(header.target());
+        request.request_id = std::string(header["X-Request-ID"]);
+        request.version = header.version() == 10 ? 10 : 11;
+        return request;
+    }
+
+    /// Sends a final error response, then closes gently: stop sending, drain what the client is still
+    /// sending for a moment, so that it reads the response instead of a reset.
+    asio::awaitable<void> reject_and_close(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                           const RejectedRequest& request, Status status, std::string_view message)
+    {
+        auto response = app.reject(request, status, message);
+        stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+        auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
+        if (write_ec) {
+            co_return;
+        }
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.expires_after(linger_timeout);
+        for (std::size_t discarded = 0; discarded < limits.max_body_bytes;) {
+            buffer.clear();
+            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
+            if (ec) {
+                break;
+            }
+            discarded += n;
+        }
+    }
+
+    asio::awaitable<void> session(tcp::socket socket)
+    {
+        // Keeps this State alive for as long as the connection lasts.
+        const auto self = shared_from_this();
+        beast::error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        const std::string peer_ip = ec ? std::string("-") : remote.address().to_string();
+        beast::tcp_stream stream(std::move(socket));
+        const auto it = connections.insert(connections.end(), Connection{&stream, false});
+        try {
+            co_await serve(stream, peer_ip, *it);
+        } catch (const std::exception& e) {
+            LogFields fields;
+            fields.add("ip", peer_ip).add("message", "CONNECTION ERROR").add("error", e.what());
+            logger.log(LogLevel::error, fields);
+        }
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream.socket().close(ignored);
+        connection_closed(it);
+    }
+
+    asio::awaitable<void> serve(beast::tcp_stream& stream, const std::string& peer_ip, Connection& connection)
+    {
+        const auto header_timeout = std::chrono::seconds(limits.header_timeout_s);
+        const auto idle_timeout = std::chrono::seconds(limits.idle_timeout_s);
+        beast::flat_buffer buffer;
+        bool first = true;
+        while (!stopping) {
+            // Between requests the connection may idle; once a request starts, its header must
+            // arrive within the header timeout. A new connection is held to the header timeout.
+            if (!first && buffer.size() == 0) {
+                stream.expires_after(idle_timeout);
+                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
+                if (ec || stopping) {
+                    co_return;
+                }
+                buffer.commit(n);
+            }
+            first = false;
+
+            // A fresh parser per request, with our limits.
+            beast_http::request_parser<beast_http::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+            parser.body_limit(limits.max_body_bytes);
+            stream.expires_after(header_timeout);
+            auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+            if (header_ec) {
+                if (header_ec == beast_http::error::header_limit) {
+                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip),
+                                              Status::request_header_fields_too_large,
+                                              "Request Header Fields Too Large");
+                } else if (header_ec == beast_http::error::body_limit) {
+                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
+                                              "Payload Too Large");
+                } else if (!is_quiet_close(header_ec) && header_bytes > 0) {
+                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
+                                              "Bad Request");
+                } else if (!is_quiet_close(header_ec) && header_ec != beast_http::error::partial_message) {
+                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
+                                              "Bad Request");
+                }
+                co_return;
+            }
+            connection.busy = true;
+
+            const auto& header = parser.get();
+            if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+                co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
+                                          "Payload Too Large");
+                co_return;
+            }
+            if (!parser.is_done()) {
+                if (beast::iequals(header[beast_http::field::expect], "100-continue") && header.version() >= 11) {
+                    beast_http::response<beast_http::empty_body> interim{Status::continue_, header.version()};
+                    stream.expires_after(idle_timeout);
+                    auto [ec, n] = co_await beast_http::async_write(stream, interim, use_tuple);
+                    if (ec) {
+                        co_return;
+                    }
+                }
+                stream.expires_after(idle_timeout);
+                auto [body_ec, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+                if (body_ec == beast_http::error::body_limit) {
+                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
+                                              "Payload Too Large");
+                    co_return;
+                }
+                if (body_ec) {
+                    if (!is_quiet_close(body_ec) && body_ec != beast_http::error::partial_message) {
+                        co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
+                                                  "Bad Request");
+                    }
+                    co_return;
+                }
+            }
+
+            auto response = co_await app.handle(parser.release(), peer_ip);
+            if (stopping) {
+                response.keep_alive(false);
+            }
+            stream.expires_after(idle_timeout);
+            auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
+            connection.busy = false;
+            if (write_ec || !response.keep_alive()) {
+                co_return;
+            }
+        }
+    }
+
+    asio::awaitable<void> accept_loop()
+    {
+        const auto self = shared_from_this();
+        while (acceptor.is_open()) {
+            auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+                    co_return;
+                }
+                // Out of descriptors, say: report it and give the process a moment before retrying.
+                LogFields fields;
+                fields.add("message", "ACCEPT FAILED").add("error", ec.message());
+                logger.log(LogLevel::error, fields);
+                asio::steady_timer pause(io, accept_retry_delay);
+                co_await pause.async_wait(use_tuple);
+                continue;
+            }
+            if (stopping) {
+                co_return;
+            }
+            if (connections.size() >= limits.max_connections) {
+                reject_over_limit(std::move(socket));
+                continue;
+            }
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            asio::co_spawn(io, session(std::move(socket)), [](const std::exception_ptr&) {});
+        }
+    }
+
+    /// Past max_connections: a best-effort 503 without waiting on the client, then close.
+    void reject_over_limit(tcp::socket socket)
+    {
+        beast::error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        RejectedRequest request;
+        request.peer_ip = ec ? std::string("-") : remote.address().to_string();
+        auto response = app.reject(request, Status::service_unavailable, "Service Unavailable");
+        beast_http::response_serializer<beast_http::string_body> serializer(response);
+        socket.non_blocking(true, ec);
+        if (!ec) {
+            beast_http::write(socket, serializer, ec);
+        }
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+    }
+};
+
+Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
+               const Limits& limits)
+    : state_(std::make_shared<State>(io, app, logger, limits))
+{
+    try {
+        const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+        auto& acceptor = state_->acceptor;
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+    } catch (const boost::system::system_error& e) {
+        throw std::system_error(e.code(), "listen");
+    }
+}
+
+Server::~Server() = default;
+
+std::uint16_t Server::port() const noexcept
+{
+    beast::error_code ec;
+    return state_->acceptor.local_endpoint(ec).port();
+}
+
+void Server::start()
+{
+    asio::co_spawn(state_->io, state_->accept_loop(), [](const std::exception_ptr&) {});
+}
+
+void Server::shutdown()
+{
+    state_->shutdown();
+}
+
+void Server::on_drained(std::function<void()> callback)
+{
+    state_->drained = std::move(callback);
+}
+
+std::size_t Server::connections() const noexcept
+{
+    return state_->connections.size();
+}
+
+int run_service(const Config& config, Logger& logger)
+{
+    asio::io_context io(1);
+    auto store = std::make_shared<MemoryStore>();
+    AddressService service(store);
+    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
+    Server server(io, app, logger, config.host, config.port, config.limits);
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        LogFields fields;
+        fields.add("message", "SHUTTING DOWN");
+        logger.info(fields);
+        // Listen on (before shutdown, which cancels the wait once drained): a second signal stops
+        // waiting for requests in flight.
+        signals.async_wait(on_signal);
+        server.shutdown();
+    };
+    signals.async_wait(on_signal);
+
+    LogFields starting;
+    starting.add("message", "STARTING")
+        .add("service_name", config.service_name)
+        .add("version", version)
+        .add("host", config.host)
+        .add("port", static_cast<std::int64_t>(server.port()))
+        .add("db", store->describe());
+    logger.info(starting);
+
+    server.start();
+    // Once drained, nothing is left to wait for but the signals: stop listening, and run() returns.
+    server.on_drained([&signals] { signals.cancel(); });
+    io.run();
+    LogFields stopped;
+    stopped.add("message", "STOPPED");
+    logger.info(stopped);
+    return 0;
+}
+
+}  // namespace addrservice::http

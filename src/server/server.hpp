@@ -1,0 +1,55 @@
+#pragma once
+
+#include "addrservice/config.hpp"
+#include "addrservice/logging.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace addrservice::http {
+
+class App;
+
+/// The HTTP/1.1 server: an acceptor and one coroutine per connection on a single-threaded io_context.
+/// Each connection reads, handles and writes one request at a time (so pipelined responses keep their
+/// order), with the limits and timeouts of Limits.
+class Server {
+public:
+    /// Binds and listens at once (port 0 picks a free port). Throws std::system_error when it cannot.
+    Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
+           const Limits& limits);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    Server(Server&&) = delete;
+    Server& operator=(Server&&) = delete;
+
+    /// The port actually bound.
+    [[nodiscard]] std::uint16_t port() const noexcept;
+    /// Starts accepting; call once, then run the io_context.
+    void start();
+    /// Graceful stop: readiness turns 503, the listener closes, idle connections close, requests in
+    /// flight finish (for at most drain_timeout), then every connection is closed and run() returns.
+    /// Safe to call more than once; call it on the io_context's thread.
+    void shutdown();
+    /// Called once, after shutdown(), when the last connection has closed.
+    void on_drained(std::function<void()> callback);
+    /// The number of open connections.
+    [[nodiscard]] std::size_t connections() const noexcept;
+
+private:
+    struct State;
+    std::shared_ptr<State> state_;
+};
+
+/// Runs the service as configured until SIGINT or SIGTERM: logs STARTING, serves, drains, logs STOPPED.
+/// Returns the process exit status. Throws std::system_error when the port cannot be bound.
+int run_service(const Config& config, Logger& logger);
+
+}  // namespace addrservice::http

@@ -1,0 +1,252 @@
+// The built binary as a user runs it: flags, the log, signals, exit statuses, the README's session.
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/samples.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace addrservice::testing {
+namespace {
+
+using boost::beast::http::field;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+const std::string binary = ADDRSERVICE_BINARY;
+
+/// The binary on a free loopback port, with its port read from the STARTING line.
+class RunningService {
+public:
+    explicit RunningService(std::vector<std::string> args = {})
+        : process_(binary, with_defaults(std::move(args)), {}, source_dir().string())
+    {
+        const auto line = process_.wait_for_line("message=\"STARTING\"");
+        if (line) {
+            port_ = port_from_log_line(*line);
+        }
+    }
+
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+    Process& process() { return process_; }
+
+private:
+    static std::vector<std::string> with_defaults(std::vector<std::string> args)
+    {
+        args.insert(args.begin(), {"--port", "0", "--host", "127.0.0.1"});
+        return args;
+    }
+
+    Process process_;
+    std::uint16_t port_ = 0;
+};
+
+TEST(Binary, ServesOnAFreePortAndStopsCleanlyOnSigterm)
+{
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    {
+        HttpClient client(service.port());
+        const auto response = client.get("/anything");
+        EXPECT_EQ(response.result(), status::not_found);
+        EXPECT_EQ(json::parse(response.body())["message"], "Unknown Endpoint");
+    }
+    service.process().signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+    const auto& output = service.process().output();
+    EXPECT_NE(output.find(R"(message="RESPONSE" status=404)"), std::string::npos) << output;
+    const auto shutting = output.find(R"(message="SHUTTING DOWN")");
+    const auto stopped = output.find(R"(message="STOPPED")");
+    EXPECT_NE(shutting, std::string::npos) << output;
+    EXPECT_NE(stopped, std::string::npos) << output;
+    EXPECT_LT(shutting, stopped);
+}
+
+TEST(Binary, SigintAlsoStopsCleanlyWithAnIdleClientConnected)
+{
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    HttpClient idle(service.port());
+    EXPECT_EQ(idle.get("/livez").result(), status::ok);
+    service.process().signal(SIGINT);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+    EXPECT_TRUE(idle.closed_by_peer());
+}
+
+TEST(Binary, StartingLineNamesServicePortAndStore)
+{
+    RunningService service;
+    const auto& output = service.process().output();
+    EXPECT_TRUE(std::regex_search(
+        output, std::regex(R"(INFO : message="STARTING" service_name="Address Book" .*port=\d+ db="memory")")))
+        << output;
+}
+
+TEST(Binary, BadFlagIsOneLineOnStderrAndExitTwo)
+{
+    Process process(binary, {"--prot", "8080"});
+    EXPECT_EQ(process.wait_exit(), 2);
+    const auto first_line = process.output().substr(0, process.output().find('\n'));
+    EXPECT_TRUE(first_line.starts_with("addrservice: ")) << process.output();
+    EXPECT_NE(first_line.find("--prot"), std::string::npos) << process.output();
+}
+
+TEST(Binary, PortInUseIsOneLineAndExitOne)
+{
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = taken.local_endpoint().port();
+    Process process(binary, {"--host", "127.0.0.1", "--port", std::to_string(port)});
+    EXPECT_EQ(process.wait_exit(), 1);
+    EXPECT_EQ(process.output(),
+              "addrservice: cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use\n");
+}
+
+TEST(Binary, VersionAndHelpExitZero)
+{
+    Process version(binary, {"--version"});
+    EXPECT_EQ(version.wait_exit(), 0);
+    EXPECT_TRUE(std::regex_match(version.output(), std::regex(R"(addrservice \d+\.\d+\.\d+\n)"))) << version.output();
+    Process help(binary, {"--help"});
+    EXPECT_EQ(help.wait_exit(), 0);
+    EXPECT_NE(help.output().find("--port"), std::string::npos);
+}
+
+/// Lines that differ from run to run are left out; ids are replaced by a placeholder.
+std::vector<std::string> comparable_lines(const std::string& text)
+{
+    static const std::regex id("[0-9a-f]{32}");
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (line.starts_with("Date: ") || line.starts_with("X-Request-ID: ")) {
+            continue;
+        }
+        lines.push_back(std::regex_replace(line, id, "<id>"));
+    }
+    return lines;
+}
+
+TEST(Binary, TheReadmeCurlSessionRunsAsWritten)
+{
+    const auto readme = read_file(source_dir() / "README.md");
+    const auto start = readme.find("<!-- curl-session -->\n```console\n");
+    ASSERT_NE(start, std::string::npos);
+    const auto body_start = readme.find('\n', readme.find("```console", start)) + 1;
+    const auto end = readme.find("\n```\n", body_start);
+    std::istringstream block(readme.substr(body_start, end - body_start + 1));
+
+    // Split into commands and the output each is documented to print.
+    std::vector<std::pair<std::string, std::string>> steps;
+    std::string line;
+    while (std::getline(block, line)) {
+        if (line.starts_with("$ ")) {
+            steps.emplace_back(line.substr(2), "");
+        } else if (!steps.empty()) {
+            steps.back().second += line + "\n";
+        }
+    }
+    ASSERT_GE(steps.size(), 8U);
+
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    // One shell runs every command in turn (so LOC carries over), with a marker between outputs.
+    // stderr is dropped: curl prints a progress meter there when its output is not a terminal.
+    std::string script = "set +e\nexec 2>/dev/null\n";
+    for (const auto& [command, expected] : steps) {
+        script +=
+            std::regex_replace(command, std::regex("localhost:8080"), "localhost:" + std::to_string(service.port())) +
+            "\necho '@@step-end@@'\n";
+    }
+    const auto script_path = std::filesystem::temp_directory_path() / ("curl-session-" + std::to_string(::getpid()));
+    std::ofstream(script_path) << script;
+    Process shell("/bin/bash", {script_path.string()}, {}, source_dir().string());
+    ASSERT_EQ(shell.wait_exit(std::chrono::seconds(60)), 0) << shell.output();
+    std::filesystem::remove(script_path);
+
+    std::vector<std::string> outputs;
+    std::string rest = shell.output();
+    for (auto marker = rest.find("@@step-end@@\n"); marker != std::string::npos; marker = rest.find("@@step-end@@\n")) {
+        outputs.push_back(rest.substr(0, marker));
+        rest = rest.substr(marker + 13);
+    }
+    ASSERT_EQ(outputs.size(), steps.size()) << shell.output();
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const auto port_text = "localhost:" + std::to_string(service.port());
+        const auto actual = std::regex_replace(outputs[i], std::regex(port_text), "localhost:8080");
+        EXPECT_EQ(comparable_lines(actual), comparable_lines(steps[i].second)) << "$ " << steps[i].first;
+    }
+}
+
+TEST(Binary, HundredConcurrentClientsTwoThousandRequestsNothingLost)
+{
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    constexpr int clients = 100;
+    constexpr int rounds = 4;  // 5 requests a round: 100 x 4 x 5 = 2,000 requests
+    std::atomic<int> failures{0};
+    std::atomic<int> answered{0};
+    std::vector<std::vector<std::string>> kept(clients);
+    const auto entry = read_file(source_dir() / "data" / "addresses" / "marguerite-okonkwo-lindqvist.json");
+    const auto other = read_file(source_dir() / "data" / "addresses" / "tobias-renwick-adeyemi.json");
+    {
+        std::vector<std::jthread> threads;
+        for (int c = 0; c < clients; ++c) {
+            threads.emplace_back([&, c] {
+                try {
+                    HttpClient client(service.port());
+                    auto check = [&](bool ok) {
+                        answered += 1;
+                        failures += ok ? 0 : 1;
+                    };
+                    for (int r = 0; r < rounds; ++r) {
+                        auto created = client.request(verb::post, "/addresses", entry);
+                        check(created.result() == status::created);
+                        const std::string location(created[field::location]);
+                        check(json::parse(client.get(location).body()) == json::parse(entry));
+                        check(client.request(verb::put, location, other).result() == status::no_content);
+                        check(json::parse(client.get(location).body()) == json::parse(other));
+                        if (r % 2 == 0) {
+                            check(client.request(verb::delete_, location).result() == status::no_content);
+                        } else {
+                            check(client.get("/nope").result() == status::not_found);
+                            kept[static_cast<std::size_t>(c)].push_back(location.substr(11));
+                        }
+                    }
+                } catch (const std::exception& e) {
+                    failures += 1000;
+                }
+            });
+        }
+    }
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(answered.load(), 2000);
+    HttpClient client(service.port());
+    const auto list = json::parse(client.get("/addresses").body());
+    std::size_t expected = 0;
+    for (const auto& ids : kept) {
+        for (const auto& id : ids) {
+            ++expected;
+            EXPECT_EQ(list.at(id), json::parse(other));
+        }
+    }
+    EXPECT_EQ(list.size(), expected);
+    EXPECT_EQ(expected, static_cast<std::size_t>(clients * rounds / 2));
+}
+
+}  // namespace
+}  // namespace addrservice::testing

@@ -1,0 +1,358 @@
+#include "addrservice/memory_store.hpp"
+#include "integration/test_server.hpp"
+#include "server/gzip.hpp"
+#include "support/http_client.hpp"
+#include "support/samples.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <regex>
+
+namespace addrservice::testing {
+namespace {
+
+using boost::beast::http::field;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+std::string sample(const char* name)
+{
+    return read_file(source_dir() / "data" / "addresses" / name);
+}
+
+std::string raw_post(const std::string& body, const std::string& extra_headers = {})
+{
+    return "POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+           extra_headers + "\r\n" + body;
+}
+
+void expect_common_headers(const ClientResponse& response)
+{
+    EXPECT_FALSE(response[field::date].empty());
+    EXPECT_TRUE(response[field::server].starts_with("addrservice/"));
+    EXPECT_FALSE(response["X-Request-ID"].empty());
+    const auto code = static_cast<unsigned>(response.result());
+    if (code == 204 || code == 304 || code < 200) {
+        EXPECT_EQ(response.count(field::content_length), 0U) << code;
+    } else {
+        EXPECT_EQ(response[field::content_length], std::to_string(response.body().size())) << code;
+    }
+}
+
+TEST(HttpBehaviour, UnknownPathIsA404JsonBodyAndKeepAliveServesTwoRequests)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    for (int i = 0; i < 2; ++i) {
+        const auto response = client.get("/anything");
+        EXPECT_EQ(response.result(), status::not_found);
+        EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+        EXPECT_EQ(json::parse(response.body()),
+                  (json{{"method", "GET"}, {"uri", "/anything"}, {"code", 404}, {"message", "Unknown Endpoint"}}));
+        EXPECT_TRUE(response.keep_alive());
+        expect_common_headers(response);
+    }
+    EXPECT_EQ(server.connections(), 1U);
+}
+
+TEST(HttpBehaviour, PipelinedRequestsAreAnsweredInOrder)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    const auto entry = sample("tobias-renwick-adeyemi.json");
+    client.write_raw(raw_post(entry, "X-Request-ID: one\r\n") +
+                     "GET /nope HTTP/1.1\r\nHost: t\r\nX-Request-ID: two\r\n\r\n" +
+                     "GET /addresses HTTP/1.1\r\nHost: t\r\nX-Request-ID: three\r\n\r\n");
+    const auto first = client.read_response();
+    const auto second = client.read_response();
+    const auto third = client.read_response();
+    EXPECT_EQ(first["X-Request-ID"], "one");
+    EXPECT_EQ(first.result(), status::created);
+    EXPECT_EQ(second["X-Request-ID"], "two");
+    EXPECT_EQ(second.result(), status::not_found);
+    EXPECT_EQ(third["X-Request-ID"], "three");
+    EXPECT_EQ(json::parse(third.body()).size(), 1U);
+}
+
+TEST(HttpBehaviour, Http10ClosesUnlessAskedToKeepAlive)
+{
+    TestServer server;
+    {
+        HttpClient client(server.port());
+        client.write_raw("GET /livez HTTP/1.0\r\n\r\n");
+        const auto response = client.read_response();
+        EXPECT_EQ(response.version(), 10U);
+        EXPECT_EQ(response.result(), status::ok);
+        EXPECT_TRUE(client.closed_by_peer());
+    }
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(client.read_response()[field::connection], "keep-alive");
+    client.write_raw("GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+}
+
+TEST(HttpBehaviour, ExpectContinueGets100ThenTheResponse)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    const auto entry = sample("tobias-renwick-adeyemi.json");
+    client.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(entry.size()) + "\r\n\r\n");
+    const auto interim = client.read_response();
+    EXPECT_EQ(interim.result(), status::continue_);
+    client.write_raw(entry);
+    const auto response = client.read_response();
+    EXPECT_EQ(response.result(), status::created);
+    expect_common_headers(response);
+}
+
+TEST(HttpBehaviour, ExpectContinueOverTheLimitIsRefusedAtOnceWith413)
+{
+    Limits limits;
+    limits.max_body_bytes = 1024;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    client.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+    const auto response = client.read_response();
+    EXPECT_EQ(response.result(), status::payload_too_large);
+    EXPECT_EQ(response.reason(), "Payload Too Large");
+    EXPECT_EQ(json::parse(response.body())["message"], "Payload Too Large");
+    expect_common_headers(response);
+    EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpBehaviour, BodiesOverTheLimitGet413)
+{
+    Limits limits;
+    limits.max_body_bytes = 1024;
+    TestServer server(limits);
+    {
+        HttpClient client(server.port());
+        client.write_raw(raw_post(std::string(2000, ' ')));
+        EXPECT_EQ(client.read_response().result(), status::payload_too_large);
+    }
+    {
+        HttpClient client(server.port());
+        client.write_raw(
+            "POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "400\r\n" +
+            std::string(1024, ' ') + "\r\n10\r\n" + std::string(16, ' ') + "\r\n0\r\n\r\n");
+        EXPECT_EQ(client.read_response().result(), status::payload_too_large);
+    }
+    {
+        // A gzip body counts by its inflated size.
+        HttpClient client(server.port());
+        const auto response = client.request(verb::post, "/addresses", http::gzip_compress(std::string(5000, ' ')),
+                                             {{"Content-Encoding", "gzip"}});
+        EXPECT_EQ(response.result(), status::payload_too_large);
+    }
+    HttpClient client(server.port());
+    EXPECT_EQ(client.request(verb::post, "/addresses", R"({"full_name": "Within Limits"})").result(), status::created);
+}
+
+TEST(HttpBehaviour, HeaderBlockOverTheLimitGets431)
+{
+    Limits limits;
+    limits.max_header_bytes = 1024;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(2000, 'p') + "\r\n\r\n");
+    const auto response = client.read_response();
+    EXPECT_EQ(response.result(), status::request_header_fields_too_large);
+    EXPECT_EQ(json::parse(response.body())["code"], 431);
+    expect_common_headers(response);
+    EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpBehaviour, MalformedRequestGets400AndIsClosed)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    client.write_raw("THIS IS NOT HTTP\r\n\r\n");
+    const auto response = client.read_response();
+    EXPECT_EQ(response.result(), status::bad_request);
+    EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+    EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpBehaviour, IncompleteHeaderIsClosedAfterTheHeaderTimeout)
+{
+    Limits limits;
+    limits.header_timeout_s = 1;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(10)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpBehaviour, IdleConnectionIsClosedAfterTheIdleTimeout)
+{
+    Limits limits;
+    limits.idle_timeout_s = 1;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    EXPECT_EQ(client.get("/livez").result(), status::ok);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(10)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpBehaviour, ConnectionsPastTheLimitAreClosedAtOnce)
+{
+    Limits limits;
+    limits.max_connections = 2;
+    TestServer server(limits);
+    HttpClient first(server.port());
+    HttpClient second(server.port());
+    EXPECT_EQ(first.get("/livez").result(), status::ok);
+    EXPECT_EQ(second.get("/livez").result(), status::ok);
+    HttpClient third(server.port());
+    const auto answer = third.read_until_close();
+    EXPECT_TRUE(answer.empty() || answer.starts_with("HTTP/1.1 503 Service Unavailable")) << answer;
+    EXPECT_EQ(first.get("/livez").result(), status::ok);
+}
+
+TEST(HttpBehaviour, EtagGives304OverTheWire)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    const auto location =
+        std::string(client.request(verb::post, "/addresses", sample("ines-marchetti-sole.json"))[field::location]);
+    const auto first = client.get(location);
+    const auto etag = std::string(first[field::etag]);
+    EXPECT_FALSE(etag.empty());
+    const auto again = client.request(verb::get, location, {}, {{"If-None-Match", etag}});
+    EXPECT_EQ(again.result(), status::not_modified);
+    EXPECT_TRUE(again.body().empty());
+    expect_common_headers(again);
+    // The connection stays usable after a bodiless 304.
+    EXPECT_EQ(client.get(location).result(), status::ok);
+}
+
+TEST(HttpBehaviour, GzipResponsesForLargeBodies)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    for (const char* name :
+         {"ines-marchetti-sole.json", "marguerite-okonkwo-lindqvist.json", "tobias-renwick-adeyemi.json"}) {
+        ASSERT_EQ(client.request(verb::post, "/addresses", sample(name)).result(), status::created);
+    }
+    const auto plain = client.get("/addresses");
+    ASSERT_GE(plain.body().size(), 1024U);
+    const auto zipped = client.request(verb::get, "/addresses", {}, {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(zipped[field::content_encoding], "gzip");
+    EXPECT_EQ(zipped[field::vary], "Accept-Encoding");
+    EXPECT_NE(zipped[field::etag], plain[field::etag]);
+    EXPECT_EQ(http::gzip_decompress(zipped.body(), 1 << 20), plain.body());
+    expect_common_headers(zipped);
+}
+
+TEST(HttpBehaviour, HeadCarriesGetHeadersWithoutABody)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    client.request(verb::post, "/addresses", sample("tobias-renwick-adeyemi.json"));
+    const auto get = client.get("/addresses");
+    const auto head = client.request(verb::head, "/addresses");
+    EXPECT_EQ(head.result(), status::ok);
+    EXPECT_EQ(head[field::content_length], std::to_string(get.body().size()));
+    EXPECT_EQ(head[field::etag], get[field::etag]);
+    EXPECT_TRUE(head.body().empty());
+    // Nothing stray follows the HEAD response on the connection.
+    EXPECT_EQ(client.get("/livez").result(), status::ok);
+}
+
+TEST(HttpBehaviour, EveryRequestGetsOneCanonicalLogLineWithItsRequestId)
+{
+    TestServer server;
+    std::vector<std::string> ids;
+    {
+        HttpClient client(server.port());
+        ids.emplace_back(client.request(verb::post, "/addresses", sample("ines-marchetti-sole.json"))["X-Request-ID"]);
+        ids.emplace_back(client.get("/missing")["X-Request-ID"]);
+        ids.emplace_back(client.request(verb::get, "/livez", {}, {{"X-Request-ID", "mine-1"}})["X-Request-ID"]);
+    }
+    server.stop();
+    const auto log = server.log();
+    EXPECT_EQ(ids[2], "mine-1");
+    for (const auto& id : ids) {
+        const std::regex line("req_id=\"" + id + "\" [^\\n]*message=\"RESPONSE\"");
+        EXPECT_EQ(std::distance(std::sregex_iterator(log.begin(), log.end(), line), std::sregex_iterator()), 1)
+            << id << "\n"
+            << log;
+    }
+    EXPECT_NE(log.find(" INFO : req_id=\"" + ids[0] +
+                       "\" method=\"POST\" uri=\"/addresses\" ip=\"127.0.0.1\" "
+                       "message=\"RESPONSE\" status=201 time_ms="),
+              std::string::npos);
+    EXPECT_NE(log.find(" WARNING : req_id=\"" + ids[1] + "\""), std::string::npos);
+}
+
+/// A memory store whose create() waits until the test releases it: a request held in flight.
+class GatedStore final : public AddressStore {
+public:
+    std::promise<void> entered;
+
+    Task<void> create(std::string id, EntryPtr entry) override
+    {
+        gate_ = std::make_unique<boost::asio::steady_timer>(co_await boost::asio::this_coro::executor,
+                                                            std::chrono::hours(1));
+        entered.set_value();
+        auto [ec] = co_await gate_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        co_await inner_.create(std::move(id), std::move(entry));
+    }
+    /// Call on the server's thread.
+    void release() { gate_->cancel(); }
+
+    Task<EntryPtr> read(std::string id) override { return inner_.read(std::move(id)); }
+    Task<bool> replace(std::string id, EntryPtr entry) override
+    {
+        return inner_.replace(std::move(id), std::move(entry));
+    }
+    Task<bool> remove(std::string id) override { return inner_.remove(std::move(id)); }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { return inner_.list(); }
+    Task<bool> ready() override { return inner_.ready(); }
+    [[nodiscard]] std::size_t size() const noexcept override { return inner_.size(); }
+    [[nodiscard]] std::string describe() const override { return "gated"; }
+
+private:
+    MemoryStore inner_;
+    std::unique_ptr<boost::asio::steady_timer> gate_;
+};
+
+TEST(HttpBehaviour, ShutdownClosesIdleConnectionsAndFinishesRequestsInFlight)
+{
+    auto store = std::make_shared<GatedStore>();
+    TestServer server({}, store);
+    HttpClient busy(server.port());
+    HttpClient idle(server.port());
+    EXPECT_EQ(idle.get("/livez").result(), status::ok);
+
+    busy.write_raw(raw_post(sample("ines-marchetti-sole.json")));
+    store->entered.get_future().wait();
+    server.begin_shutdown();
+
+    EXPECT_TRUE(idle.closed_by_peer());
+    EXPECT_THROW(HttpClient late(server.port()), boost::system::system_error);
+    server.on_server_thread([&] { store->release(); });
+    const auto response = busy.read_response();
+    EXPECT_EQ(response.result(), status::created);
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_TRUE(busy.closed_by_peer());
+    server.stop();
+    EXPECT_EQ(store->size(), 1U);
+}
+
+}  // namespace
+}  // namespace addrservice::testing

@@ -1,0 +1,72 @@
+#include "integration/test_server.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <future>
+
+namespace addrservice::testing {
+
+namespace {
+
+LoggingConfig test_logging()
+{
+    LoggingConfig config;
+    config.console = ConsoleFormat::detailed;
+    config.level = LogLevel::debug;
+    config.async = false;
+    return config;
+}
+
+}  // namespace
+
+TestServer::TestServer(Limits limits, std::shared_ptr<AddressStore> store, bool debug)
+    : logger_(test_logging(), log_),
+      store_(std::move(store)),
+      service_(store_),
+      app_(service_, logger_, http::AppOptions{debug, limits.max_body_bytes}),
+      io_(1),
+      server_(io_, app_, logger_, "127.0.0.1", 0, limits),
+      port_(server_.port())
+{
+    // The socket listens from the constructor on, so clients may connect before the loop runs.
+    server_.start();
+    thread_ = std::thread([this] { io_.run(); });
+}
+
+TestServer::~TestServer()
+{
+    stop();
+}
+
+void TestServer::begin_shutdown()
+{
+    boost::asio::post(io_, [this] { server_.shutdown(); });
+}
+
+void TestServer::stop()
+{
+    if (!thread_.joinable()) {
+        return;
+    }
+    begin_shutdown();
+    thread_.join();
+}
+
+void TestServer::on_server_thread(const std::function<void()>& f)
+{
+    std::promise<void> done;
+    boost::asio::post(io_, [&] {
+        f();
+        done.set_value();
+    });
+    done.get_future().wait();
+}
+
+std::size_t TestServer::connections()
+{
+    std::size_t count = 0;
+    on_server_thread([&] { count = server_.connections(); });
+    return count;
+}
+
+}  // namespace addrservice::testing

@@ -1,0 +1,157 @@
+#include "addrservice/address_service.hpp"
+#include "addrservice/errors.hpp"
+#include "addrservice/memory_store.hpp"
+#include "support/run_task.hpp"
+#include "support/samples.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+namespace addrservice {
+namespace {
+
+using nlohmann::json;
+using testing::run_task;
+
+class AddressServiceTest : public ::testing::Test {
+protected:
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    AddressService service{store};
+
+    static std::string sample(std::size_t index = 0) { return testing::read_file(testing::sample_files().at(index)); }
+};
+
+TEST_F(AddressServiceTest, CreateReturnsA32HexIdAndStoresTheEntry)
+{
+    const auto id = run_task(service.create(sample()));
+    EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{32}"))) << id;
+    const auto entry = run_task(service.get(id));
+    EXPECT_EQ(json::parse(entry->json), json::parse(sample()));
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_F(AddressServiceTest, IdsAreUnique)
+{
+    std::set<std::string> ids;
+    for (int i = 0; i < 200; ++i) {
+        ids.insert(run_task(service.create(R"({"full_name": "Oren Valdés"})")));
+    }
+    EXPECT_EQ(ids.size(), 200U);
+}
+
+TEST_F(AddressServiceTest, CreateRefusesInvalidJson)
+{
+    EXPECT_THROW(run_task(service.create("{\"full_name\": ")), InvalidJsonError);
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_F(AddressServiceTest, CreateRefusesASchemaViolationWithEveryViolation)
+{
+    try {
+        run_task(service.create(R"({"full_name": 1, "extra": true})"));
+        FAIL() << "expected a SchemaValidationError";
+    } catch (const SchemaValidationError& e) {
+        EXPECT_EQ(e.violations().size(), 2U);
+    }
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_F(AddressServiceTest, GetUnknownIdIsNotFoundNamingTheId)
+{
+    try {
+        run_task(service.get("0123abcd"));
+        FAIL() << "expected a NotFoundError";
+    } catch (const NotFoundError& e) {
+        EXPECT_STREQ(e.what(), "Address 0123abcd not found");
+        EXPECT_EQ(e.id(), "0123abcd");
+    }
+}
+
+TEST_F(AddressServiceTest, MalformedIdsAreNotFound)
+{
+    EXPECT_THROW(run_task(service.get("../etc/passwd")), NotFoundError);
+    EXPECT_THROW(run_task(service.get("")), NotFoundError);
+    EXPECT_THROW(run_task(service.remove("a b")), NotFoundError);
+}
+
+TEST_F(AddressServiceTest, UpdateReplacesTheEntry)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto before = run_task(service.get(id));
+    run_task(service.update(id, sample(1)));
+    const auto after = run_task(service.get(id));
+    EXPECT_EQ(json::parse(after->json), json::parse(sample(1)));
+    EXPECT_NE(before->etag, after->etag);
+}
+
+TEST_F(AddressServiceTest, UpdateValidatesBeforeLookingUp)
+{
+    EXPECT_THROW(run_task(service.update("feedface", R"({"nope": 1})")), SchemaValidationError);
+    EXPECT_THROW(run_task(service.update("feedface", "not json")), InvalidJsonError);
+    EXPECT_THROW(run_task(service.update("feedface", sample())), NotFoundError);
+}
+
+TEST_F(AddressServiceTest, RemoveDeletesOnce)
+{
+    const auto id = run_task(service.create(sample()));
+    run_task(service.remove(id));
+    EXPECT_THROW(run_task(service.get(id)), NotFoundError);
+    EXPECT_THROW(run_task(service.remove(id)), NotFoundError);
+}
+
+TEST_F(AddressServiceTest, ListIsAnObjectOfEveryEntryById)
+{
+    EXPECT_EQ(run_task(service.list())->json, "{}");
+    const auto a = run_task(service.create(sample(0)));
+    const auto b = run_task(service.create(sample(1)));
+    const auto list = json::parse(run_task(service.list())->json);
+    ASSERT_EQ(list.size(), 2U);
+    EXPECT_EQ(list[a], json::parse(sample(0)));
+    EXPECT_EQ(list[b], json::parse(sample(1)));
+}
+
+TEST_F(AddressServiceTest, ListEtagChangesWithAnyWrite)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto first = run_task(service.list())->etag;
+    EXPECT_EQ(run_task(service.list())->etag, first);
+    run_task(service.update(id, sample(1)));
+    const auto second = run_task(service.list())->etag;
+    EXPECT_NE(second, first);
+    run_task(service.remove(id));
+    EXPECT_NE(run_task(service.list())->etag, second);
+}
+
+TEST_F(AddressServiceTest, StoresTheNormalisedEntry)
+{
+    const auto id = run_task(service.create("  {\"full_name\" :\n \"Ana\\u00efs Brandt\" }  "));
+    EXPECT_EQ(run_task(service.get(id))->json, R"({"full_name":"Anaïs Brandt"})");
+}
+
+TEST_F(AddressServiceTest, ReadyAsksTheStore)
+{
+    EXPECT_TRUE(run_task(service.ready()));
+}
+
+TEST(Etag, IsStrongQuotedAndDependsOnTheBytes)
+{
+    const auto a = make_etag("abc");
+    EXPECT_EQ(a.front(), '"');
+    EXPECT_EQ(a.back(), '"');
+    EXPECT_EQ(a, make_etag("abc"));
+    EXPECT_NE(a, make_etag("abd"));
+}
+
+TEST(IdFormat, OnlyLettersDigitsAndHyphens)
+{
+    EXPECT_TRUE(is_valid_id("abc-DEF-123"));
+    EXPECT_FALSE(is_valid_id(""));
+    EXPECT_FALSE(is_valid_id("a_b"));
+    EXPECT_FALSE(is_valid_id("a/b"));
+    EXPECT_FALSE(is_valid_id("a.b"));
+}
+
+}  // namespace
+}  // namespace addrservice

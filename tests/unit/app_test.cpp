@@ -1,0 +1,365 @@
+#include "server/app.hpp"
+#include "addrservice/errors.hpp"
+#include "addrservice/memory_store.hpp"
+#include "server/gzip.hpp"
+#include "support/run_task.hpp"
+#include "support/samples.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace addrservice::http {
+namespace {
+
+using boost::beast::http::field;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+/// A store that fails every operation, as an unreachable database would.
+class BrokenStore final : public AddressStore {
+public:
+    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreError("disk on fire"); }
+    Task<EntryPtr> read(std::string /*id*/) override { throw StoreError("disk on fire"); }
+    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreError("disk on fire"); }
+    Task<bool> remove(std::string /*id*/) override { throw StoreError("disk on fire"); }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreError("disk on fire"); }
+    Task<bool> ready() override { co_return false; }
+    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
+    [[nodiscard]] std::string describe() const override { return "broken"; }
+};
+
+class AppTest : public ::testing::Test {
+protected:
+    explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
+        : service(std::move(store)), logger(log_config(), log), app(service, logger, AppOptions{debug, 4096})
+    {
+    }
+
+    static LoggingConfig log_config()
+    {
+        LoggingConfig config;
+        config.async = false;
+        config.console = ConsoleFormat::detailed;
+        config.level = LogLevel::debug;
+        return config;
+    }
+
+    Response call(verb method, std::string target, std::string body = {},
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}, unsigned version = 11)
+    {
+        Request request{method, target, version};
+        for (const auto& [name, value] : headers) {
+            request.set(name, value);
+        }
+        request.body() = std::move(body);
+        request.prepare_payload();
+        return testing::run_task(app.handle(std::move(request), "192.0.2.7"));
+    }
+
+    std::string create(std::size_t sample = 0)
+    {
+        const auto response = call(verb::post, "/addresses", testing::read_file(testing::sample_files().at(sample)));
+        EXPECT_EQ(response.result(), Status::created);
+        return std::string(response[field::location]);
+    }
+
+    static json body(const Response& response) { return json::parse(response.body()); }
+
+    std::ostringstream log;
+    AddressService service;
+    Logger logger;
+    App app;
+};
+
+TEST_F(AppTest, UnknownPathIs404UnknownEndpoint)
+{
+    const auto response = call(verb::get, "/anything?x=1");
+    EXPECT_EQ(response.result(), Status::not_found);
+    EXPECT_EQ(response.reason(), "Unknown Endpoint");
+    EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+    EXPECT_EQ(body(response),
+              (json{{"method", "GET"}, {"uri", "/anything"}, {"code", 404}, {"message", "Unknown Endpoint"}}));
+}
+
+TEST_F(AppTest, PostCreatesAndLocationLeadsToTheEntry)
+{
+    const auto location = create();
+    EXPECT_TRUE(location.starts_with("/addresses/"));
+    const auto response = call(verb::get, location);
+    EXPECT_EQ(response.result(), Status::ok);
+    EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+    EXPECT_EQ(body(response), json::parse(testing::read_file(testing::sample_files().at(0))));
+}
+
+TEST_F(AppTest, TrailingSlashIsAcceptedOnEveryRoute)
+{
+    const auto location = create();
+    EXPECT_EQ(call(verb::get, location + "/").result(), Status::ok);
+    EXPECT_EQ(call(verb::get, "/addresses/").result(), Status::ok);
+    EXPECT_EQ(call(verb::get, "/livez/").result(), Status::ok);
+    EXPECT_EQ(call(verb::get, "/addresses//").result(), Status::not_found);
+}
+
+TEST_F(AppTest, IdsOutsideTheirAlphabetAreUnknownEndpoints)
+{
+    EXPECT_EQ(call(verb::get, "/addresses/a_b").reason(), "Unknown Endpoint");
+    EXPECT_EQ(call(verb::get, "/addresses/a.b").reason(), "Unknown Endpoint");
+    EXPECT_EQ(call(verb::get, "/addresses/a/b").reason(), "Unknown Endpoint");
+    EXPECT_EQ(call(verb::get, "/addresses/Ab-9").reason(), "Address Ab-9 not found");
+}
+
+TEST_F(AppTest, OtherMethodOnAKnownPathIs405WithAllow)
+{
+    auto response = call(verb::delete_, "/addresses");
+    EXPECT_EQ(response.result(), Status::method_not_allowed);
+    EXPECT_EQ(response[field::allow], "GET, HEAD, POST");
+    EXPECT_EQ(body(response)["message"], "Method Not Allowed");
+    response = call(verb::post, "/addresses/abc");
+    EXPECT_EQ(response[field::allow], "GET, HEAD, PUT, DELETE");
+    response = call(verb::patch, "/livez");
+    EXPECT_EQ(response[field::allow], "GET, HEAD");
+}
+
+TEST_F(AppTest, InvalidJsonIs400)
+{
+    const auto response = call(verb::post, "/addresses", "full_name=Ada");
+    EXPECT_EQ(response.result(), Status::bad_request);
+    EXPECT_EQ(response.reason(), "Invalid JSON body");
+    EXPECT_FALSE(body(response).contains("trace"));
+    EXPECT_FALSE(body(response).contains("errors"));
+}
+
+TEST_F(AppTest, SchemaFailureListsEveryViolation)
+{
+    const auto response = call(verb::post, "/addresses", R"({"addresses": [{"kind": "holiday"}]})");
+    EXPECT_EQ(response.result(), Status::bad_request);
+    EXPECT_EQ(response.reason(), "JSON Schema validation failed");
+    const auto errors = body(response)["errors"];
+    EXPECT_EQ(errors.size(), 5U);
+    EXPECT_EQ(errors[0], (json{{"pointer", ""}, {"message", "missing required property 'full_name'"}}));
+    EXPECT_EQ(errors[4], (json{{"pointer", "/addresses/0/kind"}, {"message", "must be one of home, work"}}));
+}
+
+TEST_F(AppTest, PutReplacesDeleteRemoves)
+{
+    const auto location = create(0);
+    auto response = call(verb::put, location, testing::read_file(testing::sample_files().at(1)));
+    EXPECT_EQ(response.result(), Status::no_content);
+    EXPECT_EQ(response.count(field::content_length), 0U);
+    EXPECT_EQ(body(call(verb::get, location)), json::parse(testing::read_file(testing::sample_files().at(1))));
+    EXPECT_EQ(call(verb::delete_, location).result(), Status::no_content);
+    response = call(verb::get, location);
+    EXPECT_EQ(response.result(), Status::not_found);
+    EXPECT_EQ(response.reason(), "Address " + location.substr(11) + " not found");
+}
+
+TEST_F(AppTest, PutWithInvalidBodyToUnknownIdIs400)
+{
+    EXPECT_EQ(call(verb::put, "/addresses/nope", R"({"x":1})").result(), Status::bad_request);
+    EXPECT_EQ(call(verb::put, "/addresses/nope", R"({"full_name":"Ada"})").result(), Status::not_found);
+}
+
+TEST_F(AppTest, EveryResponseHasDateServerAndRequestId)
+{
+    for (const auto& response : {call(verb::get, "/addresses"), call(verb::get, "/nope")}) {
+        EXPECT_FALSE(response[field::date].empty());
+        EXPECT_EQ(response[field::server].substr(0, 12), "addrservice/");
+        EXPECT_EQ(response["X-Request-ID"].size(), 32U);
+        EXPECT_EQ(response[field::content_length], std::to_string(response.body().size()));
+    }
+}
+
+TEST_F(AppTest, ClientRequestIdIsKeptWhenValid)
+{
+    EXPECT_EQ(call(verb::get, "/livez", {}, {{"X-Request-ID", "trace.me_1-2"}})["X-Request-ID"], "trace.me_1-2");
+    const auto replaced = call(verb::get, "/livez", {}, {{"X-Request-ID", "bad id!"}})["X-Request-ID"];
+    EXPECT_EQ(replaced.size(), 32U);
+    const auto too_long = call(verb::get, "/livez", {}, {{"X-Request-ID", std::string(129, 'a')}});
+    EXPECT_EQ(too_long["X-Request-ID"].size(), 32U);
+    EXPECT_EQ(call(verb::get, "/livez", {}, {{"X-Request-ID", std::string(128, 'a')}})["X-Request-ID"],
+              std::string(128, 'a'));
+}
+
+TEST_F(AppTest, EtagAndIfNoneMatchGive304)
+{
+    const auto location = create();
+    const auto first = call(verb::get, location);
+    const auto etag = std::string(first[field::etag]);
+    ASSERT_FALSE(etag.empty());
+    const auto again = call(verb::get, location, {}, {{"If-None-Match", etag}});
+    EXPECT_EQ(again.result(), Status::not_modified);
+    EXPECT_TRUE(again.body().empty());
+    EXPECT_EQ(again.count(field::content_length), 0U);
+    EXPECT_EQ(again[field::etag], etag);
+    EXPECT_EQ(call(verb::get, location, {}, {{"If-None-Match", "\"other\", " + etag}}).result(), Status::not_modified);
+    EXPECT_EQ(call(verb::get, location, {}, {{"If-None-Match", "\"other\""}}).result(), Status::ok);
+    const auto list = call(verb::get, "/addresses");
+    EXPECT_EQ(call(verb::get, "/addresses", {}, {{"If-None-Match", std::string(list[field::etag])}}).result(),
+              Status::not_modified);
+}
+
+TEST_F(AppTest, GzipForLargeJsonBodiesWithItsOwnEtag)
+{
+    create(0);
+    create(1);
+    create(2);
+    const auto plain = call(verb::get, "/addresses");
+    ASSERT_GE(plain.body().size(), 1024U);
+    const auto zipped = call(verb::get, "/addresses", {}, {{"Accept-Encoding", "br, gzip;q=0.8"}});
+    EXPECT_EQ(zipped[field::content_encoding], "gzip");
+    EXPECT_EQ(zipped[field::vary], "Accept-Encoding");
+    EXPECT_NE(zipped[field::etag], plain[field::etag]);
+    EXPECT_EQ(gzip_decompress(zipped.body(), 1 << 20), plain.body());
+    EXPECT_EQ(call(verb::get, "/addresses", {},
+                   {{"Accept-Encoding", "gzip"}, {"If-None-Match", std::string(zipped[field::etag])}})
+                  .result(),
+              Status::not_modified);
+    EXPECT_EQ(call(verb::get, "/addresses", {}, {{"Accept-Encoding", "gzip;q=0"}}).count(field::content_encoding), 0U);
+}
+
+TEST_F(AppTest, SmallBodiesAreNotGzipped)
+{
+    const auto location = create(2);
+    const auto response = call(verb::get, location, {}, {{"Accept-Encoding", "gzip"}});
+    ASSERT_LT(response.body().size(), 1024U);
+    EXPECT_EQ(response.count(field::content_encoding), 0U);
+}
+
+TEST_F(AppTest, GzipRequestBodyIsInflated)
+{
+    const auto entry = testing::read_file(testing::sample_files().at(0));
+    auto response = call(verb::post, "/addresses", gzip_compress(entry), {{"Content-Encoding", "gzip"}});
+    EXPECT_EQ(response.result(), Status::created);
+    EXPECT_EQ(body(call(verb::get, std::string(response[field::location]))), json::parse(entry));
+    // 4096 bytes is this App's limit, and the inflated size counts.
+    response =
+        call(verb::post, "/addresses", gzip_compress(std::string(5000, ' ') + entry), {{"Content-Encoding", "gzip"}});
+    EXPECT_EQ(response.result(), Status::payload_too_large);
+    EXPECT_EQ(response.reason(), "Payload Too Large");
+    response = call(verb::post, "/addresses", "not gzip", {{"Content-Encoding", "gzip"}});
+    EXPECT_EQ(response.reason(), "Invalid JSON body");
+    response = call(verb::post, "/addresses", entry, {{"Content-Encoding", "br"}});
+    EXPECT_EQ(response.result(), Status::unsupported_media_type);
+}
+
+TEST_F(AppTest, HeadHasGetHeadersAndNoBody)
+{
+    const auto location = create();
+    const auto get = call(verb::get, location);
+    const auto head = call(verb::head, location);
+    EXPECT_EQ(head.result(), Status::ok);
+    EXPECT_TRUE(head.body().empty());
+    EXPECT_EQ(head[field::content_length], std::to_string(get.body().size()));
+    EXPECT_EQ(head[field::etag], get[field::etag]);
+    EXPECT_EQ(call(verb::head, "/addresses").result(), Status::ok);
+    EXPECT_EQ(call(verb::head, "/nope").result(), Status::not_found);
+}
+
+TEST_F(AppTest, Http10ClosesUnlessAskedToKeepAlive)
+{
+    EXPECT_FALSE(call(verb::get, "/livez", {}, {}, 10).keep_alive());
+    EXPECT_TRUE(call(verb::get, "/livez", {}, {{"Connection", "keep-alive"}}, 10).keep_alive());
+    EXPECT_TRUE(call(verb::get, "/livez").keep_alive());
+    EXPECT_FALSE(call(verb::get, "/livez", {}, {{"Connection", "close"}}).keep_alive());
+}
+
+TEST_F(AppTest, ProbesAnswerAndReadinessTurns503WhenDraining)
+{
+    EXPECT_EQ(call(verb::get, "/livez").body(), R"({"status":"ok"})");
+    EXPECT_EQ(call(verb::get, "/readyz").result(), Status::ok);
+    EXPECT_EQ(call(verb::get, "/healthz").result(), Status::ok);
+    app.set_draining();
+    EXPECT_TRUE(app.draining());
+    EXPECT_EQ(call(verb::get, "/readyz").result(), Status::service_unavailable);
+    EXPECT_EQ(call(verb::get, "/livez").result(), Status::ok);
+}
+
+TEST_F(AppTest, RejectBuildsALoggedErrorThatCloses)
+{
+    const auto response = app.reject(RejectedRequest{"POST", "/addresses?x", "192.0.2.7", "", 11},
+                                     Status::payload_too_large, "Payload Too Large");
+    EXPECT_EQ(response.result(), Status::payload_too_large);
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(body(response)["uri"], "/addresses");
+    EXPECT_NE(log.str().find(R"(method="POST" uri="/addresses" ip="192.0.2.7" message="RESPONSE" status=413)"),
+              std::string::npos)
+        << log.str();
+}
+
+TEST_F(AppTest, OneCanonicalLinePerRequestAtItsLevel)
+{
+    call(verb::get, "/livez", {}, {{"X-Request-ID", "req-1"}});
+    call(verb::get, "/nope", {}, {{"X-Request-ID", "req-2"}});
+    const auto text = log.str();
+    EXPECT_NE(text.find(R"(DEBUG : req_id="req-1" method="GET" uri="/livez" ip="192.0.2.7" message="REQUEST")"),
+              std::string::npos);
+    EXPECT_NE(
+        text.find(
+            R"(INFO : req_id="req-1" method="GET" uri="/livez" ip="192.0.2.7" message="RESPONSE" status=200 time_ms=)"),
+        std::string::npos);
+    EXPECT_NE(
+        text.find(R"(WARNING : req_id="req-2" method="GET" uri="/nope" ip="192.0.2.7" message="RESPONSE" status=404)"),
+        std::string::npos);
+}
+
+TEST(AppRoutes, TableListsEveryEndpoint)
+{
+    std::vector<std::string> rows;
+    for (const auto& route : App::routes()) {
+        rows.push_back(std::string(boost::beast::http::to_string(route.method)) + " " + std::string(route.path));
+    }
+    EXPECT_EQ(rows, (std::vector<std::string>{"GET /addresses", "POST /addresses", "GET /addresses/{id}",
+                                              "PUT /addresses/{id}", "DELETE /addresses/{id}", "GET /livez",
+                                              "GET /readyz", "GET /healthz"}));
+}
+
+class BrokenStoreTest : public AppTest {
+protected:
+    BrokenStoreTest() : AppTest(std::make_shared<BrokenStore>(), true) {}
+};
+
+TEST_F(BrokenStoreTest, StoreFaultIs500WithTraceInDebug)
+{
+    const auto response = call(verb::get, "/addresses");
+    EXPECT_EQ(response.result(), Status::internal_server_error);
+    EXPECT_EQ(response.reason(), "Internal Server Error");
+    EXPECT_EQ(body(response)["trace"], "disk on fire");
+    EXPECT_NE(log.str().find(R"(ERROR : req_id=)"), std::string::npos);
+    EXPECT_NE(log.str().find(R"(status=500)"), std::string::npos);
+    EXPECT_NE(log.str().find(R"(error="disk on fire")"), std::string::npos);
+    // And the next request is served.
+    EXPECT_EQ(call(verb::get, "/livez").result(), Status::ok);
+    EXPECT_EQ(call(verb::get, "/readyz").result(), Status::service_unavailable);
+}
+
+TEST(HeaderHelpers, AcceptsGzip)
+{
+    EXPECT_TRUE(accepts_gzip("gzip"));
+    EXPECT_TRUE(accepts_gzip("deflate, GZIP"));
+    EXPECT_TRUE(accepts_gzip("gzip;q=0.5"));
+    EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+    EXPECT_FALSE(accepts_gzip("gzip;q=0.000"));
+    EXPECT_FALSE(accepts_gzip("br"));
+    EXPECT_FALSE(accepts_gzip(""));
+}
+
+TEST(HeaderHelpers, EtagMatches)
+{
+    EXPECT_TRUE(etag_matches("\"a\"", "\"a\""));
+    EXPECT_TRUE(etag_matches("*", "\"a\""));
+    EXPECT_TRUE(etag_matches("W/\"a\"", "\"a\""));
+    EXPECT_TRUE(etag_matches("\"b\" , \"a\"", "\"a\""));
+    EXPECT_FALSE(etag_matches("\"b\"", "\"a\""));
+}
+
+TEST(HeaderHelpers, RequestIdAlphabet)
+{
+    EXPECT_TRUE(is_valid_request_id("A-z_0.9"));
+    EXPECT_FALSE(is_valid_request_id(""));
+    EXPECT_FALSE(is_valid_request_id("a b"));
+    EXPECT_FALSE(is_valid_request_id("a\"b"));
+}
+
+}  // namespace
+}  // namespace addrservice::http

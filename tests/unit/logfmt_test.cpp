@@ -1,0 +1,82 @@
+#include "addrservice/logfmt.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace addrservice {
+namespace {
+
+TEST(Logfmt, StringsAreQuotedNumbersAreNot)
+{
+    LogFields fields;
+    fields.add("req_id", "6f1c").add("status", 201).add("time_ms", 0.4123).add("ok", true);
+    EXPECT_EQ(fields.to_logfmt(), R"(req_id="6f1c" status=201 time_ms=0.412 ok=true)");
+}
+
+TEST(Logfmt, QuotesAndBackslashesAreEscaped)
+{
+    LogFields fields;
+    fields.add("uri", R"(/a"b\c)");
+    EXPECT_EQ(fields.to_logfmt(), R"(uri="/a\"b\\c")");
+}
+
+TEST(Logfmt, AValueCannotForgeAKey)
+{
+    LogFields fields;
+    fields.add("uri", R"(/x" status=200 admin="yes)").add("status", 404);
+    const auto line = fields.to_logfmt();
+    EXPECT_EQ(line, R"(uri="/x\" status=200 admin=\"yes" status=404)");
+}
+
+TEST(Logfmt, AValueCannotForgeALine)
+{
+    LogFields fields;
+    fields.add("uri", "/x\n2026-11-26 10:00:00.000 addrservice INFO : message=\"FAKE\"\r\t\x01\x7f");
+    const auto line = fields.to_logfmt();
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.find('\r'), std::string::npos);
+    EXPECT_NE(line.find(R"(\n2026)"), std::string::npos);
+    EXPECT_NE(line.find(R"(\r\t\u0001\u007f")"), std::string::npos);
+}
+
+TEST(Logfmt, UnicodePassesThrough)
+{
+    LogFields fields;
+    fields.add("service_name", "Carnet d’adresses — Ünïcødé 地址簿");
+    EXPECT_EQ(fields.to_logfmt(), "service_name=\"Carnet d’adresses — Ünïcødé 地址簿\"");
+}
+
+TEST(Logfmt, KeysAreSanitized)
+{
+    LogFields fields;
+    fields.add("bad key=\"x\"", 1).add("", 2);
+    EXPECT_EQ(fields.to_logfmt(), "bad_key__x_=1 _=2");
+    EXPECT_EQ(sanitize_log_key("a.b-c_d"), "a.b-c_d");
+}
+
+TEST(Logfmt, JsonMembersFormAnObject)
+{
+    LogFields fields;
+    fields.add("uri", "/a\"b\n").add("status", 200).add("time_ms", 1.5).add("ok", false).add("bad", "\xff");
+    const auto object = nlohmann::json::parse("{" + fields.to_json_members() + "}");
+    EXPECT_EQ(object["uri"], "/a\"b\n");
+    EXPECT_EQ(object["status"], 200);
+    EXPECT_EQ(object["time_ms"], 1.5);
+    EXPECT_EQ(object["ok"], false);
+    EXPECT_TRUE(object["bad"].is_string());
+}
+
+TEST(Logfmt, FindReturnsTheValue)
+{
+    LogFields fields;
+    fields.add("status", 503);
+    ASSERT_NE(fields.find("status"), nullptr);
+    EXPECT_EQ(std::get<std::int64_t>(*fields.find("status")), 503);
+    EXPECT_EQ(fields.find("nope"), nullptr);
+    fields.clear();
+    EXPECT_TRUE(fields.fields().empty());
+}
+
+}  // namespace
+}  // namespace addrservice

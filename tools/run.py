@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Build, run, test and check addrservice.
+
+    tools/run.py setup                 install the Debian packages the project needs
+    tools/run.py build [--preset P]    configure and build (dev, release, asan, coverage)
+    tools/run.py serve [ARGS...]       build the release binary and run it with ARGS
+    tools/run.py test [--suite S]      build and run the tests (all, unit, integration, e2e)
+    tools/run.py lint                  check formatting with clang-format
+    tools/run.py typecheck             run clang-tidy over both layers
+    tools/run.py coverage              run the tests with coverage; fail under 90 % of lines
+
+Every sub-command exits non-zero when what it runs fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES_FILE = ROOT / "tools" / "debian-packages.txt"
+VALIJSON_PACKAGE_FILE = ROOT / "tools" / "valijson-package.txt"
+VALIJSON_DIR = ROOT / ".deps" / "valijson"
+VALIJSON_HEADER = Path("usr/include/valijson/validator.hpp")
+PRESETS = ("dev", "release", "asan", "coverage")
+SUITES = ("all", "unit", "integration", "e2e")
+COVERAGE_FLOOR = 90
+SOURCE_DIRS = ("src", "tests")
+
+
+def say(message: str) -> None:
+    print(f"run.py: {message}", file=sys.stderr, flush=True)
+
+
+def run(command: list[str], **kwargs) -> int:
+    say("$ " + " ".join(str(part) for part in command))
+    return subprocess.run(command, check=False, **kwargs).returncode
+
+
+def read_list(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def missing_packages() -> list[str]:
+    missing = []
+    for package in read_list(PACKAGES_FILE):
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0 or "install ok installed" not in result.stdout:
+            missing.append(package)
+    return missing
+
+
+def valijson_present() -> bool:
+    return (VALIJSON_DIR / VALIJSON_HEADER).exists() or (Path("/") / VALIJSON_HEADER).exists()
+
+
+def needs_setup() -> bool:
+    return bool(missing_packages()) or not valijson_present()
+
+
+def cmd_setup(_args: argparse.Namespace) -> int:
+    missing = missing_packages()
+    if not missing and valijson_present():
+        say("setup: every package is installed")
+        return 0
+    if os.geteuid() != 0:
+        command = "apt-get update && apt-get install -y --no-install-recommends " + " ".join(missing)
+        say(f"setup needs root; run as root:\n    {command}\n    tools/run.py setup")
+        return 2
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if run(["apt-get", "update", "-qq"], env=env) != 0:
+        say("setup: apt-get update failed")
+        return 1
+    if missing:
+        if run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env) != 0:
+            say("setup: apt-get install failed")
+            return 1
+    if not valijson_present():
+        package = read_list(VALIJSON_PACKAGE_FILE)[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            # Downloaded as root, apt hands the file to its sandbox user; let it write here.
+            os.chmod(tmp, 0o777)
+            if run(["apt-get", "download", "-qq", package], cwd=tmp, env=env) != 0:
+                say(f"setup: apt-get download {package} failed")
+                return 1
+            debs = list(Path(tmp).glob("*.deb"))
+            if not debs:
+                say(f"setup: no .deb for {package}")
+                return 1
+            shutil.rmtree(VALIJSON_DIR, ignore_errors=True)
+            VALIJSON_DIR.mkdir(parents=True)
+            if run(["dpkg-deb", "-x", str(debs[0]), str(VALIJSON_DIR)]) != 0:
+                return 1
+    say("setup: done")
+    return 0
+
+
+def ensure_setup() -> int:
+    if needs_setup():
+        return cmd_setup(argparse.Namespace())
+    return 0
+
+
+def build(preset: str) -> int:
+    if run(["cmake", "--preset", preset], cwd=ROOT) != 0:
+        return 1
+    return run(["cmake", "--build", "--preset", preset], cwd=ROOT)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return ensure_setup() or build(args.preset)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    status = ensure_setup() or build("release")
+    if status:
+        return status
+    binary = ROOT / "build" / "release" / "src" / "addrservice"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(binary, [str(binary), *args.args])
+    return 1  # not reached
+
+
+def ctest(preset: str, suite: str, verbose: bool) -> int:
+    command = ["ctest", "--preset", preset]
+    if suite != "all":
+        command += ["-L", f"^{suite}$"]
+    if verbose:
+        command.append("-V")
+    return run(command, cwd=ROOT)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    status = ensure_setup() or build("dev")
+    return status or ctest("dev", args.suite, args.verbose)
+
+
+def source_files(suffixes: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for directory in SOURCE_DIRS:
+        files += sorted(p for p in (ROOT / directory).rglob("*") if p.suffix in suffixes and p.is_file())
+    return files
+
+
+def cmd_lint(_args: argparse.Namespace) -> int:
+    files = source_files((".cpp", ".hpp", ".in"))
+    files = [f for f in files if f.suffix != ".in"]
+    status = run(["clang-format", "--dry-run", "--Werror", *map(str, files)])
+    if status == 0:
+        say(f"lint: {len(files)} files formatted")
+    return status
+
+
+def clang_tidy_one(path: Path, build_dir: Path) -> tuple[Path, int, str]:
+    result = subprocess.run(
+        ["clang-tidy-16", "--quiet", "-p", str(build_dir), "--warnings-as-errors=*", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return path, result.returncode, result.stdout + result.stderr
+
+
+def cmd_typecheck(_args: argparse.Namespace) -> int:
+    status = ensure_setup() or build("dev")
+    if status:
+        return status
+    build_dir = ROOT / "build" / "dev"
+    database = json.loads((build_dir / "compile_commands.json").read_text())
+    compiled = {Path(entry["file"]).resolve() for entry in database}
+    # asio_impl.cpp only instantiates Asio and Beast; it has no code of ours.
+    files = [p for p in source_files((".cpp",)) if p in compiled and p.name != "asio_impl.cpp"
+             and p.parts[len(ROOT.parts)] == "src"]
+    failures = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for path, code, output in pool.map(lambda p: clang_tidy_one(p, build_dir), files):
+            lines = [line for line in output.splitlines() if not line.endswith("warnings generated.")
+                     and "Suppressed" not in line and "Use -header-filter" not in line
+                     and "Use -system-headers" not in line]
+            if code != 0:
+                failures += 1
+                say(f"typecheck: {path.relative_to(ROOT)} failed")
+                print("\n".join(lines), flush=True)
+    say(f"typecheck: {len(files)} files, {failures} with findings")
+    return 1 if failures else 0
+
+
+def cmd_coverage(_args: argparse.Namespace) -> int:
+    status = ensure_setup() or build("coverage")
+    if status:
+        return status
+    build_dir = ROOT / "build" / "coverage"
+    for stale in build_dir.rglob("*.gcda"):
+        stale.unlink()
+    status = ctest("coverage", "all", False)
+    if status:
+        return status
+    html = build_dir / "coverage" / "index.html"
+    html.parent.mkdir(parents=True, exist_ok=True)
+    return run([
+        "gcovr", "--root", str(ROOT), "--filter", str(ROOT / "src"), "--exclude", str(ROOT / "src" / "server" / "main.cpp"),
+        "--exclude-throw-branches", "--print-summary", "--fail-under-line", str(COVERAGE_FLOOR),
+        "--html-details", str(html), str(build_dir),
+    ])
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tools/run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("setup", help="install the Debian packages the project needs").set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("build", help="configure and build")
+    p.add_argument("--preset", choices=PRESETS, default="dev")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("serve", help="build the release binary and run it",
+                       description="Build the release binary and run it; ARGS go to addrservice.")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for addrservice, e.g. --port 8080")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("test", help="build and run the tests")
+    p.add_argument("--suite", choices=SUITES, default="all")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_test)
+
+    sub.add_parser("lint", help="check formatting with clang-format").set_defaults(func=cmd_lint)
+    sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
+    sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
