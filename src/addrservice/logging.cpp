@@ -17,7 +17,7 @@ namespace addrservice {
 namespace {
 
 constexpr std::size_t queue_size = 16384;
-constexpr std::size_t mebibyte = 1024 * 1024;
+constexpr std::size_t mebibyte = std::size_t{1024} * 1024;
 
 spdlog::level::level_enum to_spdlog(LogLevel level)
 {

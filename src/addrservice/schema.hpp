@@ -21,8 +21,8 @@ public:
     ~SchemaValidator();
     SchemaValidator(const SchemaValidator&) = delete;
     SchemaValidator& operator=(const SchemaValidator&) = delete;
-    SchemaValidator(SchemaValidator&&) noexcept;
-    SchemaValidator& operator=(SchemaValidator&&) noexcept;
+    SchemaValidator(SchemaValidator&& other) noexcept;
+    SchemaValidator& operator=(SchemaValidator&& other) noexcept;
 
     /// Every violation of the schema by the document, in document order; empty when it is valid.
     [[nodiscard]] std::vector<Violation> validate(const nlohmann::json& document) const;

@@ -345,7 +345,7 @@ Response App::error_for_current_exception(Exchange& exchange)
 }
 
 Response App::make_error(const Exchange& exchange, Status status, std::string_view message,
-                         const nlohmann::ordered_json* errors, std::string_view trace)
+                         const nlohmann::ordered_json* errors, std::string_view trace) const
 {
     nlohmann::ordered_json body = {
         {"method", exchange.method},

@@ -80,7 +80,7 @@ private:
 
     Response error_for_current_exception(Exchange& exchange);
     Response make_error(const Exchange& exchange, Status status, std::string_view message,
-                        const nlohmann::ordered_json* errors = nullptr, std::string_view trace = {});
+                        const nlohmann::ordered_json* errors = nullptr, std::string_view trace = {}) const;
     void finish(Response& response, const Exchange& exchange);
     void log_response(const Exchange& exchange, const Response& response);
     std::string new_request_id();

@@ -52,11 +52,7 @@ bool is_quiet_close(const beast::error_code& ec)
 }  // namespace
 
 struct Server::State : std::enable_shared_from_this<State> {
-    /// What shutdown needs to know of each open connection.
-    struct Connection {
-        beast::tcp_stream* stream = nullptr;
-        bool busy = false;  // a request's header has been read and its response is not yet written
-    };
+    struct Connection;
 
     State(asio::io_context& io_context, App& application, Logger& log, const Limits& limits_)
         : io(io_context), app(application), logger(log), limits(limits_), acceptor(io_context), drain_timer(io_context)
@@ -69,7 +65,7 @@ struct Server::State : std::enable_shared_from_this<State> {
     Limits limits;
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
-    std::list<Connection> connections;
+    std::list<Connection*> connections;  // every open connection, for shutdown
     bool stopping = false;
     std::function<void()> drained;
 
@@ -83,52 +79,30 @@ struct Server::State : std::enable_shared_from_this<State> {
         }
     }
 
-    void close_all()
+    void close_all();
+    void shutdown();
+
+    asio::awaitable<void> accept_loop();
+    void reject_over_limit(tcp::socket socket);
+};
+
+/// One client connection: its stream and buffer, read -> handle -> write one request at a time.
+/// The coroutine that serves it owns it, and takes no reference parameters.
+struct Server::State::Connection {
+    Connection(std::shared_ptr<State> owner, tcp::socket socket) : state(std::move(owner)), stream(std::move(socket))
     {
-        for (auto& connection : connections) {
-            beast::error_code ignored;
-            connection.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-            connection.stream->cancel();
-        }
+        beast::error_code ec;
+        const auto remote = stream.socket().remote_endpoint(ec);
+        peer_ip = ec ? std::string("-") : remote.address().to_string();
     }
 
-    void shutdown()
-    {
-        if (stopping) {
-            close_all();  // a second signal: stop waiting for requests in flight
-            return;
-        }
-        stopping = true;
-        app.set_draining();
-        beast::error_code ignored;
-        acceptor.close(ignored);
-        for (auto& connection : connections) {
-            if (!connection.busy) {
-                connection.stream->cancel();
-            }
-        }
-        if (connections.empty()) {
-            notify_drained();
-        } else {
-            drain_timer.expires_after(drain_timeout);
-            drain_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-                if (!ec) {
-                    self->close_all();
-                }
-            });
-        }
-    }
+    std::shared_ptr<State> state;  // keeps the server's state alive for as long as the connection lasts
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::string peer_ip;
+    bool busy = false;  // a request's header has been read and its response is not yet written
 
-    void connection_closed(std::list<Connection>::iterator it)
-    {
-        connections.erase(it);
-        if (stopping && connections.empty()) {
-            notify_drained();
-        }
-    }
-
-    RejectedRequest rejected(const beast_http::request_parser<beast_http::string_body>& parser,
-                             const std::string& peer_ip) const
+    [[nodiscard]] RejectedRequest rejected(const beast_http::request_parser<beast_http::string_body>& parser) const
     {
         const auto& header = parser.get();
         RejectedRequest request;
@@ -142,11 +116,10 @@ struct Server::State : std::enable_shared_from_this<State> {
 
     /// Sends a final error response, then closes gently: stop sending, drain what the client is still
     /// sending for a moment, so that it reads the response instead of a reset.
-    asio::awaitable<void> reject_and_close(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                           const RejectedRequest& request, Status status, std::string_view message)
+    asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
     {
-        auto response = app.reject(request, status, message);
-        stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+        auto response = state->app.reject(request, status, message);
+        stream.expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
         auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
         if (write_ec) {
             co_return;
@@ -154,7 +127,7 @@ struct Server::State : std::enable_shared_from_this<State> {
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream.expires_after(linger_timeout);
-        for (std::size_t discarded = 0; discarded < limits.max_body_bytes;) {
+        for (std::size_t discarded = 0; discarded < state->limits.max_body_bytes;) {
             buffer.clear();
             auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
             if (ec) {
@@ -164,41 +137,19 @@ struct Server::State : std::enable_shared_from_this<State> {
         }
     }
 
-    asio::awaitable<void> session(tcp::socket socket)
+    asio::awaitable<void> serve()
     {
-        // Keeps this State alive for as long as the connection lasts.
-        const auto self = shared_from_this();
-        beast::error_code ec;
-        const auto remote = socket.remote_endpoint(ec);
-        const std::string peer_ip = ec ? std::string("-") : remote.address().to_string();
-        beast::tcp_stream stream(std::move(socket));
-        const auto it = connections.insert(connections.end(), Connection{&stream, false});
-        try {
-            co_await serve(stream, peer_ip, *it);
-        } catch (const std::exception& e) {
-            LogFields fields;
-            fields.add("ip", peer_ip).add("message", "CONNECTION ERROR").add("error", e.what());
-            logger.log(LogLevel::error, fields);
-        }
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream.socket().close(ignored);
-        connection_closed(it);
-    }
-
-    asio::awaitable<void> serve(beast::tcp_stream& stream, const std::string& peer_ip, Connection& connection)
-    {
+        const auto& limits = state->limits;
         const auto header_timeout = std::chrono::seconds(limits.header_timeout_s);
         const auto idle_timeout = std::chrono::seconds(limits.idle_timeout_s);
-        beast::flat_buffer buffer;
         bool first = true;
-        while (!stopping) {
+        while (!state->stopping) {
             // Between requests the connection may idle; once a request starts, its header must
             // arrive within the header timeout. A new connection is held to the header timeout.
             if (!first && buffer.size() == 0) {
                 stream.expires_after(idle_timeout);
                 auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
-                if (ec || stopping) {
+                if (ec || state->stopping) {
                     co_return;
                 }
                 buffer.commit(n);
@@ -213,27 +164,20 @@ struct Server::State : std::enable_shared_from_this<State> {
             auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
             if (header_ec) {
                 if (header_ec == beast_http::error::header_limit) {
-                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip),
-                                              Status::request_header_fields_too_large,
+                    co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
                                               "Request Header Fields Too Large");
                 } else if (header_ec == beast_http::error::body_limit) {
-                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
-                                              "Payload Too Large");
-                } else if (!is_quiet_close(header_ec) && header_bytes > 0) {
-                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
-                                              "Bad Request");
+                    co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                 } else if (!is_quiet_close(header_ec) && header_ec != beast_http::error::partial_message) {
-                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
-                                              "Bad Request");
+                    co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
                 }
                 co_return;
             }
-            connection.busy = true;
+            busy = true;
 
             const auto& header = parser.get();
             if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-                co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
-                                          "Payload Too Large");
+                co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                 co_return;
             }
             if (!parser.is_done()) {
@@ -248,79 +192,144 @@ struct Server::State : std::enable_shared_from_this<State> {
                 stream.expires_after(idle_timeout);
                 auto [body_ec, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
                 if (body_ec == beast_http::error::body_limit) {
-                    co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::payload_too_large,
-                                              "Payload Too Large");
+                    co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                     co_return;
                 }
                 if (body_ec) {
                     if (!is_quiet_close(body_ec) && body_ec != beast_http::error::partial_message) {
-                        co_await reject_and_close(stream, buffer, rejected(parser, peer_ip), Status::bad_request,
-                                                  "Bad Request");
+                        co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
                     }
                     co_return;
                 }
             }
 
-            auto response = co_await app.handle(parser.release(), peer_ip);
-            if (stopping) {
+            auto response = co_await state->app.handle(parser.release(), peer_ip);
+            if (state->stopping) {
                 response.keep_alive(false);
             }
             stream.expires_after(idle_timeout);
             auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
-            connection.busy = false;
+            busy = false;
             if (write_ec || !response.keep_alive()) {
                 co_return;
             }
         }
     }
 
-    asio::awaitable<void> accept_loop()
+    void close()
     {
-        const auto self = shared_from_this();
-        while (acceptor.is_open()) {
-            auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-            if (ec) {
-                if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-                    co_return;
-                }
-                // Out of descriptors, say: report it and give the process a moment before retrying.
-                LogFields fields;
-                fields.add("message", "ACCEPT FAILED").add("error", ec.message());
-                logger.log(LogLevel::error, fields);
-                asio::steady_timer pause(io, accept_retry_delay);
-                co_await pause.async_wait(use_tuple);
-                continue;
-            }
-            if (stopping) {
-                co_return;
-            }
-            if (connections.size() >= limits.max_connections) {
-                reject_over_limit(std::move(socket));
-                continue;
-            }
-            beast::error_code ignored;
-            socket.set_option(tcp::no_delay(true), ignored);
-            asio::co_spawn(io, session(std::move(socket)), [](const std::exception_ptr&) {});
-        }
-    }
-
-    /// Past max_connections: a best-effort 503 without waiting on the client, then close.
-    void reject_over_limit(tcp::socket socket)
-    {
-        beast::error_code ec;
-        const auto remote = socket.remote_endpoint(ec);
-        RejectedRequest request;
-        request.peer_ip = ec ? std::string("-") : remote.address().to_string();
-        auto response = app.reject(request, Status::service_unavailable, "Service Unavailable");
-        beast_http::response_serializer<beast_http::string_body> serializer(response);
-        socket.non_blocking(true, ec);
-        if (!ec) {
-            beast_http::write(socket, serializer, ec);
-        }
-        socket.shutdown(tcp::socket::shutdown_both, ec);
-        socket.close(ec);
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream.cancel();
     }
 };
+
+namespace {
+
+/// Serves one connection from accept to close; owns it throughout.
+asio::awaitable<void> run_connection(std::shared_ptr<Server::State::Connection> connection)
+{
+    auto& state = *connection->state;
+    const auto it = state.connections.insert(state.connections.end(), connection.get());
+    try {
+        co_await connection->serve();
+    } catch (const std::exception& e) {
+        LogFields fields;
+        fields.add("ip", connection->peer_ip).add("message", "CONNECTION ERROR").add("error", e.what());
+        state.logger.log(LogLevel::error, fields);
+    }
+    beast::error_code ignored;
+    connection->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    connection->stream.socket().close(ignored);
+    state.connections.erase(it);
+    if (state.stopping && state.connections.empty()) {
+        state.notify_drained();
+    }
+}
+
+}  // namespace
+
+void Server::State::close_all()
+{
+    for (auto* connection : connections) {
+        connection->close();
+    }
+}
+
+void Server::State::shutdown()
+{
+    if (stopping) {
+        close_all();  // a second signal: stop waiting for requests in flight
+        return;
+    }
+    stopping = true;
+    app.set_draining();
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    for (auto* connection : connections) {
+        if (!connection->busy) {
+            connection->stream.cancel();
+        }
+    }
+    if (connections.empty()) {
+        notify_drained();
+    } else {
+        drain_timer.expires_after(drain_timeout);
+        drain_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (!ec) {
+                self->close_all();
+            }
+        });
+    }
+}
+
+asio::awaitable<void> Server::State::accept_loop()
+{
+    const auto self = shared_from_this();
+    while (acceptor.is_open()) {
+        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+                co_return;
+            }
+            // Out of descriptors, say: report it and give the process a moment before retrying.
+            LogFields fields;
+            fields.add("message", "ACCEPT FAILED").add("error", ec.message());
+            logger.log(LogLevel::error, fields);
+            asio::steady_timer pause(io, accept_retry_delay);
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        if (stopping) {
+            co_return;
+        }
+        if (connections.size() >= limits.max_connections) {
+            reject_over_limit(std::move(socket));
+            continue;
+        }
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))),
+                       [](const std::exception_ptr&) {});
+    }
+}
+
+/// Past max_connections: a best-effort 503 without waiting on the client, then close.
+void Server::State::reject_over_limit(tcp::socket socket)
+{
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    RejectedRequest request;
+    request.peer_ip = ec ? std::string("-") : remote.address().to_string();
+    auto response = app.reject(request, Status::service_unavailable, "Service Unavailable");
+    beast_http::response_serializer<beast_http::string_body> serializer(response);
+    socket.non_blocking(true, ec);
+    if (!ec) {
+        beast_http::write(socket, serializer, ec);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
 
 Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
                const Limits& limits)

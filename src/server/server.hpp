@@ -43,8 +43,9 @@ public:
     /// The number of open connections.
     [[nodiscard]] std::size_t connections() const noexcept;
 
-private:
     struct State;
+
+private:
     std::shared_ptr<State> state_;
 };
 

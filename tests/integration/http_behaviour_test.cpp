@@ -309,7 +309,7 @@ public:
         gate_ = std::make_unique<boost::asio::steady_timer>(co_await boost::asio::this_coro::executor,
                                                             std::chrono::hours(1));
         entered.set_value();
-        auto [ec] = co_await gate_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        [[maybe_unused]] auto [ec] = co_await gate_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         co_await inner_.create(std::move(id), std::move(entry));
     }
     /// Call on the server's thread.
