@@ -42,6 +42,9 @@ constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
 constexpr std::size_t idle_read_size = 4096;
 
+/// Completion of a detached coroutine; each one catches and logs what it can handle itself.
+void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
+
 bool is_quiet_close(const beast::error_code& ec)
 {
     return ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
@@ -139,9 +142,9 @@ struct Server::State::Connection {
 
     asio::awaitable<void> serve()
     {
-        const auto& limits = state->limits;
-        const auto header_timeout = std::chrono::seconds(limits.header_timeout_s);
-        const auto idle_timeout = std::chrono::seconds(limits.idle_timeout_s);
+        const Limits& bounds = state->limits;
+        const auto header_timeout = std::chrono::seconds(bounds.header_timeout_s);
+        const auto idle_timeout = std::chrono::seconds(bounds.idle_timeout_s);
         bool first = true;
         while (!state->stopping) {
             // Between requests the connection may idle; once a request starts, its header must
@@ -156,10 +159,10 @@ struct Server::State::Connection {
             }
             first = false;
 
-            // A fresh parser per request, with our limits.
+            // A fresh parser per request, with our bounds.
             beast_http::request_parser<beast_http::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-            parser.body_limit(limits.max_body_bytes);
+            parser.header_limit(static_cast<std::uint32_t>(bounds.max_header_bytes));
+            parser.body_limit(bounds.max_body_bytes);
             stream.expires_after(header_timeout);
             auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
             if (header_ec) {
@@ -176,7 +179,7 @@ struct Server::State::Connection {
             busy = true;
 
             const auto& header = parser.get();
-            if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+            if (const auto length = parser.content_length(); length && *length > bounds.max_body_bytes) {
                 co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                 co_return;
             }
@@ -309,8 +312,7 @@ asio::awaitable<void> Server::State::accept_loop()
         }
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))),
-                       [](const std::exception_ptr&) {});
+        asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))), &coroutine_done);
     }
 }
 
@@ -357,7 +359,7 @@ std::uint16_t Server::port() const noexcept
 
 void Server::start()
 {
-    asio::co_spawn(state_->io, state_->accept_loop(), [](const std::exception_ptr&) {});
+    asio::co_spawn(state_->io, state_->accept_loop(), &coroutine_done);
 }
 
 void Server::shutdown()
