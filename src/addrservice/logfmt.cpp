@@ -29,6 +29,18 @@ void append_number(std::string& out, double value)
     out.append(buffer.data(), result.ptr);
 }
 
+/// A number or a boolean, written the same in logfmt and in JSON.
+void append_scalar(std::string& out, const LogFields::Value& value)
+{
+    if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+        append_number(out, *integer);
+    } else if (const auto* real = std::get_if<double>(&value)) {
+        append_number(out, *real);
+    } else if (const auto* flag = std::get_if<bool>(&value)) {
+        out += *flag ? "true" : "false";
+    }
+}
+
 }  // namespace
 
 std::string sanitize_log_key(std::string_view key)
@@ -125,12 +137,8 @@ std::string LogFields::to_logfmt() const
         out += '=';
         if (const auto* text = std::get_if<std::string>(&value)) {
             append_logfmt_quoted(out, *text);
-        } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
-            append_number(out, *integer);
-        } else if (const auto* real = std::get_if<double>(&value)) {
-            append_number(out, *real);
         } else {
-            out += std::get<bool>(value) ? "true" : "false";
+            append_scalar(out, value);
         }
     }
     return out;
@@ -148,12 +156,8 @@ std::string LogFields::to_json_members() const
         if (const auto* text = std::get_if<std::string>(&value)) {
             // Invalid UTF-8 (from a raw request path, say) is replaced rather than rejected.
             out += nlohmann::json(*text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
-            append_number(out, *integer);
-        } else if (const auto* real = std::get_if<double>(&value)) {
-            append_number(out, *real);
         } else {
-            out += std::get<bool>(value) ? "true" : "false";
+            append_scalar(out, value);
         }
     }
     return out;

@@ -23,11 +23,6 @@ using boost::beast::http::status;
 using boost::beast::http::verb;
 using nlohmann::json;
 
-std::string sample(const char* name)
-{
-    return read_file(source_dir() / "data" / "addresses" / name);
-}
-
 std::string raw_post(const std::string& body, const std::string& extra_headers = {})
 {
     return "POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +

@@ -14,11 +14,6 @@ using boost::beast::http::status;
 using boost::beast::http::verb;
 using nlohmann::json;
 
-std::string sample(const char* name)
-{
-    return read_file(source_dir() / "data" / "addresses" / name);
-}
-
 class RoutesTest : public ::testing::Test {
 protected:
     TestServer server;

@@ -21,6 +21,12 @@ inline std::string read_file(const std::filesystem::path& path)
     return text.str();
 }
 
+/// The text of one sample entry under data/addresses.
+inline std::string sample(const char* name)
+{
+    return read_file(source_dir() / "data" / "addresses" / name);
+}
+
 /// The sample entries under data/addresses, sorted by file name.
 inline std::vector<std::filesystem::path> sample_files()
 {
