@@ -245,7 +245,13 @@ def main(argv: list[str]) -> int:
     sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
     sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
 
-    args = parser.parse_args(argv)
+    # serve hands every argument it does not know to the binary (argparse's REMAINDER alone would
+    # refuse a leading option such as --port).
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command != "serve":
+            parser.error("unrecognized arguments: " + " ".join(unknown))
+        args.args = unknown + args.args
     return args.func(args)
 
 
