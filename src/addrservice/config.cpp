@@ -1,6 +1,217 @@
 #include "addrservice/config.hpp"
 
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+
 namespace addrservice {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& key, const std::string& what)
+{
+    throw ConfigError("config: " + key + ": " + what);
+}
+
+std::string describe_node(const YAML::Node& node)
+{
+    switch (node.Type()) {
+        case YAML::NodeType::Scalar:
+            return "'" + node.Scalar() + "'";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        case YAML::NodeType::Null:
+            return "nothing";
+        default:
+            return "an undefined value";
+    }
+}
+
+std::string read_string(const YAML::Node& node, const std::string& key)
+{
+    if (!node.IsScalar() || node.Scalar().empty()) {
+        fail(key, "expected a non-empty string, got " + describe_node(node));
+    }
+    return node.Scalar();
+}
+
+template <typename Unsigned>
+Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned minimum)
+{
+    const auto expected = minimum > 0 ? std::string("a positive integer") : std::string("a non-negative integer");
+    if (!node.IsScalar()) {
+        fail(key, "expected " + expected + ", got " + describe_node(node));
+    }
+    const auto& text = node.Scalar();
+    Unsigned value{};
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || value < minimum) {
+        fail(key, "expected " + expected + ", got '" + text + "'");
+    }
+    return value;
+}
+
+/// Calls the handler of each key of a mapping; an unknown key is an error naming it.
+void for_each_key(const YAML::Node& node, const std::string& path,
+                  const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>& handlers)
+{
+    if (!node.IsMap()) {
+        fail(path.empty() ? std::string("(top level)") : path, "expected a mapping, got " + describe_node(node));
+    }
+    for (const auto& item : node) {
+        const auto name = item.first.as<std::string>();
+        const auto key = path.empty() ? name : path + "." + name;
+        const auto handler = handlers.find(name);
+        if (handler == handlers.end()) {
+            fail(key, "unknown key");
+        }
+        handler->second(item.second, key);
+    }
+}
+
+void read_store(const YAML::Node& node, const std::string& key, StoreConfig& store)
+{
+    static const std::map<std::string, StoreConfig::Kind> kinds{{"memory", StoreConfig::Kind::memory},
+                                                                {"fs", StoreConfig::Kind::fs},
+                                                                {"sqlite", StoreConfig::Kind::sqlite},
+                                                                {"postgres", StoreConfig::Kind::postgres}};
+    if (!node.IsMap() || node.size() != 1) {
+        fail(key, "expected exactly one of memory|fs|sqlite|postgres");
+    }
+    const auto item = *node.begin();
+    const auto name = item.first.as<std::string>();
+    const auto kind = kinds.find(name);
+    if (kind == kinds.end()) {
+        fail(key, "expected exactly one of memory|fs|sqlite|postgres, got '" + name + "'");
+    }
+    store.kind = kind->second;
+    if (store.kind == StoreConfig::Kind::memory) {
+        if (!item.second.IsNull()) {
+            fail(key + ".memory", "expected null, got " + describe_node(item.second));
+        }
+        store.location.clear();
+    } else {
+        store.location = read_string(item.second, key + "." + name);
+    }
+}
+
+}  // namespace
+
+Config load_config_text(const std::string& text, const std::string& source)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError("config: " + source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    Config config;
+    if (root.IsNull()) {
+        return config;  // an empty file: every default
+    }
+    try {
+        for_each_key(
+            root, "",
+            {
+                {"service",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     for_each_key(node, path, {{"name", [&](const YAML::Node& n, const std::string& k) {
+                                                    config.service_name = read_string(n, k);
+                                                }}});
+                 }},
+                {"addr-db",
+                 [&](const YAML::Node& node, const std::string& path) { read_store(node, path, config.store); }},
+                {"logging",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     auto& logging = config.logging;
+                     for_each_key(node, path,
+                                  {
+                                      {"level",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           const auto value = read_string(n, k);
+                                           try {
+                                               logging.level = parse_log_level(value);
+                                           } catch (const ConfigError& e) {
+                                               fail(k, e.what());
+                                           }
+                                       }},
+                                      {"console",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           const auto value = read_string(n, k);
+                                           try {
+                                               logging.console = parse_console_format(value);
+                                           } catch (const ConfigError& e) {
+                                               fail(k, e.what());
+                                           }
+                                       }},
+                                      {"file", [&](const YAML::Node& n,
+                                                   const std::string& k) { logging.file = read_string(n, k); }},
+                                      {"max_size_mb",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           logging.max_size_mb = read_unsigned<std::size_t>(n, k, 1);
+                                       }},
+                                      {"max_files",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           logging.max_files = read_unsigned<std::size_t>(n, k, 0);
+                                       }},
+                                  });
+                 }},
+                {"limits",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     auto& limits = config.limits;
+                     for_each_key(node, path,
+                                  {
+                                      {"max_body_bytes",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           limits.max_body_bytes = read_unsigned<std::size_t>(n, k, 1);
+                                       }},
+                                      {"max_header_bytes",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           limits.max_header_bytes = read_unsigned<std::size_t>(n, k, 1);
+                                       }},
+                                      {"header_timeout_s",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           limits.header_timeout_s = read_unsigned<std::uint32_t>(n, k, 1);
+                                       }},
+                                      {"idle_timeout_s",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           limits.idle_timeout_s = read_unsigned<std::uint32_t>(n, k, 1);
+                                       }},
+                                      {"max_connections",
+                                       [&](const YAML::Node& n, const std::string& k) {
+                                           limits.max_connections = read_unsigned<std::size_t>(n, k, 1);
+                                       }},
+                                  });
+                 }},
+            });
+    } catch (const YAML::Exception& e) {
+        throw ConfigError("config: " + source + ": " + e.msg);
+    }
+    return config;
+}
+
+Config load_config_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError("config: cannot read '" + path +
+                          "': " + std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return load_config_text(text.str(), path);
+}
 
 LogLevel parse_log_level(std::string_view text)
 {

@@ -53,6 +53,12 @@ struct Config {
     Limits limits;
 };
 
+/// Reads a YAML config file over the defaults. Every problem is a ConfigError whose message starts with
+/// "config: " and names the key, e.g. "config: addr-db: expected exactly one of memory|fs|sqlite|postgres".
+Config load_config_file(const std::string& path);
+/// The same, from YAML text (source names it in messages).
+Config load_config_text(const std::string& text, const std::string& source = "(yaml)");
+
 LogLevel parse_log_level(std::string_view text);            // throws ConfigError
 ConsoleFormat parse_console_format(std::string_view text);  // throws ConfigError
 std::string_view to_string(LogLevel level) noexcept;

@@ -100,8 +100,10 @@ struct Logger::Impl {
                                                             spdlog::async_overflow_policy::overrun_oldest);
         } else {
             logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
-            logger->flush_on(spdlog::level::trace);
         }
+        logger->flush_on(spdlog::level::trace);
+        // Each line is written out as it is logged (on the logging thread when async), so `tail -f` sees
+        // it at once and a crash loses nothing held in a buffer; the event loop only enqueues.
         logger->set_level(to_spdlog(config.level));
         return logger;
     }

@@ -7,26 +7,82 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <charconv>
+#include <cstdlib>
 #include <iostream>
 #include <system_error>
 
 namespace addrservice::http {
 
-CommandLine parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)
+namespace {
+
+/// A usage error: reported as one line, exit status 2.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+std::string check_ip(const std::string& host)
 {
-    Config config;
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(host, ec);
+    return ec ? "not an IP address: " + host : std::string();
+}
+
+template <typename Unsigned>
+Unsigned parse_unsigned(const std::string& name, const std::string& text, Unsigned minimum, Unsigned maximum)
+{
+    Unsigned value{};
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < minimum || value > maximum) {
+        throw UsageError(name + ": expected an integer from " + std::to_string(minimum) + " to " +
+                         std::to_string(maximum) + ", got '" + text + "'");
+    }
+    return value;
+}
+
+bool parse_bool(const std::string& name, const std::string& text)
+{
+    if (text == "1" || text == "true" || text == "yes") {
+        return true;
+    }
+    if (text == "0" || text == "false" || text == "no") {
+        return false;
+    }
+    throw UsageError(name + ": expected 1|true|yes|0|false|no, got '" + text + "'");
+}
+
+constexpr unsigned max_workers = 256;
+
+}  // namespace
+
+std::optional<std::string> process_env(const std::string& name)
+{
+    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read once at start
+    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
+
+CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
+                               std::ostream& err)
+{
+    std::uint16_t port = 0;
+    std::string host;
+    std::string config_path;
+    bool debug = false;
+    unsigned workers = 1;
     CLI::App cli{"addrservice: an address-book REST service", "addrservice"};
-    cli.add_option("--port", config.port, "TCP port to listen on (0 picks a free one)")->capture_default_str();
-    cli.add_option("--host", config.host, "IP address to bind")
-        ->capture_default_str()
-        ->check(
-            [](const std::string& host) {
-                boost::system::error_code ec;
-                boost::asio::ip::make_address(host, ec);
-                return ec ? "not an IP address: " + host : std::string();
-            },
-            "IP address");
-    cli.add_flag("--debug", config.debug, "DEBUG logging, and error bodies carry a trace field");
+    cli.footer(
+        "Every flag may also come from the environment as ADDRSERVICE_<FLAG> (ADDRSERVICE_PORT=9000);\n"
+        "a flag wins over the environment, the environment over the config file.");
+    auto* port_flag = cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)");
+    auto* host_flag =
+        cli.add_option("--host", host, "IP address to bind (default 0.0.0.0)")->check(check_ip, "IP address");
+    auto* config_flag = cli.add_option("--config", config_path, "YAML config file");
+    auto* debug_flag = cli.add_flag("--debug", debug, "DEBUG logging, and error bodies carry a trace field");
+    auto* workers_flag =
+        cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
+            ->check(CLI::Range(1U, max_workers));
     cli.set_version_flag("--version", std::string("addrservice ") + version);
 
     // CLI11 wants argv order reversed, without the program name.
@@ -46,16 +102,69 @@ CommandLine parse_command_line(const std::vector<std::string>& args, std::ostrea
         err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
         return {std::nullopt, 2};
     }
-    if (config.debug) {
-        config.logging.level = LogLevel::debug;
+
+    try {
+        // The file: named by the flag, else by the environment.
+        if (config_flag->count() == 0) {
+            if (auto path = env("ADDRSERVICE_CONFIG")) {
+                config_path = *path;
+            }
+        }
+        Config config = config_path.empty() ? Config{} : load_config_file(config_path);
+
+        // The environment, over the file.
+        if (auto value = env("ADDRSERVICE_PORT")) {
+            config.port = parse_unsigned<std::uint16_t>("ADDRSERVICE_PORT", *value, 0, UINT16_MAX);
+        }
+        if (auto value = env("ADDRSERVICE_HOST")) {
+            if (auto problem = check_ip(*value); !problem.empty()) {
+                throw UsageError("ADDRSERVICE_HOST: " + problem);
+            }
+            config.host = *value;
+        }
+        if (auto value = env("ADDRSERVICE_DEBUG")) {
+            config.debug = parse_bool("ADDRSERVICE_DEBUG", *value);
+        }
+        if (auto value = env("ADDRSERVICE_WORKERS")) {
+            config.workers = parse_unsigned<unsigned>("ADDRSERVICE_WORKERS", *value, 1, max_workers);
+        }
+
+        // Flags, over everything.
+        if (port_flag->count() > 0) {
+            config.port = port;
+        }
+        if (host_flag->count() > 0) {
+            config.host = host;
+        }
+        if (debug_flag->count() > 0) {
+            config.debug = debug;
+        }
+        if (workers_flag->count() > 0) {
+            config.workers = workers;
+        }
+
+        if (config.debug) {
+            config.logging.level = LogLevel::debug;
+        }
+        if (config.workers > 1 &&
+            (config.store.kind == StoreConfig::Kind::memory || config.store.kind == StoreConfig::Kind::fs)) {
+            throw UsageError("--workers " + std::to_string(config.workers) +
+                             ": needs a store that processes can share (sqlite or postgres), not " +
+                             describe(config.store).substr(0, describe(config.store).find(':')));
+        }
+        return {config, 0};
+    } catch (const ConfigError& e) {
+        err << "addrservice: " << e.what() << '\n';
+    } catch (const UsageError& e) {
+        err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
     }
-    return {config, 0};
+    return {std::nullopt, 2};
 }
 
 int main_entry(int argc, char** argv)
 {
     const std::vector<std::string> args(argv, argv + argc);
-    auto command_line = parse_command_line(args, std::cout, std::cerr);
+    auto command_line = parse_command_line(args, process_env, std::cout, std::cerr);
     if (!command_line.config) {
         return command_line.exit_status;
     }

@@ -2,6 +2,7 @@
 
 #include "addrservice/config.hpp"
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -10,14 +11,23 @@
 namespace addrservice::http {
 
 /// The outcome of reading the command line: a configuration to run, or an exit status (after --help,
-/// --version, or a usage error already reported on the given streams).
+/// --version, or a usage or config error already reported on the given streams).
 struct CommandLine {
     std::optional<Config> config;
     int exit_status = 0;
 };
 
-/// Reads flags into a Config. Usage errors print one line (and a hint) on err and give exit status 2.
-CommandLine parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+/// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// The process environment.
+std::optional<std::string> process_env(const std::string& name);
+
+/// Builds the Config from defaults, then the config file (--config or ADDRSERVICE_CONFIG), then
+/// ADDRSERVICE_* variables, then flags: a flag wins over the environment, the environment over the file.
+/// A usage or config error prints one line (and a hint) on err and gives exit status 2.
+CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
+                               std::ostream& err);
 
 /// The whole program: command line, logging, serve. Returns the process exit status.
 int main_entry(int argc, char** argv);

@@ -1,7 +1,7 @@
 #include "server/server.hpp"
 
 #include "addrservice/address_service.hpp"
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store_factory.hpp"
 #include "addrservice/version.hpp"
 #include "server/app.hpp"
 
@@ -379,8 +379,8 @@ std::size_t Server::connections() const noexcept
 
 int run_service(const Config& config, Logger& logger)
 {
+    auto store = make_store(config.store);
     asio::io_context io(1);
-    auto store = std::make_shared<MemoryStore>();
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits);

@@ -31,7 +31,7 @@ public:
     explicit RunningService(std::vector<std::string> args = {})
         : process_(binary, with_defaults(std::move(args)), {}, source_dir().string())
     {
-        const auto line = process_.wait_for_line("message=\"STARTING\"");
+        const auto line = process_.wait_for_line("STARTING\"");
         if (line) {
             port_ = port_from_log_line(*line);
         }
@@ -246,6 +246,122 @@ TEST(Binary, HundredConcurrentClientsTwoThousandRequestsNothingLost)
     }
     EXPECT_EQ(list.size(), expected);
     EXPECT_EQ(expected, static_cast<std::size_t>(clients * rounds / 2));
+}
+
+}  // namespace
+}  // namespace addrservice::testing
+
+namespace addrservice::testing {
+namespace {
+
+/// A scratch directory for one test, removed afterwards.
+class ScratchDir {
+public:
+    ScratchDir()
+        : path_(std::filesystem::temp_directory_path() /
+                ("addrservice-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
+    {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path_); }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ScratchDir(ScratchDir&&) = delete;
+    ScratchDir& operator=(ScratchDir&&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
+
+TEST(BinaryConfig, ConfigFileLogsToAFileFromStartingToStopped)
+{
+    const ScratchDir dir;
+    const auto log_file = dir.path() / "logs" / "service.log";  // the directory is created
+    std::ofstream(dir.path() / "service.yaml") << "service: {name: Carnet Test}\n"
+                                                  "logging:\n  console: brief\n  file: "
+                                               << log_file.string() << "\n";
+    Process process(binary, {"--config", (dir.path() / "service.yaml").string(), "--host", "127.0.0.1", "--port", "0"});
+    const auto starting = process.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(starting) << process.output();
+    const auto port = port_from_log_line(*starting);
+    {
+        HttpClient client(port);
+        EXPECT_EQ(client.request(verb::get, "/addresses", {}, {{"X-Request-ID", "e2e-file-1"}}).result(), status::ok);
+    }
+    process.signal(SIGTERM);
+    EXPECT_EQ(process.wait_exit(), 0);
+    const auto text = read_file(log_file);
+    const std::regex order(
+        R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} addrservice INFO : message="STARTING" service_name="Carnet Test" [^\n]*\n)"
+        R"([^\n]*addrservice INFO : req_id="e2e-file-1" method="GET" uri="/addresses" ip="127.0.0.1" message="RESPONSE" status=200 time_ms=[0-9.]+\n)"
+        R"([^\n]*addrservice INFO : message="SHUTTING DOWN"\n)"
+        R"([^\n]*addrservice INFO : message="STOPPED"\n)");
+    EXPECT_TRUE(std::regex_match(text, order)) << text;
+}
+
+TEST(BinaryConfig, JsonConsolePrintsOneObjectPerLine)
+{
+    const ScratchDir dir;
+    std::ofstream(dir.path() / "json.yaml") << "logging: {console: json}\n";
+    RunningService service({"--config", (dir.path() / "json.yaml").string()});
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    {
+        HttpClient client(service.port());
+        client.get("/nope");
+    }
+    service.process().signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+    std::istringstream lines(service.process().output());
+    std::string line;
+    std::vector<std::string> messages;
+    while (std::getline(lines, line)) {
+        const auto object = json::parse(line);
+        messages.push_back(object.at("message").get<std::string>());
+        if (messages.back() == "RESPONSE") {
+            EXPECT_EQ(object.at("status"), 404);
+            EXPECT_EQ(object.at("level"), "WARNING");
+            EXPECT_EQ(object.at("uri"), "/nope");
+        }
+    }
+    EXPECT_EQ(messages, (std::vector<std::string>{"STARTING", "RESPONSE", "SHUTTING DOWN", "STOPPED"}));
+}
+
+TEST(BinaryConfig, EnvironmentConfiguresAndFlagsWin)
+{
+    Process process(binary, {"--port", "0"},
+                    {"ADDRSERVICE_HOST=127.0.0.1", "ADDRSERVICE_PORT=1", "ADDRSERVICE_DEBUG=true"});
+    const auto line = process.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(line) << process.output();
+    EXPECT_NE(line->find("host=\"127.0.0.1\""), std::string::npos);
+    const auto port = port_from_log_line(*line);
+    EXPECT_NE(port, 1);
+    {
+        HttpClient client(port);
+        const auto response = client.get("/nope");
+        EXPECT_EQ(response.result(), status::not_found);
+    }
+    // --debug through the environment: REQUEST lines at DEBUG.
+    EXPECT_TRUE(process.wait_for_line("DEBUG : req_id="));
+    process.signal(SIGTERM);
+    EXPECT_EQ(process.wait_exit(), 0);
+}
+
+TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
+{
+    const ScratchDir dir;
+    std::ofstream(dir.path() / "bad.yaml") << "addr-db:\n  memory: null\n  sqlite: ./x.db\n";
+    Process process(binary, {"--config", (dir.path() / "bad.yaml").string()});
+    EXPECT_EQ(process.wait_exit(), 2);
+    EXPECT_EQ(process.output(), "addrservice: config: addr-db: expected exactly one of memory|fs|sqlite|postgres\n");
+    Process workers(binary, {"--workers", "2"});
+    EXPECT_EQ(workers.wait_exit(), 2);
+    EXPECT_NE(workers.output().find("--workers 2: needs a store that processes can share"), std::string::npos);
+    Process env(binary, {}, {"ADDRSERVICE_DEBUG=perhaps"});
+    EXPECT_EQ(env.wait_exit(), 2);
+    EXPECT_TRUE(env.output().starts_with("addrservice: ADDRSERVICE_DEBUG: expected 1|true|yes|0|false|no"));
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "addrservice/errors.hpp"
 #include "addrservice/memory_store.hpp"
 #include "integration/test_server.hpp"
 #include "server/gzip.hpp"
@@ -292,6 +293,46 @@ TEST(HttpBehaviour, EveryRequestGetsOneCanonicalLogLineWithItsRequestId)
                        "message=\"RESPONSE\" status=201 time_ms="),
               std::string::npos);
     EXPECT_NE(log.find(" WARNING : req_id=\"" + ids[1] + "\""), std::string::npos);
+}
+
+/// A store whose every read fails, as a broken disk would.
+class FailingStore final : public AddressStore {
+public:
+    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
+    Task<EntryPtr> read(std::string /*id*/) override { throw StoreError("read failed: disk on fire"); }
+    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
+    Task<bool> remove(std::string /*id*/) override { co_return false; }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
+    {
+        co_return std::vector<std::pair<std::string, EntryPtr>>{};
+    }
+    Task<bool> ready() override { co_return true; }
+    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
+    [[nodiscard]] std::string describe() const override { return "failing"; }
+};
+
+TEST(HttpBehaviour, ServerFaultIs500LoggedAtErrorAndServingGoesOn)
+{
+    TestServer server({}, std::make_shared<FailingStore>());
+    std::string id;
+    {
+        HttpClient client(server.port());
+        const auto response = client.get("/addresses/abc");
+        EXPECT_EQ(response.result(), status::internal_server_error);
+        EXPECT_EQ(response.reason(), "Internal Server Error");
+        const auto body = json::parse(response.body());
+        EXPECT_EQ(body["message"], "Internal Server Error");
+        EXPECT_FALSE(body.contains("trace"));  // not in debug mode
+        id = std::string(response["X-Request-ID"]);
+        EXPECT_EQ(client.get("/livez").result(), status::ok);
+    }
+    server.stop();
+    EXPECT_NE(
+        server.log().find(" ERROR : req_id=\"" + id +
+                          "\" method=\"GET\" uri=\"/addresses/abc\" ip=\"127.0.0.1\" message=\"RESPONSE\" status=500"),
+        std::string::npos)
+        << server.log();
+    EXPECT_NE(server.log().find("error=\"read failed: disk on fire\""), std::string::npos);
 }
 
 /// A memory store whose create() waits until the test releases it: a request held in flight.

@@ -158,11 +158,17 @@ std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout)
 
 std::uint16_t port_from_log_line(std::string_view line)
 {
-    const auto at = line.find(" port=");
+    // logfmt (port=8080) or JSON ("port":8080)
+    auto at = line.find(" port=");
+    std::size_t skip = 6;
+    if (at == std::string_view::npos) {
+        at = line.find("\"port\":");
+        skip = 7;
+    }
     if (at == std::string_view::npos) {
         return 0;
     }
-    const auto digits = line.substr(at + 6);
+    const auto digits = line.substr(at + skip);
     unsigned value = 0;
     std::from_chars(digits.data(), digits.data() + digits.size(), value);
     return static_cast<std::uint16_t>(value);

@@ -44,7 +44,7 @@ private:
     std::size_t scanned_ = 0;  // output_ before this offset has been searched for lines
 };
 
-/// Reads the port from a STARTING log line ("... port=8080 ..."); 0 when absent.
+/// Reads the port from a STARTING log line ("... port=8080 ..." or JSON); 0 when absent.
 std::uint16_t port_from_log_line(std::string_view line);
 
 }  // namespace addrservice::testing

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <sstream>
 
 namespace addrservice::http {
@@ -13,14 +16,39 @@ struct Parsed {
     std::string err;
 };
 
-Parsed parse(std::vector<std::string> args)
+Parsed parse(std::vector<std::string> args, const std::map<std::string, std::string>& env = {})
 {
     args.insert(args.begin(), "addrservice");
     std::ostringstream out;
     std::ostringstream err;
-    auto result = parse_command_line(args, out, err);
+    auto lookup = [&env](const std::string& name) -> std::optional<std::string> {
+        const auto it = env.find(name);
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    auto result = parse_command_line(args, lookup, out, err);
     return {std::move(result), out.str(), err.str()};
 }
+
+/// A config file in a temporary directory, removed with the object.
+class TempConfig {
+public:
+    explicit TempConfig(const std::string& yaml)
+        : path_(std::filesystem::temp_directory_path() /
+                ("addrservice-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".yaml"))
+    {
+        std::ofstream(path_) << yaml;
+    }
+    ~TempConfig() { std::filesystem::remove(path_); }
+    TempConfig(const TempConfig&) = delete;
+    TempConfig& operator=(const TempConfig&) = delete;
+    TempConfig(TempConfig&&) = delete;
+    TempConfig& operator=(TempConfig&&) = delete;
+    [[nodiscard]] std::string path() const { return path_.string(); }
+
+private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
 
 TEST(CommandLine, DefaultsServeOnPort8080OfEveryInterface)
 {
@@ -29,7 +57,9 @@ TEST(CommandLine, DefaultsServeOnPort8080OfEveryInterface)
     EXPECT_EQ(parsed.result.config->port, 8080);
     EXPECT_EQ(parsed.result.config->host, "0.0.0.0");
     EXPECT_FALSE(parsed.result.config->debug);
+    EXPECT_EQ(parsed.result.config->workers, 1U);
     EXPECT_EQ(parsed.result.config->logging.level, LogLevel::info);
+    EXPECT_EQ(parsed.result.config->logging.console, ConsoleFormat::brief);
 }
 
 TEST(CommandLine, FlagsSetPortHostAndDebug)
@@ -42,32 +72,107 @@ TEST(CommandLine, FlagsSetPortHostAndDebug)
     EXPECT_EQ(parsed.result.config->logging.level, LogLevel::debug);
 }
 
+TEST(CommandLine, EnvironmentSetsEveryFlag)
+{
+    const TempConfig file("service: {name: From File}\n");
+    const auto parsed = parse({}, {{"ADDRSERVICE_PORT", "9000"},
+                                   {"ADDRSERVICE_HOST", "::1"},
+                                   {"ADDRSERVICE_DEBUG", "yes"},
+                                   {"ADDRSERVICE_CONFIG", file.path()}});
+    ASSERT_TRUE(parsed.result.config) << parsed.err;
+    EXPECT_EQ(parsed.result.config->port, 9000);
+    EXPECT_EQ(parsed.result.config->host, "::1");
+    EXPECT_TRUE(parsed.result.config->debug);
+    EXPECT_EQ(parsed.result.config->service_name, "From File");
+    for (const auto* no : {"0", "false", "no"}) {
+        EXPECT_FALSE(parse({}, {{"ADDRSERVICE_DEBUG", no}}).result.config->debug);
+    }
+    for (const auto* yes : {"1", "true", "yes"}) {
+        EXPECT_TRUE(parse({}, {{"ADDRSERVICE_DEBUG", yes}}).result.config->debug);
+    }
+}
+
+TEST(CommandLine, FlagBeatsEnvironmentBeatsFileBeatsDefault)
+{
+    const TempConfig file("logging: {level: error}\n");
+    const TempConfig other("logging: {level: warning}\n");
+    // File over default.
+    EXPECT_EQ(parse({"--config", file.path()}).result.config->logging.level, LogLevel::error);
+    // The --config flag over ADDRSERVICE_CONFIG.
+    EXPECT_EQ(parse({"--config", file.path()}, {{"ADDRSERVICE_CONFIG", other.path()}}).result.config->logging.level,
+              LogLevel::error);
+    // Environment over file: debug turns the level to DEBUG.
+    EXPECT_EQ(parse({"--config", file.path()}, {{"ADDRSERVICE_DEBUG", "1"}}).result.config->logging.level,
+              LogLevel::debug);
+    // Flag over environment.
+    EXPECT_EQ(parse({"--port", "7000"}, {{"ADDRSERVICE_PORT", "9000"}}).result.config->port, 7000);
+    EXPECT_EQ(parse({"--host", "127.0.0.2"}, {{"ADDRSERVICE_HOST", "127.0.0.3"}}).result.config->host, "127.0.0.2");
+    EXPECT_EQ(parse({}, {{"ADDRSERVICE_PORT", "9000"}}).result.config->port, 9000);
+}
+
 TEST(CommandLine, HelpAndVersionExitZero)
 {
     const auto help = parse({"--help"});
     EXPECT_FALSE(help.result.config);
     EXPECT_EQ(help.result.exit_status, 0);
-    EXPECT_NE(help.out.find("--port"), std::string::npos);
+    for (const auto* flag : {"--port", "--host", "--config", "--debug", "--workers", "--version", "ADDRSERVICE_"}) {
+        EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+    }
     const auto version = parse({"--version"});
     EXPECT_EQ(version.result.exit_status, 0);
     EXPECT_EQ(version.out.rfind("addrservice ", 0), 0U);
 }
 
-TEST(CommandLine, BadInputIsOneLineAndExitTwo)
+void expect_usage_error(const Parsed& parsed, const std::string& names)
 {
-    for (const auto& args : std::vector<std::vector<std::string>>{{"--bogus"},
-                                                                  {"--host", "example.invalid"},
-                                                                  {"--port", "http"},
-                                                                  {"--port", "70000"},
-                                                                  {"--port"},
-                                                                  {"stray"}}) {
-        const auto parsed = parse(args);
-        EXPECT_FALSE(parsed.result.config);
-        EXPECT_EQ(parsed.result.exit_status, 2);
-        const auto first_line = parsed.err.substr(0, parsed.err.find('\n'));
-        EXPECT_EQ(first_line.rfind("addrservice: ", 0), 0U) << parsed.err;
-        EXPECT_GT(first_line.size(), 13U);
-    }
+    EXPECT_FALSE(parsed.result.config);
+    EXPECT_EQ(parsed.result.exit_status, 2);
+    const auto first_line = parsed.err.substr(0, parsed.err.find('\n'));
+    EXPECT_EQ(first_line.rfind("addrservice: ", 0), 0U) << parsed.err;
+    EXPECT_NE(first_line.find(names), std::string::npos) << parsed.err;
+}
+
+TEST(CommandLine, BadFlagsAreOneLineAndExitTwo)
+{
+    expect_usage_error(parse({"--bogus"}), "--bogus");
+    expect_usage_error(parse({"--host", "example.invalid"}), "example.invalid");
+    expect_usage_error(parse({"--port", "http"}), "--port");
+    expect_usage_error(parse({"--port", "70000"}), "--port");
+    expect_usage_error(parse({"--port"}), "--port");
+    expect_usage_error(parse({"--workers", "0"}), "--workers");
+    expect_usage_error(parse({"stray"}), "stray");
+}
+
+TEST(CommandLine, BadEnvironmentNamesTheVariable)
+{
+    expect_usage_error(parse({}, {{"ADDRSERVICE_PORT", "eighty"}}), "ADDRSERVICE_PORT");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_PORT", "65536"}}), "ADDRSERVICE_PORT");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_HOST", "nowhere"}}), "ADDRSERVICE_HOST");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_DEBUG", "maybe"}}), "ADDRSERVICE_DEBUG");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_WORKERS", "0"}}), "ADDRSERVICE_WORKERS");
+    // A flag given on the command line still leaves a bad variable an error only when it is read.
+    EXPECT_TRUE(parse({"--port", "1"}, {{"ADDRSERVICE_HOST", "::"}}).result.config);
+}
+
+TEST(CommandLine, BadConfigFileIsOneLineNamingTheKey)
+{
+    const TempConfig file("addr-db: {memory: null, sqlite: x.db}\n");
+    expect_usage_error(parse({"--config", file.path()}),
+                       "config: addr-db: expected exactly one of memory|fs|sqlite|postgres");
+    expect_usage_error(parse({"--config", "/nonexistent.yaml"}), "config: cannot read '/nonexistent.yaml'");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_CONFIG", "/nonexistent.yaml"}}), "/nonexistent.yaml");
+}
+
+TEST(CommandLine, WorkersAreRefusedWithStoresProcessesCannotShare)
+{
+    expect_usage_error(parse({"--workers", "2"}), "--workers 2: needs a store that processes can share");
+    const TempConfig fs("addr-db: {fs: ./var/addresses}\n");
+    expect_usage_error(parse({"--workers", "2", "--config", fs.path()}), "not fs");
+    const TempConfig sqlite("addr-db: {sqlite: ./var/book.db}\n");
+    const auto parsed = parse({"--config", sqlite.path()}, {{"ADDRSERVICE_WORKERS", "3"}});
+    ASSERT_TRUE(parsed.result.config) << parsed.err;
+    EXPECT_EQ(parsed.result.config->workers, 3U);
+    EXPECT_TRUE(parse({"--workers", "1"}).result.config);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -116,6 +117,34 @@ TEST(Logger, AsyncFileGetsEveryLineByDestruction)
     }
     EXPECT_EQ(count, 5000);
     EXPECT_NE(last.find("addrservice INFO : n=4999"), std::string::npos) << last;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Logger, FileRotatesPastItsSizeKeepingMaxFiles)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-rotate-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    LoggingConfig config;
+    config.console = ConsoleFormat::off;
+    config.file = (dir / "service.log").string();  // the directory is created
+    config.max_size_mb = 1;
+    config.max_files = 2;
+    {
+        Logger logger(config);
+        const std::string padding(1000, 'x');
+        for (int i = 0; i < 4000; ++i) {  // about 4 MB
+            LogFields fields;
+            fields.add("n", i).add("padding", padding);
+            logger.info(fields);
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        names.push_back(entry.path().filename().string());
+        EXPECT_LE(std::filesystem::file_size(entry.path()), 1024U * 1024U);
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"service.1.log", "service.2.log", "service.log"}));
     std::filesystem::remove_all(dir);
 }
 
