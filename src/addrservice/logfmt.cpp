@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -43,14 +44,25 @@ void append_scalar(std::string& out, const LogFields::Value& value)
 
 }  // namespace
 
+namespace {
+
+bool is_plain_key_char(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+}
+
+}  // namespace
+
 std::string sanitize_log_key(std::string_view key)
 {
+    if (!key.empty() && std::all_of(key.begin(), key.end(), is_plain_key_char)) {
+        return std::string(key);  // the usual case: a literal key
+    }
     std::string out;
     out.reserve(key.size());
     for (const char c : key) {
-        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                           c == '.' || c == '-';
-        out += plain ? c : '_';
+        out += is_plain_key_char(c) ? c : '_';
     }
     return out.empty() ? "_" : out;
 }

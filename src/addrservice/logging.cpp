@@ -1,22 +1,25 @@
 #include "addrservice/logging.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/details/thread_pool.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <vector>
 
 namespace addrservice {
 
 namespace {
 
-constexpr std::size_t queue_size = 16384;
+constexpr auto flush_interval = std::chrono::milliseconds(200);
 constexpr std::size_t mebibyte = std::size_t{1024} * 1024;
 
 spdlog::level::level_enum to_spdlog(LogLevel level)
@@ -83,36 +86,136 @@ const std::string brief_pattern = "%H:%M:%S.%e %* : %v";
 // %v is already a sequence of JSON members made by a JSON serializer; time and level are fixed-form text.
 const std::string json_pattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%*","logger":"addrservice",%v})";
 
+/// Formats each line on the caller's thread into a batch, and hands full batches (and, on flush, partial
+/// ones) to its own thread, which writes them to the target sink. The caller never waits on a terminal or
+/// a disk, and pays one hand-off per batch rather than a thread wake-up per line.
+class BatchingSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit BatchingSink(spdlog::sink_ptr target) : target_(std::move(target))
+    {
+        // The target writes batches as they are: already formatted, line ends included.
+        target_->set_formatter(std::make_unique<spdlog::pattern_formatter>("%v", spdlog::pattern_time_type::local, ""));
+        writer_ = std::thread([this] { write_batches(); });
+    }
+
+    ~BatchingSink() override
+    {
+        {
+            const std::lock_guard sink_lock(mutex_);
+            hand_off();
+        }
+        {
+            const std::lock_guard lock(queue_mutex_);
+            stopping_ = true;
+        }
+        queue_ready_.notify_one();
+        writer_.join();  // after every queued batch is written
+    }
+
+    BatchingSink(const BatchingSink&) = delete;
+    BatchingSink& operator=(const BatchingSink&) = delete;
+    BatchingSink(BatchingSink&&) = delete;
+    BatchingSink& operator=(BatchingSink&&) = delete;
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override
+    {
+        spdlog::memory_buf_t line;
+        formatter_->format(msg, line);
+        batch_.append(line.data(), line.size());
+        if (batch_.size() >= batch_bytes) {
+            hand_off();
+        }
+    }
+
+    void flush_() override { hand_off(); }
+
+private:
+    static constexpr std::size_t batch_bytes = 64 * 1024;
+    static constexpr std::size_t max_backlog_bytes = 64 * mebibyte;
+
+    void hand_off()
+    {
+        if (batch_.empty()) {
+            return;
+        }
+        {
+            const std::lock_guard lock(queue_mutex_);
+            // A stalled disk must not grow memory without bound: past the backlog, a batch is dropped.
+            if (queued_bytes_ + batch_.size() <= max_backlog_bytes) {
+                queued_bytes_ += batch_.size();
+                queue_.push_back(std::move(batch_));
+            }
+        }
+        queue_ready_.notify_one();
+        batch_ = std::string();
+        batch_.reserve(batch_bytes + 1024);
+    }
+
+    void write_batches()
+    {
+        std::unique_lock lock(queue_mutex_);
+        for (;;) {
+            queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) {
+                return;  // stopping, and everything is written
+            }
+            auto batches = std::move(queue_);
+            queue_.clear();
+            lock.unlock();
+            for (const auto& batch : batches) {
+                const spdlog::details::log_msg msg(spdlog::source_loc{}, "addrservice", spdlog::level::info,
+                                                   spdlog::string_view_t(batch));
+                target_->log(msg);
+            }
+            target_->flush();
+            lock.lock();
+            for (const auto& batch : batches) {
+                queued_bytes_ -= batch.size();
+            }
+        }
+    }
+
+    spdlog::sink_ptr target_;
+    std::string batch_;  // guarded by base_sink's mutex_
+    std::mutex queue_mutex_;
+    std::condition_variable queue_ready_;
+    std::vector<std::string> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool stopping_ = false;
+    std::thread writer_;
+};
+
 }  // namespace
 
 struct Logger::Impl {
-    std::shared_ptr<spdlog::details::thread_pool> pool;
     std::shared_ptr<spdlog::logger> logfmt;  // brief/detailed console and the file
     std::shared_ptr<spdlog::logger> json;    // json console
+    std::jthread flusher;
 
-    std::shared_ptr<spdlog::logger> make_logger(const char* name, std::vector<spdlog::sink_ptr> sinks,
-                                                const LoggingConfig& config)
+    /// In async mode each sink is wrapped in a BatchingSink; its formatter formats the lines.
+    static spdlog::sink_ptr wrap(spdlog::sink_ptr sink, const std::string& pattern, const LoggingConfig& config)
     {
-        std::shared_ptr<spdlog::logger> logger;
         if (config.async) {
-            // Never block the event loop: when the queue is full the oldest line gives way.
-            logger = std::make_shared<spdlog::async_logger>(name, sinks.begin(), sinks.end(), pool,
-                                                            spdlog::async_overflow_policy::overrun_oldest);
-        } else {
-            logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+            sink = std::make_shared<BatchingSink>(std::move(sink));
         }
-        logger->flush_on(spdlog::level::trace);
-        // Each line is written out as it is logged (on the logging thread when async), so `tail -f` sees
-        // it at once and a crash loses nothing held in a buffer; the event loop only enqueues.
+        sink->set_formatter(make_formatter(pattern));
+        return sink;
+    }
+
+    static std::shared_ptr<spdlog::logger> make_logger(const char* name, std::vector<spdlog::sink_ptr> sinks,
+                                                       const LoggingConfig& config)
+    {
+        auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+        // Tests read each line back at once. Otherwise warnings and errors are handed to the writer at
+        // once, the rest within flush_interval.
+        logger->flush_on(config.async ? spdlog::level::warn : spdlog::level::trace);
         logger->set_level(to_spdlog(config.level));
         return logger;
     }
 
     Impl(const LoggingConfig& config, std::ostream* console)
     {
-        if (config.async) {
-            pool = std::make_shared<spdlog::details::thread_pool>(queue_size, 1);
-        }
         spdlog::sink_ptr console_sink;
         if (config.console != ConsoleFormat::off) {
             if (console != nullptr) {
@@ -123,35 +226,61 @@ struct Logger::Impl {
         }
         std::vector<spdlog::sink_ptr> logfmt_sinks;
         if (console_sink && config.console != ConsoleFormat::json) {
-            console_sink->set_formatter(
-                make_formatter(config.console == ConsoleFormat::brief ? brief_pattern : detailed_pattern));
-            logfmt_sinks.push_back(console_sink);
+            logfmt_sinks.push_back(
+                wrap(console_sink, config.console == ConsoleFormat::brief ? brief_pattern : detailed_pattern, config));
         }
         if (config.file) {
             try {
                 auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
                     *config.file, config.max_size_mb * mebibyte, config.max_files);
-                file_sink->set_formatter(make_formatter(detailed_pattern));
-                logfmt_sinks.push_back(file_sink);
+                logfmt_sinks.push_back(wrap(file_sink, detailed_pattern, config));
             } catch (const spdlog::spdlog_ex& e) {
-                throw ConfigError("logging.file: cannot open '" + *config.file + "': " + e.what());
+                throw ConfigError("config: logging.file: cannot open '" + *config.file + "': " + e.what());
             }
         }
         if (!logfmt_sinks.empty()) {
             logfmt = make_logger("logfmt", std::move(logfmt_sinks), config);
         }
         if (console_sink && config.console == ConsoleFormat::json) {
-            console_sink->set_formatter(make_formatter(json_pattern));
-            json = make_logger("json", {console_sink}, config);
+            json = make_logger("json", {wrap(console_sink, json_pattern, config)}, config);
+        }
+        if (config.async && (logfmt || json)) {
+            start_flusher();
+        }
+    }
+
+    /// Hands what the sinks hold to their writers every flush_interval, until destroyed.
+    void start_flusher()
+    {
+        flusher = std::jthread([this](const std::stop_token& stop) {
+            std::mutex mutex;
+            std::condition_variable_any wake;
+            std::unique_lock lock(mutex);
+            while (!stop.stop_requested()) {
+                wake.wait_for(lock, stop, flush_interval, [] { return false; });
+                if (!stop.stop_requested()) {
+                    flush();
+                }
+            }
+        });
+    }
+
+    void flush() const
+    {
+        if (logfmt) {
+            logfmt->flush();
+        }
+        if (json) {
+            json->flush();
         }
     }
 
     ~Impl()
     {
+        flusher = {};  // stopped and joined before the loggers go
+        // The sinks' destructors write out every line they still hold.
         logfmt.reset();
         json.reset();
-        // The pool's destructor writes out every queued line before joining its thread.
-        pool.reset();
     }
 
     Impl(const Impl&) = delete;
@@ -160,10 +289,13 @@ struct Logger::Impl {
     Impl& operator=(Impl&&) = delete;
 };
 
-Logger::Logger(const LoggingConfig& config) : config_(config), impl_(std::make_unique<Impl>(config, nullptr)) {}
+Logger::Logger(const LoggingConfig& config)
+    : config_(config), impl_(std::make_unique<Impl>(config, nullptr)), has_output_(impl_->logfmt || impl_->json)
+{
+}
 
 Logger::Logger(const LoggingConfig& config, std::ostream& console)
-    : config_(config), impl_(std::make_unique<Impl>(config, &console))
+    : config_(config), impl_(std::make_unique<Impl>(config, &console)), has_output_(impl_->logfmt || impl_->json)
 {
 }
 
@@ -185,12 +317,7 @@ void Logger::log(LogLevel level, const LogFields& fields)
 
 void Logger::flush()
 {
-    if (impl_->logfmt) {
-        impl_->logfmt->flush();
-    }
-    if (impl_->json) {
-        impl_->json->flush();
-    }
+    impl_->flush();
 }
 
 }  // namespace addrservice

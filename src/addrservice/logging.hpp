@@ -23,7 +23,8 @@ public:
     Logger(Logger&&) = delete;
     Logger& operator=(Logger&&) = delete;
 
-    [[nodiscard]] bool enabled(LogLevel level) const noexcept { return level >= config_.level; }
+    /// True when a line at this level would be written somewhere (callers skip building it otherwise).
+    [[nodiscard]] bool enabled(LogLevel level) const noexcept { return has_output_ && level >= config_.level; }
     void log(LogLevel level, const LogFields& fields);
     void info(const LogFields& fields) { log(LogLevel::info, fields); }
     void flush();
@@ -32,6 +33,7 @@ private:
     struct Impl;
     LoggingConfig config_;
     std::unique_ptr<Impl> impl_;
+    bool has_output_ = false;
 };
 
 }  // namespace addrservice
