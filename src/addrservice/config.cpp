@@ -70,7 +70,11 @@ void for_each_key(const YAML::Node& node, const std::string& path,
     }
     for (const auto& item : node) {
         const auto name = item.first.as<std::string>();
-        const auto key = path.empty() ? name : path + "." + name;
+        std::string key = path;
+        if (!key.empty()) {
+            key += '.';
+        }
+        key += name;
         const auto handler = handlers.find(name);
         if (handler == handlers.end()) {
             fail(key, "unknown key");
@@ -203,7 +207,7 @@ Config load_config_text(const std::string& text, const std::string& source)
 
 Config load_config_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
+    const std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ConfigError("config: cannot read '" + path +
                           "': " + std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)

@@ -131,7 +131,7 @@ protected:
     void flush_() override { hand_off(); }
 
 private:
-    static constexpr std::size_t batch_bytes = 64 * 1024;
+    static constexpr std::size_t batch_bytes = std::size_t{64} * 1024;
     static constexpr std::size_t max_backlog_bytes = 64 * mebibyte;
 
     void hand_off()

@@ -45,3 +45,23 @@ TEST(MemoryStore, ListIsOrderedById)
 
 }  // namespace
 }  // namespace addrservice
+
+#include "addrservice/store_factory.hpp"
+
+namespace addrservice {
+namespace {
+
+TEST(StoreFactory, MemoryIsMadeAndUnavailableStoresAreAConfigError)
+{
+    EXPECT_EQ(make_store(StoreConfig{})->describe(), "memory");
+    try {
+        make_store(StoreConfig{StoreConfig::Kind::postgres, "postgresql://a@127.0.0.1/b"});
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "config: addr-db: the postgres store is not available in this version; use memory");
+    }
+}
+
+}  // namespace
+}  // namespace addrservice
