@@ -54,6 +54,13 @@ EntryPtr make_stored_entry(std::string json_text)
     return std::make_shared<const StoredEntry>(StoredEntry{std::move(json_text), std::move(etag)});
 }
 
+void require_valid_id(std::string_view id)
+{
+    if (!is_valid_id(id)) {
+        throw StoreError("invalid id: ids are one or more of [a-zA-Z0-9-]");
+    }
+}
+
 bool is_valid_id(std::string_view id) noexcept
 {
     return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {

@@ -29,8 +29,9 @@ struct LoggingConfig {
 
 struct StoreConfig {
     enum class Kind { memory, fs, sqlite, postgres };
-    Kind kind = Kind::memory;
-    std::string location;  // a directory, a file path or a connection URL; empty for memory
+    // The default store: embedded and durable, relative to the working directory.
+    Kind kind = Kind::sqlite;
+    std::string location = "./var/addressbook.db";  // a directory, a file or a URL; empty for memory
 };
 
 struct Limits {

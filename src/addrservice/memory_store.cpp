@@ -6,6 +6,7 @@ namespace addrservice {
 
 Task<void> MemoryStore::create(std::string id, EntryPtr entry)
 {
+    require_valid_id(id);
     if (!entries_.emplace(std::move(id), std::move(entry)).second) {
         throw StoreError("duplicate id");
     }
@@ -14,12 +15,14 @@ Task<void> MemoryStore::create(std::string id, EntryPtr entry)
 
 Task<EntryPtr> MemoryStore::read(std::string id)
 {
+    require_valid_id(id);
     const auto it = entries_.find(id);
     co_return it == entries_.end() ? nullptr : it->second;
 }
 
 Task<bool> MemoryStore::replace(std::string id, EntryPtr entry)
 {
+    require_valid_id(id);
     const auto it = entries_.find(id);
     if (it == entries_.end()) {
         co_return false;
@@ -30,6 +33,7 @@ Task<bool> MemoryStore::replace(std::string id, EntryPtr entry)
 
 Task<bool> MemoryStore::remove(std::string id)
 {
+    require_valid_id(id);
     co_return entries_.erase(id) > 0;
 }
 

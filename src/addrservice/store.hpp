@@ -22,8 +22,12 @@ using EntryPtr = std::shared_ptr<const StoredEntry>;
 /// Builds a StoredEntry from JSON text, computing its ETag.
 EntryPtr make_stored_entry(std::string json_text);
 
+/// Throws StoreError unless id is one or more of [a-zA-Z0-9-]: a store never names anything (a file, a
+/// row) after an id it has not checked.
+void require_valid_id(std::string_view id);
+
 /// Where entries live. Every operation is a coroutine; a store whose work blocks (files, databases)
-/// does it on its own thread and resumes the caller when done. Ids reaching a store are already valid.
+/// does it on its own thread and resumes the caller when done. Every operation refuses a malformed id.
 class AddressStore {
 public:
     virtual ~AddressStore() = default;

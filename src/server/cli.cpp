@@ -169,6 +169,11 @@ int main_entry(int argc, char** argv)
         return command_line.exit_status;
     }
     const auto& config = *command_line.config;
+    if (config.workers > 1) {
+        std::cerr << "addrservice: --workers " << config.workers
+                  << ": running several processes is not available in this version\n";
+        return 2;
+    }
     try {
         Logger logger(config.logging);
         try {

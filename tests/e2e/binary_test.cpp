@@ -25,11 +25,34 @@ using nlohmann::json;
 
 const std::string binary = ADDRSERVICE_BINARY;
 
-/// The binary on a free loopback port, with its port read from the STARTING line.
+/// A scratch directory for one test, removed afterwards.
+class ScratchDir {
+public:
+    ScratchDir()
+        : path_(std::filesystem::temp_directory_path() /
+                ("addrservice-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
+    {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path_); }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ScratchDir(ScratchDir&&) = delete;
+    ScratchDir& operator=(ScratchDir&&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
+
+/// The binary on a free loopback port, with its port read from the STARTING line. It runs in a scratch
+/// directory of its own, where the default store (./var/addressbook.db) starts empty.
 class RunningService {
 public:
     explicit RunningService(std::vector<std::string> args = {})
-        : process_(binary, with_defaults(std::move(args)), {}, source_dir().string())
+        : process_(binary, with_defaults(std::move(args)), {}, cwd_.path().string())
     {
         const auto line = process_.wait_for_line("STARTING\"");
         if (line) {
@@ -47,6 +70,7 @@ private:
         return args;
     }
 
+    ScratchDir cwd_;
     Process process_;
     std::uint16_t port_ = 0;
 };
@@ -88,7 +112,9 @@ TEST(Binary, StartingLineNamesServicePortAndStore)
     RunningService service;
     const auto& output = service.process().output();
     EXPECT_TRUE(std::regex_search(
-        output, std::regex(R"(INFO : message="STARTING" service_name="Address Book" .*port=\d+ db="memory")")))
+        output,
+        std::regex(
+            R"(INFO : message="STARTING" service_name="Address Book" .*port=\d+ db="sqlite:./var/addressbook.db")")))
         << output;
 }
 
@@ -254,28 +280,6 @@ TEST(Binary, HundredConcurrentClientsTwoThousandRequestsNothingLost)
 namespace addrservice::testing {
 namespace {
 
-/// A scratch directory for one test, removed afterwards.
-class ScratchDir {
-public:
-    ScratchDir()
-        : path_(std::filesystem::temp_directory_path() /
-                ("addrservice-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-    {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~ScratchDir() { std::filesystem::remove_all(path_); }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ScratchDir(ScratchDir&&) = delete;
-    ScratchDir& operator=(ScratchDir&&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-    static inline int counter_ = 0;
-    std::filesystem::path path_;
-};
-
 TEST(BinaryConfig, ConfigFileLogsToAFileFromStartingToStopped)
 {
     const ScratchDir dir;
@@ -356,7 +360,8 @@ TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
     Process process(binary, {"--config", (dir.path() / "bad.yaml").string()});
     EXPECT_EQ(process.wait_exit(), 2);
     EXPECT_EQ(process.output(), "addrservice: config: addr-db: expected exactly one of memory|fs|sqlite|postgres\n");
-    Process workers(binary, {"--workers", "2"});
+    std::ofstream(dir.path() / "memory.yaml") << "addr-db: {memory: null}\n";
+    Process workers(binary, {"--workers", "2", "--config", (dir.path() / "memory.yaml").string()});
     EXPECT_EQ(workers.wait_exit(), 2);
     EXPECT_NE(workers.output().find("--workers 2: needs a store that processes can share"), std::string::npos);
     Process env(binary, {}, {"ADDRSERVICE_DEBUG=perhaps"});

@@ -165,7 +165,9 @@ TEST(CommandLine, BadConfigFileIsOneLineNamingTheKey)
 
 TEST(CommandLine, WorkersAreRefusedWithStoresProcessesCannotShare)
 {
-    expect_usage_error(parse({"--workers", "2"}), "--workers 2: needs a store that processes can share");
+    const TempConfig memory("addr-db: {memory: null}\n");
+    expect_usage_error(parse({"--workers", "2", "--config", memory.path()}),
+                       "--workers 2: needs a store that processes can share");
     const TempConfig fs("addr-db: {fs: ./var/addresses}\n");
     expect_usage_error(parse({"--workers", "2", "--config", fs.path()}), "not fs");
     const TempConfig sqlite("addr-db: {sqlite: ./var/book.db}\n");
@@ -173,6 +175,7 @@ TEST(CommandLine, WorkersAreRefusedWithStoresProcessesCannotShare)
     ASSERT_TRUE(parsed.result.config) << parsed.err;
     EXPECT_EQ(parsed.result.config->workers, 3U);
     EXPECT_TRUE(parse({"--workers", "1"}).result.config);
+    EXPECT_EQ(parse({"--workers", "2"}).result.config->workers, 2U);  // the default store is sqlite
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ TEST(ConfigFile, EmptyFileKeepsEveryDefault)
     EXPECT_EQ(config.port, 8080);
     EXPECT_EQ(config.limits.idle_timeout_s, 60U);
     EXPECT_FALSE(config.logging.file);
+    EXPECT_EQ(config.store.kind, StoreConfig::Kind::sqlite);
+    EXPECT_EQ(config.store.location, "./var/addressbook.db");
 }
 
 TEST(ConfigFile, EveryKeyIsRead)
@@ -113,7 +115,8 @@ TEST(ConfigNames, LevelsAndFormats)
     EXPECT_EQ(parse_console_format("json"), ConsoleFormat::json);
     EXPECT_EQ(parse_console_format("detailed"), ConsoleFormat::detailed);
     EXPECT_THROW(parse_console_format("BRIEF"), ConfigError);
-    EXPECT_EQ(describe(StoreConfig{}), "memory");
+    EXPECT_EQ(describe(StoreConfig{}), "sqlite:./var/addressbook.db");
+    EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::memory, ""}), "memory");
     EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::fs, "d"}), "fs:d");
     EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::postgres, "u"}), "postgres:u");
 }

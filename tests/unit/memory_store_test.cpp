@@ -53,13 +53,13 @@ namespace {
 
 TEST(StoreFactory, MemoryIsMadeAndUnavailableStoresAreAConfigError)
 {
-    EXPECT_EQ(make_store(StoreConfig{})->describe(), "memory");
+    EXPECT_EQ(make_store(StoreConfig{StoreConfig::Kind::memory, ""})->describe(), "memory");
     try {
         make_store(StoreConfig{StoreConfig::Kind::postgres, "postgresql://a@127.0.0.1/b"});
         FAIL();
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "config: addr-db: the postgres store is not available in this version; use memory");
+                  "config: addr-db: the postgres store is not available in this version; use memory or sqlite");
     }
 }
 

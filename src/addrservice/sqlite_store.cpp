@@ -1,0 +1,289 @@
+#include "addrservice/sqlite_store.hpp"
+
+#include "addrservice/errors.hpp"
+#include "addrservice/store_thread.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace addrservice {
+
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+/// A prepared statement, reset after each use.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db)
+    {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+            throw StoreError(std::string("sqlite: cannot prepare statement: ") + sqlite3_errmsg(db));
+        }
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    Statement(Statement&&) = delete;
+    Statement& operator=(Statement&&) = delete;
+
+    Statement& bind(int index, std::string_view text)
+    {
+        check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+
+    /// Steps once: true while there is a row.
+    bool step()
+    {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc != SQLITE_DONE) {
+            const std::string message = sqlite3_errmsg(db_);
+            sqlite3_reset(stmt_);
+            throw StoreError("sqlite: " + message);
+        }
+        return false;
+    }
+
+    [[nodiscard]] std::string text(int column) const
+    {
+        const auto* data = sqlite3_column_text(stmt_, column);
+        const auto size = sqlite3_column_bytes(stmt_, column);
+        return data == nullptr ? std::string()
+                               : std::string(reinterpret_cast<const char*>(data),  // NOLINT
+                                             static_cast<std::size_t>(size));
+    }
+
+    [[nodiscard]] std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+    void reset()
+    {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+private:
+    void check(int rc) const
+    {
+        if (rc != SQLITE_OK) {
+            throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+        }
+    }
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// Resets a statement on scope exit, however the scope is left.
+class Resetting {
+public:
+    explicit Resetting(Statement& statement) : statement_(statement) {}
+    ~Resetting() { statement_.reset(); }
+    Resetting(const Resetting&) = delete;
+    Resetting& operator=(const Resetting&) = delete;
+    Resetting(Resetting&&) = delete;
+    Resetting& operator=(Resetting&&) = delete;
+    Statement* operator->() { return &statement_; }
+
+private:
+    Statement& statement_;
+};
+
+void exec(sqlite3* db, const char* sql)
+{
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+        std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+        sqlite3_free(error);
+        throw StoreError("sqlite: " + message);
+    }
+}
+
+}  // namespace
+
+struct SqliteStore::Db {
+    explicit Db(const std::string& path)
+    {
+        const auto parent = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!parent.empty()) {
+            std::filesystem::create_directories(parent, ec);
+        }
+        if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK) {
+            const std::string message = handle != nullptr ? sqlite3_errmsg(handle) : "out of memory";
+            sqlite3_close(handle);
+            throw StoreError("sqlite: cannot open '" + path + "': " + message);
+        }
+        try {
+            sqlite3_busy_timeout(handle, busy_timeout_ms);
+            exec(handle, "PRAGMA journal_mode=WAL");
+            exec(handle, "PRAGMA synchronous=FULL");
+            exec(handle, "BEGIN IMMEDIATE");
+            int version = 0;
+            {
+                Statement query(handle, "PRAGMA user_version");
+                if (query.step()) {
+                    version = static_cast<int>(query.integer(0));
+                }
+            }
+            if (version == 0) {
+                exec(handle, "CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, json TEXT NOT NULL)");
+                exec(handle, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+            } else if (version != schema_version) {
+                exec(handle, "ROLLBACK");
+                throw StoreError("sqlite: '" + path + "' has schema version " + std::to_string(version) +
+                                 "; this build reads version " + std::to_string(schema_version));
+            }
+            exec(handle, "COMMIT");
+            insert = std::make_unique<Statement>(handle, "INSERT INTO entries (id, json) VALUES (?1, ?2)");
+            select = std::make_unique<Statement>(handle, "SELECT json FROM entries WHERE id = ?1");
+            update = std::make_unique<Statement>(handle, "UPDATE entries SET json = ?2 WHERE id = ?1");
+            erase = std::make_unique<Statement>(handle, "DELETE FROM entries WHERE id = ?1");
+            all = std::make_unique<Statement>(handle, "SELECT id, json FROM entries ORDER BY id");
+            count = std::make_unique<Statement>(handle, "SELECT count(*) FROM entries");
+        } catch (...) {
+            close();
+            throw;
+        }
+    }
+
+    ~Db() { close(); }
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+    Db(Db&&) = delete;
+    Db& operator=(Db&&) = delete;
+
+    void close() noexcept
+    {
+        insert.reset();
+        select.reset();
+        update.reset();
+        erase.reset();
+        all.reset();
+        count.reset();
+        sqlite3_close(handle);
+        handle = nullptr;
+    }
+
+    [[nodiscard]] std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(handle)); }
+
+    std::size_t count_rows()
+    {
+        Resetting query(*count);
+        return query->step() ? static_cast<std::size_t>(query->integer(0)) : 0;
+    }
+
+    sqlite3* handle = nullptr;
+    std::unique_ptr<Statement> insert;
+    std::unique_ptr<Statement> select;
+    std::unique_ptr<Statement> update;
+    std::unique_ptr<Statement> erase;
+    std::unique_ptr<Statement> all;
+    std::unique_ptr<Statement> count;
+};
+
+SqliteStore::SqliteStore(std::string path)
+    : path_(std::move(path)), db_(std::make_unique<Db>(path_)), thread_(std::make_unique<StoreThread>())
+{
+    count_ = db_->count_rows();
+}
+
+SqliteStore::~SqliteStore() = default;
+
+Task<void> SqliteStore::create(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this, id = std::move(id), entry = std::move(entry)] {
+        Resetting insert(*db_->insert);
+        insert->bind(1, id).bind(2, entry->json).step();
+        ++count_;
+    };
+    co_await thread_->run(std::move(work));
+}
+
+Task<EntryPtr> SqliteStore::read(std::string id)
+{
+    require_valid_id(id);
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this, id = std::move(id)]() -> std::optional<std::string> {
+        Resetting select(*db_->select);
+        if (!select->bind(1, id).step()) {
+            return std::nullopt;
+        }
+        return select->text(0);
+    };
+    auto text = co_await thread_->run(std::move(work));
+    co_return text ? make_stored_entry(std::move(*text)) : nullptr;
+}
+
+Task<bool> SqliteStore::replace(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this, id = std::move(id), entry = std::move(entry)] {
+        Resetting update(*db_->update);
+        update->bind(1, id).bind(2, entry->json).step();
+        return db_->changes() > 0;
+    };
+    const bool replaced = co_await thread_->run(std::move(work));
+    co_return replaced;
+}
+
+Task<bool> SqliteStore::remove(std::string id)
+{
+    require_valid_id(id);
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this, id = std::move(id)] {
+        Resetting erase(*db_->erase);
+        erase->bind(1, id).step();
+        const bool done = db_->changes() > 0;
+        if (done) {
+            --count_;
+        }
+        return done;
+    };
+    const bool removed = co_await thread_->run(std::move(work));
+    co_return removed;
+}
+
+Task<std::vector<std::pair<std::string, EntryPtr>>> SqliteStore::list()
+{
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this] {
+        std::vector<std::pair<std::string, std::string>> found;
+        Resetting all(*db_->all);
+        while (all->step()) {
+            found.emplace_back(all->text(0), all->text(1));
+        }
+        count_ = found.size();  // other processes may share the file
+        return found;
+    };
+    auto rows = co_await thread_->run(std::move(work));
+    std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(rows.size());
+    for (auto& [id, json] : rows) {
+        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
+    }
+    co_return entries;
+}
+
+Task<bool> SqliteStore::ready()
+{
+    try {
+        // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+        auto work = [this] { return db_->count_rows(); };
+        const auto rows = co_await thread_->run(std::move(work));
+        count_ = rows;
+        co_return true;
+    } catch (const StoreError&) {
+        co_return false;
+    }
+}
+
+}  // namespace addrservice

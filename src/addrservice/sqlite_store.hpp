@@ -1,0 +1,47 @@
+#pragma once
+
+#include "addrservice/store.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace addrservice {
+
+class StoreThread;
+
+/// Entries in one SQLite table as their JSON text: WAL mode, synchronous=FULL (a write that returned is
+/// on disk), a busy timeout so that several processes can share the file. Every statement runs on the
+/// store's own thread; callers only await.
+class SqliteStore final : public AddressStore {
+public:
+    /// Opens (creating the file and its missing directories) and checks the schema version.
+    /// Throws StoreError when the file cannot be opened or was written by another schema version.
+    explicit SqliteStore(std::string path);
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+    SqliteStore(SqliteStore&&) = delete;
+    SqliteStore& operator=(SqliteStore&&) = delete;
+
+    Task<void> create(std::string id, EntryPtr entry) override;
+    Task<EntryPtr> read(std::string id) override;
+    Task<bool> replace(std::string id, EntryPtr entry) override;
+    Task<bool> remove(std::string id) override;
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
+    Task<bool> ready() override;
+    [[nodiscard]] std::size_t size() const noexcept override { return count_.load(); }
+    [[nodiscard]] std::string describe() const override { return "sqlite:" + path_; }
+
+    /// The schema version this build writes and reads.
+    static constexpr int schema_version = 1;
+
+private:
+    struct Db;
+    std::string path_;
+    std::unique_ptr<Db> db_;
+    std::unique_ptr<StoreThread> thread_;
+    std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace addrservice
