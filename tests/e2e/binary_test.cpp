@@ -12,6 +12,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <regex>
 #include <thread>
 
@@ -367,6 +369,80 @@ TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
     Process env(binary, {}, {"ADDRSERVICE_DEBUG=perhaps"});
     EXPECT_EQ(env.wait_exit(), 2);
     EXPECT_TRUE(env.output().starts_with("addrservice: ADDRSERVICE_DEBUG: expected 1|true|yes|0|false|no"));
+}
+
+}  // namespace
+}  // namespace addrservice::testing
+
+namespace addrservice::testing {
+namespace {
+
+/// The binary run again and again in one working directory, on the default sqlite store.
+class DurableService {
+public:
+    std::unique_ptr<Process> start()
+    {
+        auto process = std::make_unique<Process>(
+            binary, std::vector<std::string>{"--host", "127.0.0.1", "--port", "0"}, std::vector<std::string>{},
+            dir_.path().string());
+        const auto line = process->wait_for_line("message=\"STARTING\"");
+        port_ = line ? port_from_log_line(*line) : 0;
+        return process;
+    }
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+
+private:
+    ScratchDir dir_;
+    std::uint16_t port_ = 0;
+};
+
+std::map<std::string, json> write_entries(std::uint16_t port, int count)
+{
+    std::map<std::string, json> written;
+    HttpClient client(port);
+    for (int i = 0; i < count; ++i) {
+        const json entry = {{"full_name", "Durable Person " + std::to_string(i)}};
+        const auto response = client.request(verb::post, "/addresses", entry.dump());
+        EXPECT_EQ(response.result(), status::created);
+        written[std::string(response[field::location]).substr(11)] = entry;
+    }
+    return written;
+}
+
+void expect_all_there(std::uint16_t port, const std::map<std::string, json>& written)
+{
+    HttpClient client(port);
+    const auto list = json::parse(client.get("/addresses").body());
+    EXPECT_EQ(list.size(), written.size());
+    for (const auto& [id, entry] : written) {
+        EXPECT_EQ(list.value(id, json()), entry) << id;
+    }
+}
+
+TEST(BinaryDurability, SqliteEntriesSurviveARestart)
+{
+    DurableService service;
+    auto first = service.start();
+    ASSERT_NE(service.port(), 0) << first->output();
+    const auto written = write_entries(service.port(), 20);
+    first->signal(SIGTERM);
+    ASSERT_EQ(first->wait_exit(), 0);
+    auto second = service.start();
+    ASSERT_NE(service.port(), 0) << second->output();
+    expect_all_there(service.port(), written);
+}
+
+TEST(BinaryDurability, SqliteEntriesSurviveKillNineRightAfterTheLastResponse)
+{
+    DurableService service;
+    auto first = service.start();
+    ASSERT_NE(service.port(), 0) << first->output();
+    const auto written = write_entries(service.port(), 20);
+    first->signal(SIGKILL);
+    ASSERT_EQ(first->wait_exit(), 128 + SIGKILL);
+    auto second = service.start();
+    ASSERT_NE(service.port(), 0) << second->output();
+    expect_all_there(service.port(), written);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ TEST(ConfigFile, TheDocumentedExampleLoads)
 {
     const auto config = load_config_file((testing::source_dir() / "configs" / "addressbook-local.yaml").string());
     EXPECT_EQ(config.service_name, "Address Book");
-    EXPECT_EQ(config.store.kind, StoreConfig::Kind::memory);
+    EXPECT_EQ(config.store.kind, StoreConfig::Kind::sqlite);
+    EXPECT_EQ(config.store.location, "./var/addressbook.db");
     EXPECT_EQ(config.logging.level, LogLevel::info);
     EXPECT_EQ(config.logging.console, ConsoleFormat::brief);
     EXPECT_EQ(config.logging.file, "./var/addrservice.log");
