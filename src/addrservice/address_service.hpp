@@ -46,9 +46,6 @@ private:
     boost::uuids::random_generator_mt19937 uuid_generator_;
 };
 
-/// True when id could name an entry: one or more of [a-zA-Z0-9-].
-bool is_valid_id(std::string_view id) noexcept;
-
 /// A strong ETag (quoted) for a representation's bytes.
 std::string make_etag(std::string_view bytes);
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,9 @@ using EntryPtr = std::shared_ptr<const StoredEntry>;
 
 /// Builds a StoredEntry from JSON text, computing its ETag.
 EntryPtr make_stored_entry(std::string json_text);
+
+/// True when id could name an entry: one or more of [a-zA-Z0-9-].
+bool is_valid_id(std::string_view id) noexcept;
 
 /// Throws StoreError unless id is one or more of [a-zA-Z0-9-]: a store never names anything (a file, a
 /// row) after an id it has not checked.

@@ -377,14 +377,21 @@ TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
 namespace addrservice::testing {
 namespace {
 
-/// The binary run again and again in one working directory, on the default sqlite store.
+/// The binary run again and again in one working directory: on the default sqlite store, or on the
+/// store a config file names.
 class DurableService {
 public:
+    explicit DurableService(const std::string& config_yaml = {})
+    {
+        if (!config_yaml.empty()) {
+            std::ofstream(dir_.path() / "service.yaml") << config_yaml;
+            args_.insert(args_.end(), {"--config", (dir_.path() / "service.yaml").string()});
+        }
+    }
+
     std::unique_ptr<Process> start()
     {
-        auto process = std::make_unique<Process>(
-            binary, std::vector<std::string>{"--host", "127.0.0.1", "--port", "0"}, std::vector<std::string>{},
-            dir_.path().string());
+        auto process = std::make_unique<Process>(binary, args_, std::vector<std::string>{}, dir_.path().string());
         const auto line = process->wait_for_line("message=\"STARTING\"");
         port_ = line ? port_from_log_line(*line) : 0;
         return process;
@@ -393,6 +400,7 @@ public:
 
 private:
     ScratchDir dir_;
+    std::vector<std::string> args_{"--host", "127.0.0.1", "--port", "0"};
     std::uint16_t port_ = 0;
 };
 
@@ -419,9 +427,11 @@ void expect_all_there(std::uint16_t port, const std::map<std::string, json>& wri
     }
 }
 
-TEST(BinaryDurability, SqliteEntriesSurviveARestart)
+class BinaryDurability : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BinaryDurability, EntriesSurviveARestart)
 {
-    DurableService service;
+    DurableService service(GetParam());
     auto first = service.start();
     ASSERT_NE(service.port(), 0) << first->output();
     const auto written = write_entries(service.port(), 20);
@@ -432,9 +442,9 @@ TEST(BinaryDurability, SqliteEntriesSurviveARestart)
     expect_all_there(service.port(), written);
 }
 
-TEST(BinaryDurability, SqliteEntriesSurviveKillNineRightAfterTheLastResponse)
+TEST_P(BinaryDurability, EntriesSurviveKillNineRightAfterTheLastResponse)
 {
-    DurableService service;
+    DurableService service(GetParam());
     auto first = service.start();
     ASSERT_NE(service.port(), 0) << first->output();
     const auto written = write_entries(service.port(), 20);
@@ -444,6 +454,12 @@ TEST(BinaryDurability, SqliteEntriesSurviveKillNineRightAfterTheLastResponse)
     ASSERT_NE(service.port(), 0) << second->output();
     expect_all_there(service.port(), written);
 }
+
+// The default (sqlite at ./var/addressbook.db) and the fs store.
+INSTANTIATE_TEST_SUITE_P(Stores, BinaryDurability, ::testing::Values("", "addr-db: {fs: ./var/addresses}\n"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                             return param_info.param.empty() ? std::string("sqlite") : std::string("fs");
+                         });
 
 }  // namespace
 }  // namespace addrservice::testing

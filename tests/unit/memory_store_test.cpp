@@ -59,7 +59,7 @@ TEST(StoreFactory, MemoryIsMadeAndUnavailableStoresAreAConfigError)
         FAIL();
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "config: addr-db: the postgres store is not available in this version; use memory or sqlite");
+                  "config: addr-db: the postgres store is not available in this version; use sqlite, fs or memory");
     }
 }
 

@@ -1,6 +1,7 @@
 // One suite every store passes: CRUD, not-found, listing, id checks, large and unicode entries,
 // concurrent operations on one id.
 #include "addrservice/errors.hpp"
+#include "addrservice/fs_store.hpp"
 #include "addrservice/memory_store.hpp"
 #include "addrservice/sqlite_store.hpp"
 #include "support/run_task.hpp"
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -171,6 +173,10 @@ TEST_P(StoreConformance, ConcurrentOperationsOnOneIdStayConsistent)
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreConformance,
     ::testing::Values(StoreKind{"memory", [](const std::filesystem::path&) { return std::make_shared<MemoryStore>(); }},
+                      StoreKind{"fs",
+                                [](const std::filesystem::path& dir) {
+                                    return std::make_shared<FsStore>((dir / "nested" / "addresses").string());
+                                }},
                       StoreKind{"sqlite",
                                 [](const std::filesystem::path& dir) {
                                     return std::make_shared<SqliteStore>((dir / "nested" / "book.db").string());
@@ -223,6 +229,34 @@ TEST(SqliteStore, AnotherSchemaVersionIsRefused)
             << e.what();
     }
     std::filesystem::remove_all(dir);
+}
+
+TEST(FsStore, WritesAtomicallyAndSurvivesReopening)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-fs-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    {
+        FsStore store(dir.string());
+        EXPECT_EQ(store.describe(), "fs:" + dir.string());
+        run_task(store.create("keep", make_stored_entry(R"({"full_name":"Kept"})")));
+        run_task(store.replace("keep", make_stored_entry(R"({"full_name":"Kept again"})")));
+    }
+    EXPECT_TRUE(std::filesystem::exists(dir / "keep.json"));
+    std::ofstream(dir / ".half.json.tmp") << "{";  // a write that never finished
+    std::ofstream(dir / "notes.txt") << "not an entry";
+    {
+        FsStore store(dir.string());
+        EXPECT_EQ(store.size(), 1U);
+        EXPECT_FALSE(std::filesystem::exists(dir / ".half.json.tmp"));
+        EXPECT_EQ(run_task(store.read("keep"))->json, R"({"full_name":"Kept again"})");
+        EXPECT_EQ(run_task(store.list()).size(), 1U);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(FsStore, UnwritableDirectoryIsAStoreError)
+{
+    EXPECT_THROW(FsStore("/proc/addrservice/addresses"), StoreError);
 }
 
 TEST(SqliteStore, UnopenablePathIsAStoreError)

@@ -1,0 +1,242 @@
+#include "addrservice/fs_store.hpp"
+
+#include "addrservice/errors.hpp"
+#include "addrservice/store_thread.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace addrservice {
+
+namespace {
+
+constexpr std::string_view suffix = ".json";
+constexpr std::string_view temp_suffix = ".json.tmp";
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path, int error)
+{
+    throw StoreError("fs: " + what + " '" + path.string() +
+                     "': " + std::strerror(error));  // NOLINT(concurrency-mt-unsafe)
+}
+
+/// A file descriptor, closed on scope exit.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd()
+    {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    Fd(Fd&&) = delete;
+    Fd& operator=(Fd&&) = delete;
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+private:
+    int fd_;
+};
+
+void fsync_directory(const std::filesystem::path& directory)
+{
+    const Fd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+        fail("cannot sync directory", directory, errno);
+    }
+}
+
+std::optional<std::string> read_whole(const std::filesystem::path& path)
+{
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        fail("cannot read", path, errno);
+    }
+    std::string text;
+    std::array<char, 65536> chunk{};
+    for (;;) {
+        const auto n = ::read(fd.get(), chunk.data(), chunk.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail("cannot read", path, errno);
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+}
+
+bool ends_with(std::string_view text, std::string_view tail)
+{
+    return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+}
+
+}  // namespace
+
+FsStore::FsStore(std::string directory)
+    : name_(std::move(directory)), directory_(name_), thread_(std::make_unique<StoreThread>())
+{
+    std::error_code ec;
+    std::filesystem::create_directories(directory_, ec);
+    if (ec) {
+        throw StoreError("fs: cannot create directory '" + name_ + "': " + ec.message());
+    }
+    if (::access(directory_.c_str(), W_OK | X_OK) != 0) {
+        fail("directory is not writable:", directory_, errno);
+    }
+    std::size_t count = 0;
+    for (const auto& file : std::filesystem::directory_iterator(directory_)) {
+        const auto name = file.path().filename().string();
+        if (ends_with(name, temp_suffix)) {
+            std::filesystem::remove(file.path(), ec);  // left by a write that never finished
+        } else if (ends_with(name, suffix) && is_valid_id(name.substr(0, name.size() - suffix.size()))) {
+            ++count;
+        }
+    }
+    count_ = count;
+}
+
+FsStore::~FsStore() = default;
+
+std::filesystem::path FsStore::path_for(const std::string& id) const
+{
+    require_valid_id(id);  // before any path is made from it
+    return directory_ / (id + std::string(suffix));
+}
+
+void FsStore::write_atomically(const std::string& id, const std::string& text) const
+{
+    const auto target = path_for(id);
+    const auto temp = directory_ / ("." + id + std::string(temp_suffix));
+    {
+        Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (fd.get() < 0) {
+            fail("cannot write", temp, errno);
+        }
+        std::size_t written = 0;
+        while (written < text.size()) {
+            const auto n = ::write(fd.get(), text.data() + written, text.size() - written);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail("cannot write", temp, errno);
+            }
+            written += static_cast<std::size_t>(n);
+        }
+        if (::fsync(fd.get()) != 0) {
+            fail("cannot sync", temp, errno);
+        }
+        if (::close(fd.release()) != 0) {
+            fail("cannot close", temp, errno);
+        }
+    }
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        fail("cannot rename onto", target, errno);
+    }
+    fsync_directory(directory_);
+}
+
+Task<void> FsStore::create(std::string id, EntryPtr entry)
+{
+    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
+    auto work = [this, id = std::move(id), entry = std::move(entry)] {
+        if (std::filesystem::exists(path_for(id))) {
+            throw StoreError("fs: duplicate id " + id);
+        }
+        write_atomically(id, entry->json);
+        ++count_;
+    };
+    co_await thread_->run(std::move(work));
+}
+
+Task<EntryPtr> FsStore::read(std::string id)
+{
+    auto work = [this, id = std::move(id)] { return read_whole(path_for(id)); };
+    auto text = co_await thread_->run(std::move(work));
+    co_return text ? make_stored_entry(std::move(*text)) : nullptr;
+}
+
+Task<bool> FsStore::replace(std::string id, EntryPtr entry)
+{
+    auto work = [this, id = std::move(id), entry = std::move(entry)] {
+        if (!std::filesystem::exists(path_for(id))) {
+            return false;
+        }
+        write_atomically(id, entry->json);
+        return true;
+    };
+    const bool replaced = co_await thread_->run(std::move(work));
+    co_return replaced;
+}
+
+Task<bool> FsStore::remove(std::string id)
+{
+    auto work = [this, id = std::move(id)] {
+        const auto path = path_for(id);
+        if (::unlink(path.c_str()) != 0) {
+            if (errno == ENOENT) {
+                return false;
+            }
+            fail("cannot remove", path, errno);
+        }
+        fsync_directory(directory_);
+        --count_;
+        return true;
+    };
+    const bool removed = co_await thread_->run(std::move(work));
+    co_return removed;
+}
+
+Task<std::vector<std::pair<std::string, EntryPtr>>> FsStore::list()
+{
+    auto work = [this] {
+        std::vector<std::pair<std::string, std::string>> found;
+        for (const auto& file : std::filesystem::directory_iterator(directory_)) {
+            const auto name = file.path().filename().string();
+            if (!ends_with(name, suffix)) {
+                continue;
+            }
+            auto id = name.substr(0, name.size() - suffix.size());
+            if (!is_valid_id(id)) {
+                continue;
+            }
+            if (auto text = read_whole(file.path())) {  // it may be gone since the directory was read
+                found.emplace_back(std::move(id), std::move(*text));
+            }
+        }
+        std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        return found;
+    };
+    auto rows = co_await thread_->run(std::move(work));
+    std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(rows.size());
+    for (auto& [id, json] : rows) {
+        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
+    }
+    co_return entries;
+}
+
+Task<bool> FsStore::ready()
+{
+    auto work = [this] { return ::access(directory_.c_str(), W_OK | X_OK) == 0; };
+    const bool writable = co_await thread_->run(std::move(work));
+    co_return writable;
+}
+
+}  // namespace addrservice

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "addrservice/store.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace addrservice {
+
+class StoreThread;
+
+/// One `<id>.json` file per entry in a directory. Writes are atomic and durable: a temporary file is
+/// written and fsynced, renamed over the target, and the directory fsynced. All file work runs on the
+/// store's own thread; callers only await. One process at a time.
+class FsStore final : public AddressStore {
+public:
+    /// Opens the directory, creating it if missing. Throws StoreError when it cannot be created or written.
+    explicit FsStore(std::string directory);
+    ~FsStore() override;
+    FsStore(const FsStore&) = delete;
+    FsStore& operator=(const FsStore&) = delete;
+    FsStore(FsStore&&) = delete;
+    FsStore& operator=(FsStore&&) = delete;
+
+    Task<void> create(std::string id, EntryPtr entry) override;
+    Task<EntryPtr> read(std::string id) override;
+    Task<bool> replace(std::string id, EntryPtr entry) override;
+    Task<bool> remove(std::string id) override;
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
+    Task<bool> ready() override;
+    [[nodiscard]] std::size_t size() const noexcept override { return count_.load(); }
+    [[nodiscard]] std::string describe() const override { return "fs:" + name_; }
+
+private:
+    [[nodiscard]] std::filesystem::path path_for(const std::string& id) const;
+    void write_atomically(const std::string& id, const std::string& text) const;
+
+    std::string name_;
+    std::filesystem::path directory_;
+    std::unique_ptr<StoreThread> thread_;
+    std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace addrservice
