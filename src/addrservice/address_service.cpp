@@ -54,6 +54,17 @@ EntryPtr make_stored_entry(std::string json_text)
     return std::make_shared<const StoredEntry>(StoredEntry{std::move(json_text), std::move(etag)});
 }
 
+std::vector<std::pair<std::string, EntryPtr>> make_stored_entries(
+    std::vector<std::pair<std::string, std::string>>&& rows)
+{
+    std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(rows.size());
+    for (auto& [id, json] : rows) {
+        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
+    }
+    return entries;
+}
+
 void require_valid_id(std::string_view id)
 {
     if (!is_valid_id(id)) {

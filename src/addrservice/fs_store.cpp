@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -152,89 +152,110 @@ void FsStore::write_atomically(const std::string& id, const std::string& text) c
     fsync_directory(directory_);
 }
 
+// The blocking work, run on the store's thread.
+
+void FsStore::create_now(const std::string& id, const EntryPtr& entry)
+{
+    if (std::filesystem::exists(path_for(id))) {
+        throw StoreError("fs: duplicate id " + id);
+    }
+    write_atomically(id, entry->json);
+    ++count_;
+}
+
+std::optional<std::string> FsStore::read_now(const std::string& id) const
+{
+    return read_whole(path_for(id));
+}
+
+bool FsStore::replace_now(const std::string& id, const EntryPtr& entry) const
+{
+    if (!std::filesystem::exists(path_for(id))) {
+        return false;
+    }
+    write_atomically(id, entry->json);
+    return true;
+}
+
+bool FsStore::remove_now(const std::string& id)
+{
+    const auto path = path_for(id);
+    if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) {
+            return false;
+        }
+        fail("cannot remove", path, errno);
+    }
+    fsync_directory(directory_);
+    --count_;
+    return true;
+}
+
+std::vector<std::pair<std::string, std::string>> FsStore::list_now() const
+{
+    std::vector<std::pair<std::string, std::string>> found;
+    for (const auto& file : std::filesystem::directory_iterator(directory_)) {
+        const auto name = file.path().filename().string();
+        if (!ends_with(name, suffix)) {
+            continue;
+        }
+        auto id = name.substr(0, name.size() - suffix.size());
+        if (!is_valid_id(id)) {
+            continue;
+        }
+        if (auto text = read_whole(file.path())) {  // it may be gone since the directory was read
+            found.emplace_back(std::move(id), std::move(*text));
+        }
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return found;
+}
+
+bool FsStore::ready_now() const
+{
+    return ::access(directory_.c_str(), W_OK | X_OK) == 0;
+}
+
+// The coroutines: each hands its work to the store's thread. The callables are named and moved in:
+// g++ 12 mishandles a temporary as a coroutine argument.
+
 Task<void> FsStore::create(std::string id, EntryPtr entry)
 {
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this, id = std::move(id), entry = std::move(entry)] {
-        if (std::filesystem::exists(path_for(id))) {
-            throw StoreError("fs: duplicate id " + id);
-        }
-        write_atomically(id, entry->json);
-        ++count_;
-    };
+    auto work = std::bind_front(&FsStore::create_now, this, std::move(id), std::move(entry));
     co_await thread_->run(std::move(work));
 }
 
 Task<EntryPtr> FsStore::read(std::string id)
 {
-    auto work = [this, id = std::move(id)] { return read_whole(path_for(id)); };
+    auto work = std::bind_front(&FsStore::read_now, this, std::move(id));
     auto text = co_await thread_->run(std::move(work));
     co_return text ? make_stored_entry(std::move(*text)) : nullptr;
 }
 
 Task<bool> FsStore::replace(std::string id, EntryPtr entry)
 {
-    auto work = [this, id = std::move(id), entry = std::move(entry)] {
-        if (!std::filesystem::exists(path_for(id))) {
-            return false;
-        }
-        write_atomically(id, entry->json);
-        return true;
-    };
+    auto work = std::bind_front(&FsStore::replace_now, this, std::move(id), std::move(entry));
     const bool replaced = co_await thread_->run(std::move(work));
     co_return replaced;
 }
 
 Task<bool> FsStore::remove(std::string id)
 {
-    auto work = [this, id = std::move(id)] {
-        const auto path = path_for(id);
-        if (::unlink(path.c_str()) != 0) {
-            if (errno == ENOENT) {
-                return false;
-            }
-            fail("cannot remove", path, errno);
-        }
-        fsync_directory(directory_);
-        --count_;
-        return true;
-    };
+    auto work = std::bind_front(&FsStore::remove_now, this, std::move(id));
     const bool removed = co_await thread_->run(std::move(work));
     co_return removed;
 }
 
 Task<std::vector<std::pair<std::string, EntryPtr>>> FsStore::list()
 {
-    auto work = [this] {
-        std::vector<std::pair<std::string, std::string>> found;
-        for (const auto& file : std::filesystem::directory_iterator(directory_)) {
-            const auto name = file.path().filename().string();
-            if (!ends_with(name, suffix)) {
-                continue;
-            }
-            auto id = name.substr(0, name.size() - suffix.size());
-            if (!is_valid_id(id)) {
-                continue;
-            }
-            if (auto text = read_whole(file.path())) {  // it may be gone since the directory was read
-                found.emplace_back(std::move(id), std::move(*text));
-            }
-        }
-        std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        return found;
-    };
+    auto work = std::bind_front(&FsStore::list_now, this);
     auto rows = co_await thread_->run(std::move(work));
-    std::vector<std::pair<std::string, EntryPtr>> entries;
-    entries.reserve(rows.size());
-    for (auto& [id, json] : rows) {
-        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
-    }
-    co_return entries;
+    co_return make_stored_entries(std::move(rows));
 }
 
 Task<bool> FsStore::ready()
 {
-    auto work = [this] { return ::access(directory_.c_str(), W_OK | X_OK) == 0; };
+    auto work = std::bind_front(&FsStore::ready_now, this);
     const bool writable = co_await thread_->run(std::move(work));
     co_return writable;
 }

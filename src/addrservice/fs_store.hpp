@@ -5,7 +5,10 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace addrservice {
 
@@ -34,6 +37,12 @@ public:
     [[nodiscard]] std::string describe() const override { return "fs:" + name_; }
 
 private:
+    void create_now(const std::string& id, const EntryPtr& entry);
+    [[nodiscard]] std::optional<std::string> read_now(const std::string& id) const;
+    [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
+    bool remove_now(const std::string& id);
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> list_now() const;
+    [[nodiscard]] bool ready_now() const;
     [[nodiscard]] std::filesystem::path path_for(const std::string& id) const;
     void write_atomically(const std::string& id, const std::string& text) const;
 

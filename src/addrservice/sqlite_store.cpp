@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 
 namespace addrservice {
 
@@ -97,7 +99,7 @@ void exec(sqlite3* db, const char* sql)
 {
     char* error = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-        std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+        const std::string message = error != nullptr ? error : sqlite3_errmsg(db);
         sqlite3_free(error);
         throw StoreError("sqlite: " + message);
     }
@@ -172,7 +174,7 @@ struct SqliteStore::Db {
 
     [[nodiscard]] std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(handle)); }
 
-    std::size_t count_rows()
+    [[nodiscard]] std::size_t count_rows() const
     {
         Resetting query(*count);
         return query->step() ? static_cast<std::size_t>(query->integer(0)) : 0;
@@ -188,36 +190,82 @@ struct SqliteStore::Db {
 };
 
 SqliteStore::SqliteStore(std::string path)
-    : path_(std::move(path)), db_(std::make_unique<Db>(path_)), thread_(std::make_unique<StoreThread>())
+    : path_(std::move(path)),
+      db_(std::make_unique<Db>(path_)),
+      thread_(std::make_unique<StoreThread>()),
+      count_(db_->count_rows())
 {
-    count_ = db_->count_rows();
 }
 
 SqliteStore::~SqliteStore() = default;
 
+// The blocking work, run on the store's thread.
+
+void SqliteStore::create_now(const std::string& id, const EntryPtr& entry)
+{
+    Resetting insert(*db_->insert);
+    insert->bind(1, id).bind(2, entry->json).step();
+    ++count_;
+}
+
+std::optional<std::string> SqliteStore::read_now(const std::string& id) const
+{
+    Resetting select(*db_->select);
+    if (!select->bind(1, id).step()) {
+        return std::nullopt;
+    }
+    return select->text(0);
+}
+
+bool SqliteStore::replace_now(const std::string& id, const EntryPtr& entry) const
+{
+    Resetting update(*db_->update);
+    update->bind(1, id).bind(2, entry->json).step();
+    return db_->changes() > 0;
+}
+
+bool SqliteStore::remove_now(const std::string& id)
+{
+    Resetting erase(*db_->erase);
+    erase->bind(1, id).step();
+    const bool done = db_->changes() > 0;
+    if (done) {
+        --count_;
+    }
+    return done;
+}
+
+std::vector<std::pair<std::string, std::string>> SqliteStore::list_now()
+{
+    std::vector<std::pair<std::string, std::string>> found;
+    Resetting all(*db_->all);
+    while (all->step()) {
+        found.emplace_back(all->text(0), all->text(1));
+    }
+    count_ = found.size();  // other processes may share the file
+    return found;
+}
+
+std::size_t SqliteStore::count_now()
+{
+    count_ = db_->count_rows();
+    return count_;
+}
+
+// The coroutines: each hands its work to the store's thread. The callables are named and moved in:
+// g++ 12 mishandles a temporary as a coroutine argument.
+
 Task<void> SqliteStore::create(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this, id = std::move(id), entry = std::move(entry)] {
-        Resetting insert(*db_->insert);
-        insert->bind(1, id).bind(2, entry->json).step();
-        ++count_;
-    };
+    auto work = std::bind_front(&SqliteStore::create_now, this, std::move(id), std::move(entry));
     co_await thread_->run(std::move(work));
 }
 
 Task<EntryPtr> SqliteStore::read(std::string id)
 {
     require_valid_id(id);
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this, id = std::move(id)]() -> std::optional<std::string> {
-        Resetting select(*db_->select);
-        if (!select->bind(1, id).step()) {
-            return std::nullopt;
-        }
-        return select->text(0);
-    };
+    auto work = std::bind_front(&SqliteStore::read_now, this, std::move(id));
     auto text = co_await thread_->run(std::move(work));
     co_return text ? make_stored_entry(std::move(*text)) : nullptr;
 }
@@ -225,12 +273,7 @@ Task<EntryPtr> SqliteStore::read(std::string id)
 Task<bool> SqliteStore::replace(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this, id = std::move(id), entry = std::move(entry)] {
-        Resetting update(*db_->update);
-        update->bind(1, id).bind(2, entry->json).step();
-        return db_->changes() > 0;
-    };
+    auto work = std::bind_front(&SqliteStore::replace_now, this, std::move(id), std::move(entry));
     const bool replaced = co_await thread_->run(std::move(work));
     co_return replaced;
 }
@@ -238,48 +281,23 @@ Task<bool> SqliteStore::replace(std::string id, EntryPtr entry)
 Task<bool> SqliteStore::remove(std::string id)
 {
     require_valid_id(id);
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this, id = std::move(id)] {
-        Resetting erase(*db_->erase);
-        erase->bind(1, id).step();
-        const bool done = db_->changes() > 0;
-        if (done) {
-            --count_;
-        }
-        return done;
-    };
+    auto work = std::bind_front(&SqliteStore::remove_now, this, std::move(id));
     const bool removed = co_await thread_->run(std::move(work));
     co_return removed;
 }
 
 Task<std::vector<std::pair<std::string, EntryPtr>>> SqliteStore::list()
 {
-    // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-    auto work = [this] {
-        std::vector<std::pair<std::string, std::string>> found;
-        Resetting all(*db_->all);
-        while (all->step()) {
-            found.emplace_back(all->text(0), all->text(1));
-        }
-        count_ = found.size();  // other processes may share the file
-        return found;
-    };
+    auto work = std::bind_front(&SqliteStore::list_now, this);
     auto rows = co_await thread_->run(std::move(work));
-    std::vector<std::pair<std::string, EntryPtr>> entries;
-    entries.reserve(rows.size());
-    for (auto& [id, json] : rows) {
-        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
-    }
-    co_return entries;
+    co_return make_stored_entries(std::move(rows));
 }
 
 Task<bool> SqliteStore::ready()
 {
     try {
-        // A named callable, moved in: g++ 12 mishandles a temporary as a coroutine argument.
-        auto work = [this] { return db_->count_rows(); };
-        const auto rows = co_await thread_->run(std::move(work));
-        count_ = rows;
+        auto work = std::bind_front(&SqliteStore::count_now, this);
+        co_await thread_->run(std::move(work));
         co_return true;
     } catch (const StoreError&) {
         co_return false;

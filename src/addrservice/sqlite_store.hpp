@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace addrservice {
 
@@ -38,6 +41,14 @@ public:
 
 private:
     struct Db;
+
+    void create_now(const std::string& id, const EntryPtr& entry);
+    [[nodiscard]] std::optional<std::string> read_now(const std::string& id) const;
+    [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
+    bool remove_now(const std::string& id);
+    std::vector<std::pair<std::string, std::string>> list_now();
+    std::size_t count_now();
+
     std::string path_;
     std::unique_ptr<Db> db_;
     std::unique_ptr<StoreThread> thread_;

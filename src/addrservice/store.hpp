@@ -23,6 +23,10 @@ using EntryPtr = std::shared_ptr<const StoredEntry>;
 /// Builds a StoredEntry from JSON text, computing its ETag.
 EntryPtr make_stored_entry(std::string json_text);
 
+/// StoredEntries from (id, JSON text) rows, as a store's list() returns them.
+std::vector<std::pair<std::string, EntryPtr>> make_stored_entries(
+    std::vector<std::pair<std::string, std::string>>&& rows);
+
 /// True when id could name an entry: one or more of [a-zA-Z0-9-].
 bool is_valid_id(std::string_view id) noexcept;
 
