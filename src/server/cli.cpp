@@ -169,12 +169,16 @@ int main_entry(int argc, char** argv)
         return command_line.exit_status;
     }
     const auto& config = *command_line.config;
-    if (config.workers > 1) {
-        std::cerr << "addrservice: --workers " << config.workers
-                  << ": running several processes is not available in this version\n";
-        return 2;
-    }
     try {
+        if (config.workers > 1) {
+            try {
+                return run_workers(config);
+            } catch (const std::system_error& e) {
+                std::cerr << "addrservice: cannot listen on " << config.host << ':' << config.port << ": "
+                          << e.code().message() << '\n';
+                return 1;
+            }
+        }
         Logger logger(config.logging);
         try {
             return run_service(config, logger);

@@ -26,6 +26,7 @@
 #include <list>
 #include <optional>
 #include <system_error>
+#include <unistd.h>
 
 namespace addrservice::http {
 
@@ -334,7 +335,7 @@ void Server::State::reject_over_limit(tcp::socket socket)
 }
 
 Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-               const Limits& limits)
+               const Limits& limits, bool reuse_port)
     : state_(std::make_shared<State>(io, app, logger, limits))
 {
     try {
@@ -342,6 +343,9 @@ Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string
         auto& acceptor = state_->acceptor;
         acceptor.open(endpoint.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));
+        if (reuse_port) {
+            acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+        }
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
     } catch (const boost::system::system_error& e) {
@@ -383,7 +387,7 @@ int run_service(const Config& config, Logger& logger)
     asio::io_context io(1);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
-    Server server(io, app, logger, config.host, config.port, config.limits);
+    Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
@@ -407,6 +411,9 @@ int run_service(const Config& config, Logger& logger)
         .add("host", config.host)
         .add("port", static_cast<std::int64_t>(server.port()))
         .add("db", store->describe());
+    if (config.workers > 1) {
+        starting.add("pid", static_cast<std::int64_t>(::getpid()));
+    }
     logger.info(starting);
 
     server.start();

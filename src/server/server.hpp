@@ -22,8 +22,9 @@ class App;
 class Server {
 public:
     /// Binds and listens at once (port 0 picks a free port). Throws std::system_error when it cannot.
+    /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT).
     Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-           const Limits& limits);
+           const Limits& limits, bool reuse_port = false);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -52,5 +53,10 @@ private:
 /// Runs the service as configured until SIGINT or SIGTERM: logs STARTING, serves, drains, logs STOPPED.
 /// Returns the process exit status. Throws std::system_error when the port cannot be bound.
 int run_service(const Config& config, Logger& logger);
+
+/// Runs config.workers processes, each running run_service on the same port (SO_REUSEPORT; a port of 0 is
+/// chosen once), and stops them all on SIGINT or SIGTERM. Returns the exit status: 0 when every worker
+/// stopped cleanly. Throws std::system_error when the port cannot be reserved.
+int run_workers(const Config& config);
 
 }  // namespace addrservice::http

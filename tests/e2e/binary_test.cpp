@@ -463,3 +463,44 @@ INSTANTIATE_TEST_SUITE_P(Stores, BinaryDurability, ::testing::Values("", "addr-d
 
 }  // namespace
 }  // namespace addrservice::testing
+
+namespace addrservice::testing {
+namespace {
+
+TEST(BinaryWorkers, TwoWorkersOnSqliteShareThePortAndSeeEachOthersWrites)
+{
+    const ScratchDir dir;
+    Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
+    const auto first = parent.wait_for_line("message=\"STARTING\"");
+    const auto second = parent.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(first && second) << parent.output();
+    const auto port = port_from_log_line(*first);
+    EXPECT_EQ(port_from_log_line(*second), port);  // chosen once, served by both
+    EXPECT_NE(first->substr(first->find(" pid=")), second->substr(second->find(" pid=")));
+
+    // Writes over many connections (spread over both workers by the kernel), each read back over others.
+    std::map<std::string, json> written;
+    for (int i = 0; i < 20; ++i) {
+        HttpClient client(port);
+        const json entry = {{"full_name", "Worker Entry " + std::to_string(i)}};
+        const auto response = client.request(verb::post, "/addresses", entry.dump());
+        ASSERT_EQ(response.result(), status::created);
+        written[std::string(response[field::location]).substr(11)] = entry;
+    }
+    for (int i = 0; i < 20; ++i) {
+        expect_all_there(port, written);
+    }
+
+    parent.signal(SIGTERM);
+    EXPECT_EQ(parent.wait_exit(), 0);
+    const auto& output = parent.output();
+    std::size_t stopped = 0;
+    for (auto at = output.find("message=\"STOPPED\""); at != std::string::npos;
+         at = output.find("message=\"STOPPED\"", at + 1)) {
+        ++stopped;
+    }
+    EXPECT_EQ(stopped, 2U) << output;
+}
+
+}  // namespace
+}  // namespace addrservice::testing
