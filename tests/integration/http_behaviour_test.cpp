@@ -346,10 +346,16 @@ public:
                                                             std::chrono::hours(1));
         entered.set_value();
         [[maybe_unused]] auto [ec] = co_await gate_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        gate_.reset();  // on the server's thread, while its io_context still exists
         co_await inner_.create(std::move(id), std::move(entry));
     }
     /// Call on the server's thread.
-    void release() { gate_->cancel(); }
+    void release()
+    {
+        if (gate_) {
+            gate_->cancel();
+        }
+    }
 
     Task<EntryPtr> read(std::string id) override { return inner_.read(std::move(id)); }
     Task<bool> replace(std::string id, EntryPtr entry) override
