@@ -14,6 +14,9 @@ namespace addrservice {
 
 namespace {
 
+constexpr std::array<char, 16> hex_digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                          '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+
 constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
 constexpr std::uint64_t fnv_prime = 1099511628211ULL;
 
@@ -28,11 +31,9 @@ std::uint64_t fnv1a(std::string_view bytes, std::uint64_t hash = fnv_offset) noe
 
 std::string quoted_hex(std::uint64_t value, std::size_t length_hint)
 {
-    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string out = "\"";
     for (int shift = 60; shift >= 0; shift -= 4) {
-        out += digits[(value >> shift) & 0xFU];
+        out += hex_digits[(value >> shift) & 0xFU];
     }
     // The length makes a collision need equal-sized representations too.
     out += '-';
@@ -94,14 +95,12 @@ std::string AddressService::normalise(std::string_view body) const
 
 std::string AddressService::new_id()
 {
-    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     const boost::uuids::uuid uuid = uuid_generator_();
     std::string id;
     id.reserve(32);
     for (const auto byte : uuid) {
-        id += digits[byte >> 4U];
-        id += digits[byte & 0xFU];
+        id += hex_digits[byte >> 4U];
+        id += hex_digits[byte & 0xFU];
     }
     return id;
 }

@@ -4,6 +4,7 @@
 #include "addrservice/version.hpp"
 #include "server/gzip.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <array>
@@ -78,11 +79,10 @@ std::string_view trim(std::string_view text) noexcept
     return text;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept
+/// gzip, under either of its registered names (RFC 9110 section 8.4.1.3).
+bool is_gzip_coding(std::string_view coding) noexcept
 {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
+    return boost::beast::iequals(coding, "gzip") || boost::beast::iequals(coding, "x-gzip");
 }
 
 /// Calls f on each comma-separated, trimmed element of a header value; stops when f returns true.
@@ -172,7 +172,7 @@ bool accepts_gzip(std::string_view accept_encoding) noexcept
     return any_element(accept_encoding, [](std::string_view element) {
         const auto semicolon = element.find(';');
         const auto coding = trim(element.substr(0, semicolon));
-        if (!iequals(coding, "gzip") && !iequals(coding, "x-gzip")) {
+        if (!is_gzip_coding(coding)) {
             return false;
         }
         if (semicolon == std::string_view::npos) {
@@ -283,8 +283,8 @@ Task<Response> App::handle(Request request, std::string peer_ip)
 
         // A gzip request body is inflated here, its inflated size bounded like any body.
         const auto encoding = trim(request[field::content_encoding]);
-        if (!encoding.empty() && !iequals(encoding, "identity")) {
-            if (!iequals(encoding, "gzip") && !iequals(encoding, "x-gzip")) {
+        if (!encoding.empty() && !boost::beast::iequals(encoding, "identity")) {
+            if (!is_gzip_coding(encoding)) {
                 throw HttpError{Status::unsupported_media_type, "Unsupported Media Type", {}};
             }
             std::optional<std::string> inflated;
