@@ -8,6 +8,7 @@
     tools/run.py lint                  check formatting with clang-format
     tools/run.py typecheck             run clang-tidy over both layers
     tools/run.py coverage              run the tests with coverage; fail under 90 % of lines
+    tools/run.py bench [OPTIONS]       wrk workloads against addrservice and nginx (see bench --help)
 
 Every sub-command exits non-zero when what it runs fails.
 """
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES_FILE = ROOT / "tools" / "debian-packages.txt"
@@ -50,9 +53,9 @@ def read_list(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def missing_packages() -> list[str]:
+def missing_packages(path: Path = PACKAGES_FILE) -> list[str]:
     missing = []
-    for package in read_list(PACKAGES_FILE):
+    for package in read_list(path):
         result = subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
         )
@@ -69,23 +72,36 @@ def needs_setup() -> bool:
     return bool(missing_packages()) or not valijson_present()
 
 
-def cmd_setup(_args: argparse.Namespace) -> int:
-    missing = missing_packages()
-    if not missing and valijson_present():
-        say("setup: every package is installed")
-        return 0
+def install_packages(missing: list[str]) -> int:
+    """apt-get install as root; otherwise prints the command and returns 2."""
     if os.geteuid() != 0:
         command = "apt-get update && apt-get install -y --no-install-recommends " + " ".join(missing)
-        say(f"setup needs root; run as root:\n    {command}\n    tools/run.py setup")
+        say(f"installing packages needs root; run as root:\n    {command}")
         return 2
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if run(["apt-get", "update", "-qq"], env=env) != 0:
         say("setup: apt-get update failed")
         return 1
-    if missing:
-        if run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env) != 0:
-            say("setup: apt-get install failed")
-            return 1
+    if missing and run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env) != 0:
+        say("setup: apt-get install failed")
+        return 1
+    return 0
+
+
+def ensure_packages(path: Path) -> int:
+    missing = missing_packages(path)
+    return install_packages(missing) if missing else 0
+
+
+def cmd_setup(_args: argparse.Namespace) -> int:
+    missing = missing_packages()
+    if not missing and valijson_present():
+        say("setup: every package is installed")
+        return 0
+    status = install_packages(missing)
+    if status:
+        return status
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if not valijson_present():
         package = read_list(VALIJSON_PACKAGE_FILE)[0]
         with tempfile.TemporaryDirectory() as tmp:
@@ -220,6 +236,10 @@ def cmd_coverage(_args: argparse.Namespace) -> int:
     ])
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    return ensure_setup() or bench.cmd_bench(args, ensure_packages, build)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tools/run.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -244,6 +264,7 @@ def main(argv: list[str]) -> int:
     sub.add_parser("lint", help="check formatting with clang-format").set_defaults(func=cmd_lint)
     sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
     sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
+    bench.add_parser(sub).set_defaults(func=cmd_bench)
 
     # serve hands every argument it does not know to the binary (argparse's REMAINDER alone would
     # refuse a leading option such as --port).

@@ -207,9 +207,9 @@ struct Logger::Impl {
                                                        const LoggingConfig& config)
     {
         auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
-        // Tests read each line back at once. Otherwise warnings and errors are handed to the writer at
-        // once, the rest within flush_interval.
-        logger->flush_on(config.async ? spdlog::level::warn : spdlog::level::trace);
+        // Tests read each line back at once. Otherwise errors are handed to the writer at once, the rest
+        // (4xx warnings included: a client can send those as fast as it likes) within flush_interval.
+        logger->flush_on(config.async ? spdlog::level::err : spdlog::level::trace);
         logger->set_level(to_spdlog(config.level));
         return logger;
     }

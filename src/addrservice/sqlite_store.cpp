@@ -1,5 +1,6 @@
 #include "addrservice/sqlite_store.hpp"
 
+#include "addrservice/address_service.hpp"
 #include "addrservice/errors.hpp"
 #include "addrservice/store_thread.hpp"
 
@@ -107,7 +108,9 @@ void exec(sqlite3* db, const char* sql)
 
 }  // namespace
 
-struct SqliteStore::Db {
+/// The connection, its statements and its batches: each batch of work on the store's thread is one
+/// transaction (BEGIN IMMEDIATE when it writes), so concurrent writes share one commit and one fsync.
+struct SqliteStore::Db final : BatchScope {
     explicit Db(const std::string& path)
     {
         const auto parent = std::filesystem::path(path).parent_path();
@@ -134,19 +137,23 @@ struct SqliteStore::Db {
                 }
             }
             if (version == 0) {
-                exec(handle, "CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, json TEXT NOT NULL)");
-                exec(handle, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+                exec(handle, create_table);
+            } else if (version == 1) {
+                migrate_from_1();
             } else if (version != schema_version) {
                 exec(handle, "ROLLBACK");
                 throw StoreError("sqlite: '" + path + "' has schema version " + std::to_string(version) +
                                  "; this build reads version " + std::to_string(schema_version));
             }
+            if (version != schema_version) {
+                exec(handle, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+            }
             exec(handle, "COMMIT");
-            insert = std::make_unique<Statement>(handle, "INSERT INTO entries (id, json) VALUES (?1, ?2)");
-            select = std::make_unique<Statement>(handle, "SELECT json FROM entries WHERE id = ?1");
-            update = std::make_unique<Statement>(handle, "UPDATE entries SET json = ?2 WHERE id = ?1");
+            insert = std::make_unique<Statement>(handle, "INSERT INTO entries (id, etag, json) VALUES (?1, ?2, ?3)");
+            select = std::make_unique<Statement>(handle, "SELECT json, etag FROM entries WHERE id = ?1");
+            update = std::make_unique<Statement>(handle, "UPDATE entries SET etag = ?2, json = ?3 WHERE id = ?1");
             erase = std::make_unique<Statement>(handle, "DELETE FROM entries WHERE id = ?1");
-            all = std::make_unique<Statement>(handle, "SELECT id, json FROM entries ORDER BY id");
+            all = std::make_unique<Statement>(handle, "SELECT id, json, etag FROM entries ORDER BY id");
             count = std::make_unique<Statement>(handle, "SELECT count(*) FROM entries");
         } catch (...) {
             close();
@@ -154,7 +161,7 @@ struct SqliteStore::Db {
         }
     }
 
-    ~Db() { close(); }
+    ~Db() override { close(); }
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
     Db(Db&&) = delete;
@@ -174,6 +181,42 @@ struct SqliteStore::Db {
 
     [[nodiscard]] std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(handle)); }
 
+    void begin(bool writes) override { exec(handle, writes ? "BEGIN IMMEDIATE" : "BEGIN"); }
+    void commit() override { exec(handle, "COMMIT"); }
+    // A failed statement leaves the transaction open unless SQLite had to roll it back (I/O errors, a
+    // full disk, a lost lock): then the batch is over.
+    [[nodiscard]] bool intact() override { return sqlite3_get_autocommit(handle) == 0; }
+    void rollback() noexcept override
+    {
+        if (sqlite3_get_autocommit(handle) == 0) {
+            sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        try {
+            *entry_count = count_rows();  // the batch's creates and removes did not happen
+        } catch (const StoreError&) {
+            // Left as it was: a count is not worth a second failure.
+        }
+    }
+
+    /// Version 1 kept no ETag and had a rowid; entries are copied into the version 2 table as they are.
+    void migrate_from_1()
+    {
+        exec(handle, "ALTER TABLE entries RENAME TO entries_v1");
+        exec(handle, create_table);
+        Statement rows(handle, "SELECT id, json FROM entries_v1");
+        Statement copy(handle, "INSERT INTO entries (id, etag, json) VALUES (?1, ?2, ?3)");
+        while (rows.step()) {
+            const auto json = rows.text(1);
+            copy.bind(1, rows.text(0)).bind(2, make_etag(json)).bind(3, json).step();
+            copy.reset();
+        }
+        rows.reset();
+        exec(handle, "DROP TABLE entries_v1");
+    }
+
+    static constexpr const char* create_table =
+        "CREATE TABLE entries (id TEXT PRIMARY KEY, etag TEXT NOT NULL, json TEXT NOT NULL) WITHOUT ROWID";
+
     [[nodiscard]] std::size_t count_rows() const
     {
         Resetting query(*count);
@@ -181,6 +224,7 @@ struct SqliteStore::Db {
     }
 
     sqlite3* handle = nullptr;
+    std::atomic<std::size_t>* entry_count = nullptr;  // the store's entry count, kept right after a rollback
     std::unique_ptr<Statement> insert;
     std::unique_ptr<Statement> select;
     std::unique_ptr<Statement> update;
@@ -192,9 +236,10 @@ struct SqliteStore::Db {
 SqliteStore::SqliteStore(std::string path)
     : path_(std::move(path)),
       db_(std::make_unique<Db>(path_)),
-      thread_(std::make_unique<StoreThread>()),
+      thread_(std::make_unique<StoreThread>(db_.get())),
       count_(db_->count_rows())
 {
+    db_->entry_count = &count_;
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -204,23 +249,23 @@ SqliteStore::~SqliteStore() = default;
 void SqliteStore::create_now(const std::string& id, const EntryPtr& entry)
 {
     Resetting insert(*db_->insert);
-    insert->bind(1, id).bind(2, entry->json).step();
+    insert->bind(1, id).bind(2, entry->etag).bind(3, entry->json).step();
     ++count_;
 }
 
-std::optional<std::string> SqliteStore::read_now(const std::string& id) const
+EntryPtr SqliteStore::read_now(const std::string& id) const
 {
     Resetting select(*db_->select);
     if (!select->bind(1, id).step()) {
-        return std::nullopt;
+        return nullptr;
     }
-    return select->text(0);
+    return std::make_shared<const StoredEntry>(StoredEntry{select->text(0), select->text(1)});
 }
 
 bool SqliteStore::replace_now(const std::string& id, const EntryPtr& entry) const
 {
     Resetting update(*db_->update);
-    update->bind(1, id).bind(2, entry->json).step();
+    update->bind(1, id).bind(2, entry->etag).bind(3, entry->json).step();
     return db_->changes() > 0;
 }
 
@@ -235,12 +280,12 @@ bool SqliteStore::remove_now(const std::string& id)
     return done;
 }
 
-std::vector<std::pair<std::string, std::string>> SqliteStore::list_now()
+std::vector<std::pair<std::string, EntryPtr>> SqliteStore::list_now()
 {
-    std::vector<std::pair<std::string, std::string>> found;
+    std::vector<std::pair<std::string, EntryPtr>> found;
     Resetting all(*db_->all);
     while (all->step()) {
-        found.emplace_back(all->text(0), all->text(1));
+        found.emplace_back(all->text(0), std::make_shared<const StoredEntry>(StoredEntry{all->text(1), all->text(2)}));
     }
     count_ = found.size();  // other processes may share the file
     return found;
@@ -266,8 +311,7 @@ Task<EntryPtr> SqliteStore::read(std::string id)
 {
     require_valid_id(id);
     auto work = std::bind_front(&SqliteStore::read_now, this, std::move(id));
-    auto text = co_await thread_->run(std::move(work));
-    co_return text ? make_stored_entry(std::move(*text)) : nullptr;
+    co_return co_await thread_->run(std::move(work), Access::read);
 }
 
 Task<bool> SqliteStore::replace(std::string id, EntryPtr entry)
@@ -289,15 +333,14 @@ Task<bool> SqliteStore::remove(std::string id)
 Task<std::vector<std::pair<std::string, EntryPtr>>> SqliteStore::list()
 {
     auto work = std::bind_front(&SqliteStore::list_now, this);
-    auto rows = co_await thread_->run(std::move(work));
-    co_return make_stored_entries(std::move(rows));
+    co_return co_await thread_->run(std::move(work), Access::read);
 }
 
 Task<bool> SqliteStore::ready()
 {
     try {
         auto work = std::bind_front(&SqliteStore::count_now, this);
-        co_await thread_->run(std::move(work));
+        co_await thread_->run(std::move(work), Access::read);
         co_return true;
     } catch (const StoreError&) {
         co_return false;

@@ -37,16 +37,16 @@ public:
     [[nodiscard]] std::string describe() const override { return "sqlite:" + path_; }
 
     /// The schema version this build writes and reads.
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
 private:
     struct Db;
 
     void create_now(const std::string& id, const EntryPtr& entry);
-    [[nodiscard]] std::optional<std::string> read_now(const std::string& id) const;
+    [[nodiscard]] EntryPtr read_now(const std::string& id) const;
     [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
     bool remove_now(const std::string& id);
-    std::vector<std::pair<std::string, std::string>> list_now();
+    std::vector<std::pair<std::string, EntryPtr>> list_now();
     std::size_t count_now();
 
     std::string path_;

@@ -12,19 +12,22 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <functional>
 #include <list>
 #include <optional>
+#include <sys/resource.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -42,15 +45,51 @@ constexpr auto drain_timeout = std::chrono::seconds(10);
 constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
 constexpr std::size_t idle_read_size = 4096;
+// How often deadlines are checked: a connection is closed at most this long after its deadline.
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+using Clock = std::chrono::steady_clock;
+constexpr auto never = Clock::time_point::max();
 
 /// Completion of a detached coroutine; each one catches and logs what it can handle itself.
 void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
 
 bool is_quiet_close(const beast::error_code& ec)
 {
-    return ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
-           ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof ||
-           ec == asio::error::broken_pipe || ec == asio::error::bad_descriptor;
+    return ec == beast_http::error::end_of_stream || ec == asio::error::operation_aborted ||
+           ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
+           ec == asio::error::bad_descriptor;
+}
+
+/// The status line and header block of a response, as HTTP/1.1 writes them, into out (whose storage is
+/// reused from one response to the next).
+void serialize_head(const Response& response, std::string& out)
+{
+    const auto code = static_cast<unsigned>(response.result_int());
+    out.assign(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    out += static_cast<char>('0' + code / 100 % 10);
+    out += static_cast<char>('0' + code / 10 % 10);
+    out += static_cast<char>('0' + code % 10);
+    out += ' ';
+    out += response.reason();
+    out += "\r\n";
+    for (const auto& field : response) {
+        out += field.name_string();
+        out += ": ";
+        out += field.value();
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
+/// Lets the process hold as many sockets as it may: the soft limit on open files (often 1024) up to the
+/// hard one, so that max_connections is not cut short by EMFILE.
+void raise_open_file_limit() noexcept
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 }  // namespace
@@ -59,7 +98,13 @@ struct Server::State : std::enable_shared_from_this<State> {
     struct Connection;
 
     State(asio::io_context& io_context, App& application, Logger& log, const Limits& limits_)
-        : io(io_context), app(application), logger(log), limits(limits_), acceptor(io_context), drain_timer(io_context)
+        : io(io_context),
+          app(application),
+          logger(log),
+          limits(limits_),
+          acceptor(io_context),
+          drain_timer(io_context),
+          sweep_timer(io_context)
     {
     }
 
@@ -69,13 +114,17 @@ struct Server::State : std::enable_shared_from_this<State> {
     Limits limits;
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
-    std::list<Connection*> connections;  // every open connection, for shutdown
+    asio::steady_timer sweep_timer;
+    std::list<Connection*> connections;  // every open connection, for shutdown and deadlines
     bool stopping = false;
+    bool sweeping = true;
     std::function<void()> drained;
 
     void notify_drained()
     {
         drain_timer.cancel();
+        sweeping = false;
+        sweep_timer.cancel();
         if (drained) {
             auto callback = std::move(drained);
             drained = nullptr;
@@ -87,24 +136,31 @@ struct Server::State : std::enable_shared_from_this<State> {
     void shutdown();
 
     asio::awaitable<void> accept_loop();
+    asio::awaitable<void> sweep_loop();
     void reject_over_limit(tcp::socket socket);
 };
 
-/// One client connection: its stream and buffer, read -> handle -> write one request at a time.
+/// One client connection: its socket and buffer, read -> handle -> write one request at a time.
 /// The coroutine that serves it owns it, and takes no reference parameters.
 struct Server::State::Connection {
-    Connection(std::shared_ptr<State> owner, tcp::socket socket) : state(std::move(owner)), stream(std::move(socket))
+    Connection(std::shared_ptr<State> owner, tcp::socket socket_) : state(std::move(owner)), socket(std::move(socket_))
     {
         beast::error_code ec;
-        const auto remote = stream.socket().remote_endpoint(ec);
+        const auto remote = socket.remote_endpoint(ec);
         peer_ip = ec ? std::string("-") : remote.address().to_string();
     }
 
     std::shared_ptr<State> state;  // keeps the server's state alive for as long as the connection lasts
-    beast::tcp_stream stream;
+    tcp::socket socket;
     beast::flat_buffer buffer;
+    std::string head;  // the serialized status line and header of the response being written
     std::string peer_ip;
     bool busy = false;  // a request's header has been read and its response is not yet written
+    // The I/O under way must finish by then, or the sweep cancels it. A deadline per connection, checked
+    // by one timer for all, costs no timer operation (and no syscall) per read or write.
+    Clock::time_point deadline = never;
+
+    void expires_after(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
 
     [[nodiscard]] RejectedRequest rejected(const beast_http::request_parser<beast_http::string_body>& parser) const
     {
@@ -123,17 +179,17 @@ struct Server::State::Connection {
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
     {
         auto response = state->app.reject(request, status, message);
-        stream.expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
-        auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
-        if (write_ec) {
+        expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
+        const bool written = co_await write(response);
+        if (!written) {
             co_return;
         }
         beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream.expires_after(linger_timeout);
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        deadline = Clock::now() + linger_timeout;
         for (std::size_t discarded = 0; discarded < state->limits.max_body_bytes;) {
             buffer.clear();
-            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
+            auto [ec, n] = co_await socket.async_read_some(buffer.prepare(idle_read_size), use_tuple);
             if (ec) {
                 break;
             }
@@ -151,8 +207,8 @@ struct Server::State::Connection {
             // Between requests the connection may idle; once a request starts, its header must
             // arrive within the header timeout. A new connection is held to the header timeout.
             if (!first && buffer.size() == 0) {
-                stream.expires_after(idle_timeout);
-                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(idle_read_size), use_tuple);
+                expires_after(idle_timeout);
+                auto [ec, n] = co_await socket.async_read_some(buffer.prepare(idle_read_size), use_tuple);
                 if (ec || state->stopping) {
                     co_return;
                 }
@@ -164,8 +220,8 @@ struct Server::State::Connection {
             beast_http::request_parser<beast_http::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(bounds.max_header_bytes));
             parser.body_limit(bounds.max_body_bytes);
-            stream.expires_after(header_timeout);
-            auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+            expires_after(header_timeout);
+            auto [header_ec, header_bytes] = co_await beast_http::async_read_header(socket, buffer, parser, use_tuple);
             if (header_ec) {
                 if (header_ec == beast_http::error::header_limit) {
                     co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
@@ -187,14 +243,14 @@ struct Server::State::Connection {
             if (!parser.is_done()) {
                 if (beast::iequals(header[beast_http::field::expect], "100-continue") && header.version() >= 11) {
                     beast_http::response<beast_http::empty_body> interim{Status::continue_, header.version()};
-                    stream.expires_after(idle_timeout);
-                    auto [ec, n] = co_await beast_http::async_write(stream, interim, use_tuple);
+                    expires_after(idle_timeout);
+                    auto [ec, n] = co_await beast_http::async_write(socket, interim, use_tuple);
                     if (ec) {
                         co_return;
                     }
                 }
-                stream.expires_after(idle_timeout);
-                auto [body_ec, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+                expires_after(idle_timeout);
+                auto [body_ec, body_bytes] = co_await beast_http::async_read(socket, buffer, parser, use_tuple);
                 if (body_ec == beast_http::error::body_limit) {
                     co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                     co_return;
@@ -207,24 +263,41 @@ struct Server::State::Connection {
                 }
             }
 
+            deadline = never;  // the application takes the time it takes; only I/O has deadlines
             auto response = co_await state->app.handle(parser.release(), peer_ip);
             if (state->stopping) {
                 response.keep_alive(false);
             }
-            stream.expires_after(idle_timeout);
-            auto [write_ec, written] = co_await beast_http::async_write(stream, response, use_tuple);
+            expires_after(idle_timeout);
+            const bool written = co_await write(response);
             busy = false;
-            if (write_ec || !response.keep_alive()) {
+            if (!written || !response.keep_alive()) {
                 co_return;
             }
         }
     }
 
+    /// Writes a response with one gathered write (header block and body); false when the write failed.
+    asio::awaitable<bool> write(const Response& response)
+    {
+        serialize_head(response, head);
+        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(response.body())};
+        auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
+        co_return !ec;
+    }
+
+    /// Cancels the I/O under way (the serving coroutine then ends).
+    void cancel()
+    {
+        beast::error_code ignored;
+        socket.cancel(ignored);
+    }
+
     void close()
     {
         beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream.cancel();
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        cancel();
     }
 };
 
@@ -243,8 +316,8 @@ asio::awaitable<void> run_connection(std::shared_ptr<Server::State::Connection> 
         state.logger.log(LogLevel::error, fields);
     }
     beast::error_code ignored;
-    connection->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    connection->stream.socket().close(ignored);
+    connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    connection->socket.close(ignored);
     state.connections.erase(it);
     if (state.stopping && state.connections.empty()) {
         state.notify_drained();
@@ -272,7 +345,7 @@ void Server::State::shutdown()
     acceptor.close(ignored);
     for (auto* connection : connections) {
         if (!connection->busy) {
-            connection->stream.cancel();
+            connection->cancel();
         }
     }
     if (connections.empty()) {
@@ -318,6 +391,25 @@ asio::awaitable<void> Server::State::accept_loop()
 }
 
 /// Past max_connections: a best-effort 503 without waiting on the client, then close.
+asio::awaitable<void> Server::State::sweep_loop()
+{
+    const auto self = shared_from_this();
+    while (sweeping) {
+        sweep_timer.expires_after(sweep_interval);
+        auto [ec] = co_await sweep_timer.async_wait(use_tuple);
+        if (ec || !sweeping) {
+            co_return;
+        }
+        const auto now = Clock::now();
+        for (auto* connection : connections) {
+            if (connection->deadline <= now) {
+                connection->deadline = never;
+                connection->cancel();
+            }
+        }
+    }
+}
+
 void Server::State::reject_over_limit(tcp::socket socket)
 {
     beast::error_code ec;
@@ -364,6 +456,7 @@ std::uint16_t Server::port() const noexcept
 void Server::start()
 {
     asio::co_spawn(state_->io, state_->accept_loop(), &coroutine_done);
+    asio::co_spawn(state_->io, state_->sweep_loop(), &coroutine_done);
 }
 
 void Server::shutdown()
@@ -383,6 +476,7 @@ std::size_t Server::connections() const noexcept
 
 int run_service(const Config& config, Logger& logger)
 {
+    raise_open_file_limit();
     auto store = make_store(config.store);
     asio::io_context io(1);
     AddressService service(store);

@@ -1,5 +1,6 @@
 // One suite every store passes: CRUD, not-found, listing, id checks, large and unicode entries,
 // concurrent operations on one id.
+#include "addrservice/address_service.hpp"
 #include "addrservice/errors.hpp"
 #include "addrservice/fs_store.hpp"
 #include "addrservice/memory_store.hpp"
@@ -225,9 +226,46 @@ TEST(SqliteStore, AnotherSchemaVersionIsRefused)
         SqliteStore store(path);
         FAIL();
     } catch (const StoreError& e) {
-        EXPECT_NE(std::string(e.what()).find("schema version 7; this build reads version 1"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("schema version 7; this build reads version 2"), std::string::npos)
             << e.what();
     }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-sqlite-m-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto path = (dir / "book.db").string();
+    const std::string json = R"({"full_name":"Oriel Vantongeren"})";
+    {
+        // As version 1 wrote it: no ETag column.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        const auto sql =
+            "CREATE TABLE entries (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
+            "INSERT INTO entries VALUES ('oriel', '" +
+            json + "'); PRAGMA user_version=1;";
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    {
+        SqliteStore store(path);
+        EXPECT_EQ(store.size(), 1U);
+        const auto entry = run_task(store.read("oriel"));
+        ASSERT_NE(entry, nullptr);
+        EXPECT_EQ(entry->json, json);
+        EXPECT_EQ(entry->etag, make_etag(json));
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* version = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version, nullptr);
+    ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(version, 0), SqliteStore::schema_version);
+    sqlite3_finalize(version);
+    sqlite3_close(db);
     std::filesystem::remove_all(dir);
 }
 

@@ -1,0 +1,14 @@
+-- GET /addresses/{id}, cycling over the preloaded ids.
+local bench = require("bench")
+local ids, i = nil, 0
+
+function init(args)
+  ids = bench.ids()
+end
+
+function request()
+  i = i % #ids + 1
+  return wrk.format("GET", "/addresses/" .. ids[i])
+end
+
+done = bench.done
