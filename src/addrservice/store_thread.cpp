@@ -18,24 +18,33 @@ StoreThread::StoreThread(BatchScope* scope) : scope_(scope != nullptr ? scope : 
 StoreThread::~StoreThread()
 {
     {
-        const std::lock_guard lock(mutex_);
-        stopping_ = true;
+        const std::lock_guard lock(queue_->mutex);
+        queue_->stopping = true;
     }
-    ready_.notify_one();
+    queue_->ready.notify_one();
     thread_.join();
 }
 
 void StoreThread::enqueue(std::unique_ptr<Job> job)
 {
-    bool wake = false;
+    auto caller = job->executor();
+    bool post_wake = false;
     {
-        const std::lock_guard lock(mutex_);
-        wake = queue_.empty();
-        queue_.push_back(std::move(job));
+        const std::lock_guard lock(queue_->mutex);
+        queue_->jobs.push_back(std::move(job));
+        post_wake = !queue_->wake_posted;
+        queue_->wake_posted = true;
     }
-    // The thread only sleeps on an empty queue: one wake-up per batch, not per piece of work.
-    if (wake) {
-        ready_.notify_one();
+    // The thread is woken once the caller's loop has run what is ready now: work that many requests
+    // start in one turn of the loop becomes one batch and costs one wake-up, not one each.
+    if (post_wake) {
+        boost::asio::post(caller, [queue = queue_] {
+            {
+                const std::lock_guard lock(queue->mutex);
+                queue->wake_posted = false;
+            }
+            queue->ready.notify_one();
+        });
     }
 }
 
@@ -44,15 +53,33 @@ void StoreThread::loop()
     std::vector<std::unique_ptr<Job>> batch;
     for (;;) {
         {
-            std::unique_lock lock(mutex_);
-            ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) {
+            std::unique_lock lock(queue_->mutex);
+            queue_->ready.wait(lock, [this] { return queue_->stopping || !queue_->jobs.empty(); });
+            if (queue_->jobs.empty()) {
                 return;  // stopping, and everything queued has run
             }
-            batch.swap(queue_);
+            batch.swap(queue_->jobs);
         }
         run_batch(batch);
+        resume_callers(batch);
         batch.clear();
+    }
+}
+
+void StoreThread::resume_callers(std::vector<std::unique_ptr<Job>>& batch)
+{
+    // One hand-off per caller's executor (normally one for the whole batch), in the order of the work.
+    auto first = batch.begin();
+    while (first != batch.end()) {
+        const auto executor = (*first)->executor();
+        auto last = std::find_if(first, batch.end(), [&](const auto& job) { return job->executor() != executor; });
+        std::vector<std::unique_ptr<Job>> group(std::make_move_iterator(first), std::make_move_iterator(last));
+        boost::asio::post(executor, [group = std::move(group)]() mutable {
+            for (auto& job : group) {
+                job->resume();
+            }
+        });
+        first = last;
     }
 }
 
@@ -60,7 +87,6 @@ void StoreThread::run_batch(std::vector<std::unique_ptr<Job>>& batch)
 {
     if (batch.size() == 1) {
         batch.front()->execute();
-        batch.front()->complete();
         return;
     }
     const bool writes =
@@ -92,9 +118,6 @@ void StoreThread::run_batch(std::vector<std::unique_ptr<Job>>& batch)
         for (auto& job : batch) {
             job->error = failure;
         }
-    }
-    for (auto& job : batch) {
-        job->complete();
     }
 }
 

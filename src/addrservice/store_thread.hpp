@@ -80,8 +80,10 @@ public:
 
         /// Runs the work on the store's thread, keeping its result or its exception.
         virtual void execute() noexcept = 0;
-        /// Hands the result (or error) to the caller's executor.
-        virtual void complete() noexcept = 0;
+        /// Where the caller resumes.
+        [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;
+        /// Resumes the caller with the result (or error); called on the caller's executor.
+        virtual void resume() noexcept = 0;
 
         Access access;
         std::exception_ptr error;
@@ -116,30 +118,23 @@ private:
             }
         }
 
-        void complete() noexcept override
+        [[nodiscard]] boost::asio::any_io_executor executor() const override
         {
-            auto executor = boost::asio::get_associated_executor(handler_);
-            boost::asio::post(executor, Completion{std::move(handler_), error, std::move(result_)});
+            return boost::asio::get_associated_executor(handler_);
+        }
+
+        void resume() noexcept override
+        {
+            if constexpr (std::is_void_v<Result>) {
+                std::move(handler_)(error);
+            } else if (error) {
+                std::move(handler_)(error, Result{});
+            } else {
+                std::move(handler_)(error, std::move(*result_));
+            }
         }
 
     private:
-        struct Completion {
-            Handler handler;
-            std::exception_ptr error;
-            std::optional<std::conditional_t<std::is_void_v<Result>, int, Result>> result;
-
-            void operator()()
-            {
-                if constexpr (std::is_void_v<Result>) {
-                    std::move(handler)(error);
-                } else if (error) {
-                    std::move(handler)(error, Result{});
-                } else {
-                    std::move(handler)(error, std::move(*result));
-                }
-            }
-        };
-
         Work work_;
         Handler handler_;
         std::optional<std::conditional_t<std::is_void_v<Result>, int, Result>> result_;
@@ -160,15 +155,22 @@ private:
         }
     };
 
+    /// What the callers' threads and the store's thread share.
+    struct Queue {
+        std::mutex mutex;
+        std::condition_variable ready;
+        std::vector<std::unique_ptr<Job>> jobs;
+        bool stopping = false;
+        bool wake_posted = false;
+    };
+
     void enqueue(std::unique_ptr<Job> job);
     void loop();
     void run_batch(std::vector<std::unique_ptr<Job>>& batch);
+    static void resume_callers(std::vector<std::unique_ptr<Job>>& batch);
 
     BatchScope* scope_;
-    std::mutex mutex_;
-    std::condition_variable ready_;
-    std::vector<std::unique_ptr<Job>> queue_;
-    bool stopping_ = false;
+    std::shared_ptr<Queue> queue_ = std::make_shared<Queue>();
     std::thread thread_;
 };
 

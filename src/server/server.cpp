@@ -474,11 +474,12 @@ std::size_t Server::connections() const noexcept
     return state_->connections.size();
 }
 
-int run_service(const Config& config, Logger& logger)
+namespace {
+
+/// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
+void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
-    raise_open_file_limit();
     auto store = make_store(config.store);
-    asio::io_context io(1);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
@@ -514,6 +515,15 @@ int run_service(const Config& config, Logger& logger)
     // Once drained, nothing is left to wait for but the signals: stop listening, and run() returns.
     server.on_drained([&signals] { signals.cancel(); });
     io.run();
+}
+
+}  // namespace
+
+int run_service(const Config& config, Logger& logger)
+{
+    raise_open_file_limit();
+    asio::io_context io(1);
+    serve_until_stopped(io, config, logger);  // the store is closed when it returns
     LogFields stopped;
     stopped.add("message", "STOPPED");
     logger.info(stopped);

@@ -1,3 +1,4 @@
+#include "addrservice/store_factory.hpp"
 #include "server/server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -79,6 +80,9 @@ private:
 
 int run_workers(const Config& config)
 {
+    // A store that cannot be opened is reported once, here, rather than by every worker. (Closed again
+    // before forking: each worker opens its own connection.)
+    make_store(config.store).reset();
     const PortReservation reservation(config.host, config.port);
     Config worker_config = config;
     worker_config.port = reservation.port();

@@ -502,5 +502,20 @@ TEST(BinaryWorkers, TwoWorkersOnSqliteShareThePortAndSeeEachOthersWrites)
     EXPECT_EQ(stopped, 2U) << output;
 }
 
+TEST(BinaryWorkers, AStoreThatCannotBeOpenedIsOneLineAndExitTwo)
+{
+    const ScratchDir dir;
+    std::ofstream(dir.path() / "occupied") << "a file where the store's directory would go\n";
+    std::ofstream(dir.path() / "store.yaml") << "addr-db: {sqlite: ./occupied/book.db}\n";
+    for (const std::string workers : {"1", "2"}) {
+        Process process(binary, {"--workers", workers, "--config", "store.yaml"}, {}, dir.path().string());
+        EXPECT_EQ(process.wait_exit(), 2) << workers;
+        const auto& output = process.output();
+        EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+        EXPECT_TRUE(output.starts_with("addrservice: config: addr-db: sqlite: cannot open './occupied/book.db'"))
+            << output;
+    }
+}
+
 }  // namespace
 }  // namespace addrservice::testing
