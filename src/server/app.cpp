@@ -3,6 +3,7 @@
 #include "addrservice/errors.hpp"
 #include "addrservice/version.hpp"
 #include "server/gzip.hpp"
+#include "server/openapi.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -120,7 +121,7 @@ struct App::Exchange {
     std::string method;
     std::string uri;
     std::string peer_ip;
-    std::string_view route;  // the matched template, for metrics; empty when unrouted
+    std::string_view route;  // the matched template; empty when unrouted
     bool head = false;
     bool keep_alive = true;
     unsigned version = 11;
@@ -132,7 +133,7 @@ struct App::Exchange {
 std::span<const App::Route> App::routes() noexcept
 {
     // HEAD is answered wherever GET is.
-    static const std::array<Route, 8> table{{
+    static const std::array<Route, 10> table{{
         {verb::get, "/addresses", &App::list_addresses},
         {verb::post, "/addresses", &App::create_address},
         {verb::get, "/addresses/{id}", &App::get_address},
@@ -141,6 +142,8 @@ std::span<const App::Route> App::routes() noexcept
         {verb::get, "/livez", &App::livez},
         {verb::get, "/readyz", &App::readyz},
         {verb::get, "/healthz", &App::readyz},
+        {verb::get, "/metrics", &App::get_metrics},
+        {verb::get, "/openapi.yaml", &App::get_openapi},
     }};
     return table;
 }
@@ -187,8 +190,41 @@ bool accepts_gzip(std::string_view accept_encoding) noexcept
     });
 }
 
+namespace {
+
+/// Each route template once, in the order of the table.
+std::vector<std::string_view> route_templates()
+{
+    std::vector<std::string_view> templates;
+    for (const auto& route : App::routes()) {
+        if (std::find(templates.begin(), templates.end(), route.path) == templates.end()) {
+            templates.push_back(route.path);
+        }
+    }
+    return templates;
+}
+
+/// The template a path matches, or empty.
+std::string_view matched_template(std::string_view path) noexcept
+{
+    const auto routed = strip_trailing_slash(strip_query(path));
+    for (const auto& route : App::routes()) {
+        std::string_view id;
+        if (match_template(route.path, routed, id)) {
+            return route.path;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 App::App(AddressService& service, Logger& logger, AppOptions options)
-    : service_(service), logger_(logger), options_(options), random_(std::random_device{}())
+    : service_(service),
+      logger_(logger),
+      options_(options),
+      metrics_(route_templates(), version),
+      random_(std::random_device{}())
 {
 }
 
@@ -227,6 +263,7 @@ Task<Response> App::handle(Request request, std::string peer_ip)
 {
     Exchange exchange;
     exchange.start = std::chrono::steady_clock::now();
+    metrics_.request_started();
     exchange.peer_ip = std::move(peer_ip);
     const auto client_id = request["X-Request-ID"];
     exchange.request_id = is_valid_request_id(client_id) ? std::string(client_id) : new_request_id();
@@ -307,7 +344,7 @@ Task<Response> App::handle(Request request, std::string peer_ip)
         response = error_for_current_exception(exchange);
     }
     finish(response, exchange);
-    log_response(exchange, response);
+    record(exchange, response);
     co_return response;
 }
 
@@ -402,14 +439,15 @@ void App::finish(Response& response, const Exchange& exchange)
     }
 }
 
-void App::log_response(const Exchange& exchange, const Response& response)
+void App::record(const Exchange& exchange, const Response& response)
 {
     const auto code = static_cast<unsigned>(response.result());
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - exchange.start;
+    metrics_.request_finished(exchange.method, metrics_.route_index(exchange.route), code, elapsed.count());
     const auto level = code >= 500 ? LogLevel::error : code >= 400 ? LogLevel::warning : LogLevel::info;
     if (!logger_.enabled(level)) {
         return;
     }
-    const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - exchange.start;
     LogFields fields;
     fields.add("req_id", exchange.request_id)
         .add("method", exchange.method)
@@ -417,7 +455,7 @@ void App::log_response(const Exchange& exchange, const Response& response)
         .add("ip", exchange.peer_ip)
         .add("message", "RESPONSE")
         .add("status", code)
-        .add("time_ms", elapsed.count());
+        .add("time_ms", elapsed.count() * 1000);
     if (code >= 400) {
         fields.add("reason", response.reason());
     }
@@ -431,15 +469,17 @@ Response App::reject(const RejectedRequest& request, Status status, std::string_
 {
     Exchange exchange;
     exchange.start = std::chrono::steady_clock::now();
+    metrics_.request_started();
     exchange.request_id = is_valid_request_id(request.request_id) ? request.request_id : new_request_id();
     exchange.method = request.method;
     exchange.uri = std::string(strip_query(request.uri));
+    exchange.route = matched_template(exchange.uri);
     exchange.peer_ip = request.peer_ip;
     exchange.version = request.version;
     exchange.keep_alive = false;
     Response response = make_error(exchange, status, message);
     finish(response, exchange);
-    log_response(exchange, response);
+    record(exchange, response);
     return response;
 }
 
@@ -507,6 +547,22 @@ Task<Response> App::readyz(Call call)
         throw HttpError{Status::service_unavailable, "Service Unavailable", {}};
     }
     co_return co_await livez(std::move(call));
+}
+
+Task<Response> App::get_metrics(Call call)
+{
+    Response response{Status::ok, call.request.version()};
+    response.set(field::content_type, metrics_content_type);
+    response.body() = metrics_.render(service_.store().size());
+    co_return response;
+}
+
+Task<Response> App::get_openapi(Call call)
+{
+    Response response{Status::ok, call.request.version()};
+    response.set(field::content_type, "application/yaml");
+    response.body() = embedded_openapi_text();
+    co_return response;
 }
 
 }  // namespace addrservice::http

@@ -3,6 +3,7 @@
 #include "addrservice/address_service.hpp"
 #include "addrservice/logging.hpp"
 #include "addrservice/task.hpp"
+#include "server/metrics.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
@@ -54,6 +55,9 @@ public:
     void set_draining() noexcept { draining_ = true; }
     [[nodiscard]] bool draining() const noexcept { return draining_; }
 
+    /// What /metrics reports; the server counts its connections here.
+    [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
+
     struct Call;
     using Handler = Task<Response> (App::*)(Call);
 
@@ -77,12 +81,14 @@ private:
     Task<Response> delete_address(Call call);
     Task<Response> livez(Call call);
     Task<Response> readyz(Call call);
+    Task<Response> get_metrics(Call call);
+    Task<Response> get_openapi(Call call);
 
     Response error_for_current_exception(Exchange& exchange);
     Response make_error(const Exchange& exchange, Status status, std::string_view message,
                         const nlohmann::ordered_json* errors = nullptr, std::string_view trace = {}) const;
     void finish(Response& response, const Exchange& exchange);
-    void log_response(const Exchange& exchange, const Response& response);
+    void record(const Exchange& exchange, const Response& response);
     std::string new_request_id();
     const std::string& http_date();
 
@@ -90,6 +96,7 @@ private:
     Logger& logger_;
     AppOptions options_;
     bool draining_ = false;
+    Metrics metrics_;
     std::mt19937_64 random_;
     std::int64_t date_second_ = -1;
     std::string date_text_;

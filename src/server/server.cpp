@@ -308,6 +308,7 @@ asio::awaitable<void> run_connection(std::shared_ptr<Server::State::Connection> 
 {
     auto& state = *connection->state;
     const auto it = state.connections.insert(state.connections.end(), connection.get());
+    state.app.metrics().connection_opened();
     try {
         co_await connection->serve();
     } catch (const std::exception& e) {
@@ -319,6 +320,7 @@ asio::awaitable<void> run_connection(std::shared_ptr<Server::State::Connection> 
     connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
     connection->socket.close(ignored);
     state.connections.erase(it);
+    state.app.metrics().connection_closed();
     if (state.stopping && state.connections.empty()) {
         state.notify_drained();
     }

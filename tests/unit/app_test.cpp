@@ -311,7 +311,7 @@ TEST(AppRoutes, TableListsEveryEndpoint)
     }
     EXPECT_EQ(rows, (std::vector<std::string>{"GET /addresses", "POST /addresses", "GET /addresses/{id}",
                                               "PUT /addresses/{id}", "DELETE /addresses/{id}", "GET /livez",
-                                              "GET /readyz", "GET /healthz"}));
+                                              "GET /readyz", "GET /healthz", "GET /metrics", "GET /openapi.yaml"}));
 }
 
 class BrokenStoreTest : public AppTest {
