@@ -139,7 +139,7 @@ struct SqliteStore::Db final : BatchScope {
             if (version == 0) {
                 exec(handle, create_table);
             } else if (version == 1) {
-                migrate_from_1();
+                migrate_from_1(handle);
             } else if (version != schema_version) {
                 exec(handle, "ROLLBACK");
                 throw StoreError("sqlite: '" + path + "' has schema version " + std::to_string(version) +
@@ -199,7 +199,7 @@ struct SqliteStore::Db final : BatchScope {
     }
 
     /// Version 1 kept no ETag and had a rowid; entries are copied into the version 2 table as they are.
-    void migrate_from_1()
+    static void migrate_from_1(sqlite3* handle)
     {
         exec(handle, "ALTER TABLE entries RENAME TO entries_v1");
         exec(handle, create_table);

@@ -4,13 +4,7 @@
 
 namespace addrservice {
 
-namespace {
-
-BatchScope no_scope;
-
-}  // namespace
-
-StoreThread::StoreThread(BatchScope* scope) : scope_(scope != nullptr ? scope : &no_scope)
+StoreThread::StoreThread(BatchScope* scope) : scope_(scope != nullptr ? scope : &no_scope_)
 {
     thread_ = std::thread([this] { loop(); });
 }

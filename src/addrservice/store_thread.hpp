@@ -127,10 +127,10 @@ private:
         {
             if constexpr (std::is_void_v<Result>) {
                 std::move(handler_)(error);
-            } else if (error) {
-                std::move(handler_)(error, Result{});
-            } else {
+            } else if (result_) {
                 std::move(handler_)(error, std::move(*result_));
+            } else {
+                std::move(handler_)(error, Result{});  // error is set: the result is not looked at
             }
         }
 
@@ -169,6 +169,7 @@ private:
     void run_batch(std::vector<std::unique_ptr<Job>>& batch);
     static void resume_callers(std::vector<std::unique_ptr<Job>>& batch);
 
+    BatchScope no_scope_;
     BatchScope* scope_;
     std::shared_ptr<Queue> queue_ = std::make_shared<Queue>();
     std::thread thread_;

@@ -29,6 +29,7 @@
 #include <optional>
 #include <sys/resource.h>
 #include <system_error>
+#include <tuple>
 #include <unistd.h>
 
 namespace addrservice::http {
@@ -180,8 +181,8 @@ struct Server::State::Connection {
     {
         auto response = state->app.reject(request, status, message);
         expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
-        const bool written = co_await write(response);
-        if (!written) {
+        auto [write_ec, written] = co_await write(response);
+        if (write_ec) {
             co_return;
         }
         beast::error_code ignored;
@@ -269,21 +270,21 @@ struct Server::State::Connection {
                 response.keep_alive(false);
             }
             expires_after(idle_timeout);
-            const bool written = co_await write(response);
+            auto [write_ec, written] = co_await write(response);
             busy = false;
-            if (!written || !response.keep_alive()) {
+            if (write_ec || !response.keep_alive()) {
                 co_return;
             }
         }
     }
 
-    /// Writes a response with one gathered write (header block and body); false when the write failed.
-    asio::awaitable<bool> write(const Response& response)
+    /// The write of a response as one gathered write (header block, then body), to be awaited; the
+    /// response must outlive it.
+    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write(const Response& response)
     {
         serialize_head(response, head);
         const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(response.body())};
-        auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
-        co_return !ec;
+        return asio::async_write(socket, buffers, use_tuple);
     }
 
     /// Cancels the I/O under way (the serving coroutine then ends).

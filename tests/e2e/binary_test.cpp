@@ -15,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 namespace addrservice::testing {
@@ -515,6 +517,87 @@ TEST(BinaryWorkers, AStoreThatCannotBeOpenedIsOneLineAndExitTwo)
         EXPECT_TRUE(output.starts_with("addrservice: config: addr-db: sqlite: cannot open './occupied/book.db'"))
             << output;
     }
+}
+
+TEST(BinaryInstall, TheInstalledBinaryRunsFromAnotherDirectory)
+{
+    const ScratchDir prefix;
+    Process install(ADDRSERVICE_CMAKE, {"--install", ADDRSERVICE_BUILD_DIR, "--prefix", prefix.path().string()});
+    ASSERT_EQ(install.wait_exit(), 0) << install.output();
+    const auto& root = prefix.path();
+    for (const char* file :
+         {"bin/addrservice", "share/addrservice/address-book-v1.0.json", "share/addrservice/openapi.yaml",
+          "etc/addrservice/addressbook-local.yaml", "lib/systemd/system/addrservice.service"}) {
+        EXPECT_TRUE(std::filesystem::exists(root / file)) << file;
+    }
+
+    // Run from a directory that holds none of the sources: the schema and OpenAPI text are built in.
+    const ScratchDir work;
+    Process service((root / "bin" / "addrservice").string(),
+                    {"--config", (root / "etc" / "addrservice" / "addressbook-local.yaml").string(), "--host",
+                     "127.0.0.1", "--port", "0"},
+                    {}, work.path().string());
+    const auto starting = service.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(starting) << service.output();
+    EXPECT_NE(starting->find("db=\"sqlite:./var/addressbook.db\""), std::string::npos) << *starting;
+    HttpClient client(port_from_log_line(*starting));
+    const auto created = client.request(verb::post, "/addresses", sample("tobias-renwick-adeyemi.json"));
+    ASSERT_EQ(created.result(), status::created);
+    EXPECT_EQ(client.get(std::string(created[field::location])).result(), status::ok);
+    EXPECT_EQ(client.get("/openapi.yaml").body(), read_file(root / "share" / "addrservice" / "openapi.yaml"));
+    service.signal(SIGTERM);
+    EXPECT_EQ(service.wait_exit(), 0);
+    EXPECT_TRUE(std::filesystem::exists(work.path() / "var" / "addressbook.db"));
+}
+
+TEST(Packaging, TheSystemdUnitVerifies)
+{
+    const auto unit = read_file(source_dir() / "packaging" / "addrservice.service");
+    for (const char* line : {"Restart=on-failure", "KillSignal=SIGTERM", "TimeoutStopSec=20", "DynamicUser=yes",
+                             "NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/addrservice"}) {
+        EXPECT_NE(unit.find(std::string("\n") + line + "\n"), std::string::npos) << line;
+    }
+    const std::string analyze = "/usr/bin/systemd-analyze";
+    if (!std::filesystem::exists(analyze)) {
+        GTEST_SKIP() << "systemd-analyze is not installed";
+    }
+    // verify wants ExecStart's binary to exist: point it at the one just built.
+    const ScratchDir dir;
+    const auto copy = dir.path() / "addrservice.service";
+    std::ofstream(copy) << std::regex_replace(unit, std::regex("/usr/local/bin/addrservice"), binary);
+    Process verify(analyze, {"verify", copy.string()});
+    EXPECT_EQ(verify.wait_exit(), 0) << verify.output();
+    EXPECT_EQ(verify.output(), "");  // an unknown key or a bad value is only a warning: none allowed
+}
+
+TEST(Packaging, TheRuntimePackagesHoldEveryLibraryTheBinaryLoads)
+{
+    std::set<std::string> listed{"libc6", "libgcc-s1"};  // in every Debian image
+    std::istringstream list(read_file(source_dir() / "tools" / "runtime-packages.txt"));
+    for (std::string line; std::getline(list, line);) {
+        line = line.substr(0, line.find('#'));
+        line.erase(std::remove_if(line.begin(), line.end(), ::isspace), line.end());
+        if (!line.empty()) {
+            listed.insert(line);
+        }
+    }
+    Process ldd("/usr/bin/ldd", {binary});
+    ASSERT_EQ(ldd.wait_exit(), 0) << ldd.output();
+    const std::regex loaded(R"(=> (/\S+) \(0x)");
+    int checked = 0;
+    const auto& output = ldd.output();
+    for (std::sregex_iterator it(output.begin(), output.end(), loaded), end; it != end; ++it) {
+        // By directory and file name: dpkg may know it under /lib where the file system says /usr/lib.
+        const auto file = std::filesystem::canonical((*it)[1].str());
+        const auto path = "*/" + file.parent_path().filename().string() + "/" + file.filename().string();
+        Process owner("/usr/bin/dpkg", {"-S", path});
+        ASSERT_EQ(owner.wait_exit(), 0) << owner.output();
+        const auto package = owner.output().substr(0, owner.output().find_first_of(":"));
+        EXPECT_TRUE(listed.contains(package))
+            << path << " comes from " << package << ", which tools/runtime-packages.txt does not list";
+        ++checked;
+    }
+    EXPECT_GE(checked, 5) << output;
 }
 
 }  // namespace
