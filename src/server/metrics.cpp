@@ -13,7 +13,7 @@ constexpr std::string_view other_method = "OTHER";
 
 std::uint32_t method_index(std::string_view method) noexcept
 {
-    const auto found = std::find(methods.begin(), methods.end(), method);
+    const auto* const found = std::find(methods.begin(), methods.end(), method);
     return static_cast<std::uint32_t>(found - methods.begin());  // methods.size() for OTHER
 }
 
