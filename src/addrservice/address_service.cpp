@@ -151,6 +151,11 @@ Task<void> AddressService::remove(std::string id)
 
 Task<EntryPtr> AddressService::list()
 {
+    // Read before the entries: a write while they are fetched leaves the cache behind, never ahead.
+    const auto version = store_->version();
+    if (version && list_cache_ && *version == list_cache_version_) {
+        co_return list_cache_;
+    }
     const auto entries = co_await store_->list();
     std::size_t size = 2;
     for (const auto& [id, entry] : entries) {
@@ -172,7 +177,12 @@ Task<EntryPtr> AddressService::list()
     }
     text += '}';
     auto etag = quoted_hex(hash, text.size());
-    co_return std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
+    auto list = std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
+    if (version) {
+        list_cache_ = list;
+        list_cache_version_ = *version;
+    }
+    co_return list;
 }
 
 Task<bool> AddressService::ready()

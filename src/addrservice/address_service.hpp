@@ -42,6 +42,9 @@ private:
     std::string new_id();
 
     std::shared_ptr<AddressStore> store_;
+    // The last list made, while the store's version says nothing changed since.
+    EntryPtr list_cache_;
+    std::uint64_t list_cache_version_ = 0;
     SchemaValidator validator_;
     boost::uuids::random_generator_mt19937 uuid_generator_;
 };

@@ -10,6 +10,7 @@ Task<void> MemoryStore::create(std::string id, EntryPtr entry)
     if (!entries_.emplace(std::move(id), std::move(entry)).second) {
         throw StoreError("duplicate id");
     }
+    ++version_;
     co_return;
 }
 
@@ -28,13 +29,16 @@ Task<bool> MemoryStore::replace(std::string id, EntryPtr entry)
         co_return false;
     }
     it->second = std::move(entry);
+    ++version_;
     co_return true;
 }
 
 Task<bool> MemoryStore::remove(std::string id)
 {
     require_valid_id(id);
-    co_return entries_.erase(id) > 0;
+    const bool removed = entries_.erase(id) > 0;
+    version_ += removed ? 1 : 0;
+    co_return removed;
 }
 
 Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()

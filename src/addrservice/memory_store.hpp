@@ -16,10 +16,12 @@ public:
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
     Task<bool> ready() override;
     [[nodiscard]] std::size_t size() const noexcept override { return entries_.size(); }
+    [[nodiscard]] std::optional<std::uint64_t> version() const noexcept override { return version_; }
     [[nodiscard]] std::string describe() const override { return "memory"; }
 
 private:
     std::map<std::string, EntryPtr, std::less<>> entries_;
+    std::uint64_t version_ = 0;
 };
 
 }  // namespace addrservice

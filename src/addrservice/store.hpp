@@ -2,6 +2,7 @@
 
 #include "addrservice/task.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,9 @@ public:
     virtual Task<bool> ready() = 0;
     /// The number of entries, kept cheaply.
     [[nodiscard]] virtual std::size_t size() const noexcept = 0;
+    /// A number that changes whenever an entry is written, when the store can tell (every write goes
+    /// through this object); nullopt when others may write too (a file shared by processes).
+    [[nodiscard]] virtual std::optional<std::uint64_t> version() const noexcept { return std::nullopt; }
     /// How the store is named in logs, e.g. "memory" or "sqlite:./var/addressbook.db".
     [[nodiscard]] virtual std::string describe() const = 0;
 };

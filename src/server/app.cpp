@@ -148,6 +148,11 @@ std::span<const App::Route> App::routes() noexcept
     return table;
 }
 
+std::string_view body_of(const Response& response) noexcept
+{
+    return response.shared_body ? std::string_view(response.shared_body->json) : std::string_view(response.body());
+}
+
 bool is_valid_request_id(std::string_view id) noexcept
 {
     return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -413,7 +418,7 @@ void App::finish(Response& response, const Exchange& exchange)
 
     const auto status = response.result();
     if (status == Status::ok && response.count(field::etag) != 0) {
-        const bool gzip = exchange.accepts_gzip && response.body().size() >= gzip_min_bytes;
+        const bool gzip = exchange.accepts_gzip && body_of(response).size() >= gzip_min_bytes;
         response.set(field::vary, "Accept-Encoding");
         if (gzip) {
             response.set(field::etag, gzip_etag(response[field::etag]));
@@ -422,10 +427,12 @@ void App::finish(Response& response, const Exchange& exchange)
             response.result(Status::not_modified);
             response.erase(field::content_type);
             response.body().clear();
+            response.shared_body = nullptr;
             return;  // 304: no body and no Content-Length
         }
         if (gzip) {
-            response.body() = gzip_compress(response.body());
+            response.body() = gzip_compress(body_of(response));
+            response.shared_body = nullptr;
             response.set(field::content_encoding, "gzip");
         }
     }
@@ -433,9 +440,10 @@ void App::finish(Response& response, const Exchange& exchange)
         response.body().clear();
         return;
     }
-    response.content_length(response.body().size());
+    response.content_length(body_of(response).size());
     if (exchange.head) {
         response.body().clear();  // Content-Length stays that of the GET body
+        response.shared_body = nullptr;
     }
 }
 
@@ -491,7 +499,7 @@ Task<Response> App::list_addresses(Call call)
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
     response.set(field::etag, list->etag);
-    response.body() = list->json;
+    response.shared_body = list;
     co_return response;
 }
 
@@ -509,7 +517,7 @@ Task<Response> App::get_address(Call call)
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
     response.set(field::etag, entry->etag);
-    response.body() = entry->json;
+    response.shared_body = entry;
     co_return response;
 }
 

@@ -20,7 +20,15 @@
 namespace addrservice::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-using Response = boost::beast::http::response<boost::beast::http::string_body>;
+/// A response's header fields, and its body when that is shared: a stored entry's (or the list's) JSON
+/// text is sent as the store keeps it, not copied into each response.
+struct ResponseFields : boost::beast::http::fields {
+    EntryPtr shared_body;
+};
+using Response = boost::beast::http::response<boost::beast::http::string_body, ResponseFields>;
+
+/// The bytes of a response's body: the shared body when there is one, its own otherwise.
+[[nodiscard]] std::string_view body_of(const Response& response) noexcept;
 using Status = boost::beast::http::status;
 
 struct AppOptions {

@@ -283,7 +283,7 @@ struct Server::State::Connection {
     asio::awaitable<std::tuple<beast::error_code, std::size_t>> write(const Response& response)
     {
         serialize_head(response, head);
-        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(response.body())};
+        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body_of(response))};
         return asio::async_write(socket, buffers, use_tuple);
     }
 
@@ -420,7 +420,7 @@ void Server::State::reject_over_limit(tcp::socket socket)
     RejectedRequest request;
     request.peer_ip = ec ? std::string("-") : remote.address().to_string();
     auto response = app.reject(request, Status::service_unavailable, "Service Unavailable");
-    beast_http::response_serializer<beast_http::string_body> serializer(response);
+    beast_http::response_serializer<beast_http::string_body, ResponseFields> serializer(response);
     socket.non_blocking(true, ec);
     if (!ec) {
         beast_http::write(socket, serializer, ec);

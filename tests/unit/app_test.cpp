@@ -64,7 +64,7 @@ protected:
         return std::string(response[field::location]);
     }
 
-    static json body(const Response& response) { return json::parse(response.body()); }
+    static json body(const Response& response) { return json::parse(body_of(response)); }
 
     std::ostringstream log;
     AddressService service;
@@ -166,7 +166,7 @@ TEST_F(AppTest, EveryResponseHasDateServerAndRequestId)
         EXPECT_FALSE(response[field::date].empty());
         EXPECT_EQ(response[field::server].substr(0, 12), "addrservice/");
         EXPECT_EQ(response["X-Request-ID"].size(), 32U);
-        EXPECT_EQ(response[field::content_length], std::to_string(response.body().size()));
+        EXPECT_EQ(response[field::content_length], std::to_string(body_of(response).size()));
     }
 }
 
@@ -189,7 +189,7 @@ TEST_F(AppTest, EtagAndIfNoneMatchGive304)
     ASSERT_FALSE(etag.empty());
     const auto again = call(verb::get, location, {}, {{"If-None-Match", etag}});
     EXPECT_EQ(again.result(), Status::not_modified);
-    EXPECT_TRUE(again.body().empty());
+    EXPECT_TRUE(body_of(again).empty());
     EXPECT_EQ(again.count(field::content_length), 0U);
     EXPECT_EQ(again[field::etag], etag);
     EXPECT_EQ(call(verb::get, location, {}, {{"If-None-Match", "\"other\", " + etag}}).result(), Status::not_modified);
@@ -205,12 +205,12 @@ TEST_F(AppTest, GzipForLargeJsonBodiesWithItsOwnEtag)
     create(1);
     create(2);
     const auto plain = call(verb::get, "/addresses");
-    ASSERT_GE(plain.body().size(), 1024U);
+    ASSERT_GE(body_of(plain).size(), 1024U);
     const auto zipped = call(verb::get, "/addresses", {}, {{"Accept-Encoding", "br, gzip;q=0.8"}});
     EXPECT_EQ(zipped[field::content_encoding], "gzip");
     EXPECT_EQ(zipped[field::vary], "Accept-Encoding");
     EXPECT_NE(zipped[field::etag], plain[field::etag]);
-    EXPECT_EQ(gzip_decompress(zipped.body(), 1 << 20), plain.body());
+    EXPECT_EQ(gzip_decompress(body_of(zipped), 1 << 20), body_of(plain));
     EXPECT_EQ(call(verb::get, "/addresses", {},
                    {{"Accept-Encoding", "gzip"}, {"If-None-Match", std::string(zipped[field::etag])}})
                   .result(),
@@ -222,7 +222,7 @@ TEST_F(AppTest, SmallBodiesAreNotGzipped)
 {
     const auto location = create(2);
     const auto response = call(verb::get, location, {}, {{"Accept-Encoding", "gzip"}});
-    ASSERT_LT(response.body().size(), 1024U);
+    ASSERT_LT(body_of(response).size(), 1024U);
     EXPECT_EQ(response.count(field::content_encoding), 0U);
 }
 
@@ -249,8 +249,8 @@ TEST_F(AppTest, HeadHasGetHeadersAndNoBody)
     const auto get = call(verb::get, location);
     const auto head = call(verb::head, location);
     EXPECT_EQ(head.result(), Status::ok);
-    EXPECT_TRUE(head.body().empty());
-    EXPECT_EQ(head[field::content_length], std::to_string(get.body().size()));
+    EXPECT_TRUE(body_of(head).empty());
+    EXPECT_EQ(head[field::content_length], std::to_string(body_of(get).size()));
     EXPECT_EQ(head[field::etag], get[field::etag]);
     EXPECT_EQ(call(verb::head, "/addresses").result(), Status::ok);
     EXPECT_EQ(call(verb::head, "/nope").result(), Status::not_found);
@@ -266,7 +266,7 @@ TEST_F(AppTest, Http10ClosesUnlessAskedToKeepAlive)
 
 TEST_F(AppTest, ProbesAnswerAndReadinessTurns503WhenDraining)
 {
-    EXPECT_EQ(call(verb::get, "/livez").body(), R"({"status":"ok"})");
+    EXPECT_EQ(body_of(call(verb::get, "/livez")), R"({"status":"ok"})");
     EXPECT_EQ(call(verb::get, "/readyz").result(), Status::ok);
     EXPECT_EQ(call(verb::get, "/healthz").result(), Status::ok);
     app.set_draining();
