@@ -38,6 +38,16 @@ end
 
 bench.json_headers = {["Content-Type"] = "application/json"}
 
+-- The request body for the n-th request, cycling over the bodies.
+function bench.body(bodies, n)
+  return bodies[n % #bodies + 1]
+end
+
+-- The id for the n-th request, cycling over the ids.
+function bench.id(ids, n)
+  return ids[n % #ids + 1]
+end
+
 function bench.done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

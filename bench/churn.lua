@@ -4,8 +4,7 @@ local bench = require("bench")
 local queue, head, bodies, i = nil, 1, nil, 0
 
 function init(args)
-  queue = bench.ids()
-  bodies = bench.entries(1000)
+  queue, bodies = bench.ids(), bench.entries(1000)
 end
 
 function request()
@@ -16,7 +15,7 @@ function request()
     head = head + 1
     return wrk.format("DELETE", "/addresses/" .. id)
   end
-  return wrk.format("POST", "/addresses", bench.json_headers, bodies[i % #bodies + 1])
+  return wrk.format("POST", "/addresses", bench.json_headers, bench.body(bodies, i))
 end
 
 function response(status, headers, body)

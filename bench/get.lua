@@ -7,8 +7,8 @@ function init(args)
 end
 
 function request()
-  i = i % #ids + 1
-  return wrk.format("GET", "/addresses/" .. ids[i])
+  i = i + 1
+  return wrk.format("GET", "/addresses/" .. bench.id(ids, i))
 end
 
 done = bench.done

@@ -7,8 +7,8 @@ function init(args)
 end
 
 function request()
-  i = i % #bodies + 1
-  return wrk.format("POST", "/addresses", bench.json_headers, bodies[i])
+  i = i + 1
+  return wrk.format("POST", "/addresses", bench.json_headers, bench.body(bodies, i))
 end
 
 done = bench.done

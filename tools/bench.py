@@ -29,16 +29,16 @@ BENCH_DIR = ROOT / "bench"
 PACKAGES_FILE = ROOT / "tools" / "bench-packages.txt"
 ENTRY_TEMPLATE = (BENCH_DIR / "entry.json").read_text().strip()
 
-# workload -> (script, entries preloaded)
+# workload -> (script, entries preloaded, BENCH_MIX for mixed.lua)
 WORKLOADS = {
-    "get": ("get.lua", 1000),
-    "post": ("post.lua", 0),
-    "put": ("put.lua", 1000),
-    "churn": ("churn.lua", 1000),
-    "list-1k": ("list.lua", 1000),
-    "list-10k": ("list.lua", 10000),
-    "404": ("notfound.lua", 0),
-    "mixed": ("mixed.lua", 1000),
+    "get": ("get.lua", 1000, ""),
+    "post": ("post.lua", 0, ""),
+    "put": ("mixed.lua", 1000, "0,100,0"),
+    "churn": ("churn.lua", 1000, ""),
+    "list-1k": ("list.lua", 1000, ""),
+    "list-10k": ("list.lua", 10000, ""),
+    "404": ("notfound.lua", 0, ""),
+    "mixed": ("mixed.lua", 1000, "80,15,5"),
 }
 STORES = ("memory", "sqlite", "fs")
 IDLE_CONNECTIONS = 10000
@@ -214,8 +214,10 @@ class Options:
     rundir: Path
 
 
-def run_wrk(server: Server, script: str, ids_file: Path, options: Options, duration: int) -> dict:
-    env = dict(os.environ, LUA_PATH=f"{BENCH_DIR}/?.lua;;", BENCH_DIR=str(BENCH_DIR), BENCH_IDS=str(ids_file))
+def run_wrk(server: Server, workload: str, ids_file: Path, options: Options, duration: int) -> dict:
+    script, _, mix = WORKLOADS[workload]
+    env = dict(os.environ, LUA_PATH=f"{BENCH_DIR}/?.lua;;", BENCH_DIR=str(BENCH_DIR), BENCH_IDS=str(ids_file),
+               BENCH_MIX=mix or "80,15,5")
     command = pinned(options.wrk_core, [
         "wrk", "-t1", f"-c{options.connections}", f"-d{duration}s", "--timeout", "10s",
         "-s", str(BENCH_DIR / script), f"http://127.0.0.1:{server.port}"])
@@ -227,7 +229,7 @@ def run_wrk(server: Server, script: str, ids_file: Path, options: Options, durat
 
 
 def bench_one(target: Target, workload: str, options: Options, run_index: int) -> dict:
-    script, preload_count = WORKLOADS[workload]
+    _, preload_count, _ = WORKLOADS[workload]
     workdir = options.rundir / f"{run_index:02d}-{workload}-{target.name.replace('/', '-').replace(' ', '-')}"
     server = target.start(workdir, options.server_core)
     try:
@@ -235,9 +237,9 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
         ids_file = workdir / "ids.txt"
         ids_file.write_text("\n".join(ids or ["nginx-has-no-entries"]) + "\n")
         if workload not in ("post", "churn"):  # a warm-up that leaves the data as preloaded
-            run_wrk(server, script, ids_file, options, 1)
+            run_wrk(server, workload, ids_file, options, 1)
         cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
-        result = run_wrk(server, script, ids_file, options, options.duration)
+        result = run_wrk(server, workload, ids_file, options, options.duration)
         cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
         peak_rss = proc_status(server.pid, "VmHWM")
         if server.process.poll() is not None:
