@@ -280,8 +280,7 @@ def memory_figures(target: Target, options: Options) -> dict:
     """Idle RSS, RSS per stored entry and per open idle connection."""
     server = target.start(options.rundir / f"memory-{target.name.replace('/', '-')}", options.server_core)
     try:
-        time.sleep(0.5)  # let start-up allocations settle; nothing to wait for
-        idle = proc_status(server.pid, "VmRSS")
+        idle = proc_status(server.pid, "VmRSS")  # started: it has answered /livez
         preload(server.port, MEMORY_ENTRIES)
         with_entries = proc_status(server.pid, "VmRSS")
         sockets = open_idle_connections(server.port, IDLE_CONNECTIONS)
