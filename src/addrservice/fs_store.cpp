@@ -1,7 +1,7 @@
 #include "addrservice/fs_store.hpp"
 
 #include "addrservice/errors.hpp"
-#include "addrservice/store_thread.hpp"
+#include "addrservice/threaded_store_impl.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -163,9 +163,10 @@ void FsStore::create_now(const std::string& id, const EntryPtr& entry)
     ++count_;
 }
 
-std::optional<std::string> FsStore::read_now(const std::string& id) const
+EntryPtr FsStore::read_now(const std::string& id) const
 {
-    return read_whole(path_for(id));
+    auto text = read_whole(path_for(id));
+    return text ? make_stored_entry(std::move(*text)) : nullptr;
 }
 
 bool FsStore::replace_now(const std::string& id, const EntryPtr& entry) const
@@ -191,7 +192,7 @@ bool FsStore::remove_now(const std::string& id)
     return true;
 }
 
-std::vector<std::pair<std::string, std::string>> FsStore::list_now() const
+std::vector<std::pair<std::string, EntryPtr>> FsStore::list_now() const
 {
     std::vector<std::pair<std::string, std::string>> found;
     for (const auto& file : std::filesystem::directory_iterator(directory_)) {
@@ -208,7 +209,7 @@ std::vector<std::pair<std::string, std::string>> FsStore::list_now() const
         }
     }
     std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    return found;
+    return make_stored_entries(std::move(found));
 }
 
 bool FsStore::ready_now() const
@@ -216,48 +217,6 @@ bool FsStore::ready_now() const
     return ::access(directory_.c_str(), W_OK | X_OK) == 0;
 }
 
-// The coroutines: each hands its work to the store's thread. The callables are named and moved in:
-// g++ 12 mishandles a temporary as a coroutine argument.
-
-Task<void> FsStore::create(std::string id, EntryPtr entry)
-{
-    auto work = std::bind_front(&FsStore::create_now, this, std::move(id), std::move(entry));
-    co_await thread_->run(std::move(work));
-}
-
-Task<EntryPtr> FsStore::read(std::string id)
-{
-    auto work = std::bind_front(&FsStore::read_now, this, std::move(id));
-    auto text = co_await thread_->run(std::move(work));
-    co_return text ? make_stored_entry(std::move(*text)) : nullptr;
-}
-
-Task<bool> FsStore::replace(std::string id, EntryPtr entry)
-{
-    auto work = std::bind_front(&FsStore::replace_now, this, std::move(id), std::move(entry));
-    const bool replaced = co_await thread_->run(std::move(work));
-    co_return replaced;
-}
-
-Task<bool> FsStore::remove(std::string id)
-{
-    auto work = std::bind_front(&FsStore::remove_now, this, std::move(id));
-    const bool removed = co_await thread_->run(std::move(work));
-    co_return removed;
-}
-
-Task<std::vector<std::pair<std::string, EntryPtr>>> FsStore::list()
-{
-    auto work = std::bind_front(&FsStore::list_now, this);
-    auto rows = co_await thread_->run(std::move(work));
-    co_return make_stored_entries(std::move(rows));
-}
-
-Task<bool> FsStore::ready()
-{
-    auto work = std::bind_front(&FsStore::ready_now, this);
-    const bool writable = co_await thread_->run(std::move(work));
-    co_return writable;
-}
+template class ThreadedStore<FsStore>;
 
 }  // namespace addrservice

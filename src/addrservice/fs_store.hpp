@@ -1,6 +1,6 @@
 #pragma once
 
-#include "addrservice/store.hpp"
+#include "addrservice/threaded_store.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -12,12 +12,10 @@
 
 namespace addrservice {
 
-class StoreThread;
-
 /// One `<id>.json` file per entry in a directory. Writes are atomic and durable: a temporary file is
 /// written and fsynced, renamed over the target, and the directory fsynced. All file work runs on the
 /// store's own thread; callers only await. One process at a time.
-class FsStore final : public AddressStore {
+class FsStore final : public ThreadedStore<FsStore> {
 public:
     /// Opens the directory, creating it if missing. Throws StoreError when it cannot be created or written.
     explicit FsStore(std::string directory);
@@ -27,21 +25,18 @@ public:
     FsStore(FsStore&&) = delete;
     FsStore& operator=(FsStore&&) = delete;
 
-    Task<void> create(std::string id, EntryPtr entry) override;
-    Task<EntryPtr> read(std::string id) override;
-    Task<bool> replace(std::string id, EntryPtr entry) override;
-    Task<bool> remove(std::string id) override;
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
-    Task<bool> ready() override;
     [[nodiscard]] std::size_t size() const noexcept override { return count_.load(); }
     [[nodiscard]] std::string describe() const override { return "fs:" + name_; }
 
 private:
+    friend class ThreadedStore<FsStore>;
+
+    // The blocking work, run on the store's thread.
     void create_now(const std::string& id, const EntryPtr& entry);
-    [[nodiscard]] std::optional<std::string> read_now(const std::string& id) const;
+    [[nodiscard]] EntryPtr read_now(const std::string& id) const;
     [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
     bool remove_now(const std::string& id);
-    [[nodiscard]] std::vector<std::pair<std::string, std::string>> list_now() const;
+    [[nodiscard]] std::vector<std::pair<std::string, EntryPtr>> list_now() const;
     [[nodiscard]] bool ready_now() const;
     [[nodiscard]] std::filesystem::path path_for(const std::string& id) const;
     void write_atomically(const std::string& id, const std::string& text) const;

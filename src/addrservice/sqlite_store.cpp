@@ -2,7 +2,7 @@
 
 #include "addrservice/address_service.hpp"
 #include "addrservice/errors.hpp"
-#include "addrservice/store_thread.hpp"
+#include "addrservice/threaded_store_impl.hpp"
 
 #include <sqlite3.h>
 
@@ -291,60 +291,16 @@ std::vector<std::pair<std::string, EntryPtr>> SqliteStore::list_now()
     return found;
 }
 
-std::size_t SqliteStore::count_now()
-{
-    count_ = db_->count_rows();
-    return count_;
-}
-
-// The coroutines: each hands its work to the store's thread. The callables are named and moved in:
-// g++ 12 mishandles a temporary as a coroutine argument.
-
-Task<void> SqliteStore::create(std::string id, EntryPtr entry)
-{
-    require_valid_id(id);
-    auto work = std::bind_front(&SqliteStore::create_now, this, std::move(id), std::move(entry));
-    co_await thread_->run(std::move(work));
-}
-
-Task<EntryPtr> SqliteStore::read(std::string id)
-{
-    require_valid_id(id);
-    auto work = std::bind_front(&SqliteStore::read_now, this, std::move(id));
-    co_return co_await thread_->run(std::move(work), Access::read);
-}
-
-Task<bool> SqliteStore::replace(std::string id, EntryPtr entry)
-{
-    require_valid_id(id);
-    auto work = std::bind_front(&SqliteStore::replace_now, this, std::move(id), std::move(entry));
-    const bool replaced = co_await thread_->run(std::move(work));
-    co_return replaced;
-}
-
-Task<bool> SqliteStore::remove(std::string id)
-{
-    require_valid_id(id);
-    auto work = std::bind_front(&SqliteStore::remove_now, this, std::move(id));
-    const bool removed = co_await thread_->run(std::move(work));
-    co_return removed;
-}
-
-Task<std::vector<std::pair<std::string, EntryPtr>>> SqliteStore::list()
-{
-    auto work = std::bind_front(&SqliteStore::list_now, this);
-    co_return co_await thread_->run(std::move(work), Access::read);
-}
-
-Task<bool> SqliteStore::ready()
+bool SqliteStore::ready_now()
 {
     try {
-        auto work = std::bind_front(&SqliteStore::count_now, this);
-        co_await thread_->run(std::move(work), Access::read);
-        co_return true;
+        count_ = db_->count_rows();
+        return true;
     } catch (const StoreError&) {
-        co_return false;
+        return false;
     }
 }
+
+template class ThreadedStore<SqliteStore>;
 
 }  // namespace addrservice

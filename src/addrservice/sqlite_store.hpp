@@ -1,6 +1,6 @@
 #pragma once
 
-#include "addrservice/store.hpp"
+#include "addrservice/threaded_store.hpp"
 
 #include <atomic>
 #include <memory>
@@ -11,12 +11,10 @@
 
 namespace addrservice {
 
-class StoreThread;
-
 /// Entries in one SQLite table as their JSON text: WAL mode, synchronous=FULL (a write that returned is
 /// on disk), a busy timeout so that several processes can share the file. Every statement runs on the
 /// store's own thread; callers only await.
-class SqliteStore final : public AddressStore {
+class SqliteStore final : public ThreadedStore<SqliteStore> {
 public:
     /// Opens (creating the file and its missing directories) and checks the schema version.
     /// Throws StoreError when the file cannot be opened or was written by another schema version.
@@ -27,12 +25,6 @@ public:
     SqliteStore(SqliteStore&&) = delete;
     SqliteStore& operator=(SqliteStore&&) = delete;
 
-    Task<void> create(std::string id, EntryPtr entry) override;
-    Task<EntryPtr> read(std::string id) override;
-    Task<bool> replace(std::string id, EntryPtr entry) override;
-    Task<bool> remove(std::string id) override;
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
-    Task<bool> ready() override;
     [[nodiscard]] std::size_t size() const noexcept override { return count_.load(); }
     [[nodiscard]] std::string describe() const override { return "sqlite:" + path_; }
 
@@ -40,14 +32,16 @@ public:
     static constexpr int schema_version = 2;
 
 private:
+    friend class ThreadedStore<SqliteStore>;
     struct Db;
 
+    // The blocking work, run on the store's thread.
     void create_now(const std::string& id, const EntryPtr& entry);
     [[nodiscard]] EntryPtr read_now(const std::string& id) const;
     [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
     bool remove_now(const std::string& id);
     std::vector<std::pair<std::string, EntryPtr>> list_now();
-    std::size_t count_now();
+    bool ready_now();
 
     std::string path_;
     std::unique_ptr<Db> db_;
