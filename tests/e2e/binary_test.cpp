@@ -278,12 +278,6 @@ TEST(Binary, HundredConcurrentClientsTwoThousandRequestsNothingLost)
     EXPECT_EQ(expected, static_cast<std::size_t>(clients * rounds / 2));
 }
 
-}  // namespace
-}  // namespace addrservice::testing
-
-namespace addrservice::testing {
-namespace {
-
 TEST(BinaryConfig, ConfigFileLogsToAFileFromStartingToStopped)
 {
     const ScratchDir dir;
@@ -373,12 +367,6 @@ TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
     EXPECT_TRUE(env.output().starts_with("addrservice: ADDRSERVICE_DEBUG: expected 1|true|yes|0|false|no"));
 }
 
-}  // namespace
-}  // namespace addrservice::testing
-
-namespace addrservice::testing {
-namespace {
-
 /// The binary run again and again in one working directory: on the default sqlite store, or on the
 /// store a config file names.
 class DurableService {
@@ -462,12 +450,6 @@ INSTANTIATE_TEST_SUITE_P(Stores, BinaryDurability, ::testing::Values("", "addr-d
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                              return param_info.param.empty() ? std::string("sqlite") : std::string("fs");
                          });
-
-}  // namespace
-}  // namespace addrservice::testing
-
-namespace addrservice::testing {
-namespace {
 
 TEST(BinaryWorkers, TwoWorkersOnSqliteShareThePortAndSeeEachOthersWrites)
 {

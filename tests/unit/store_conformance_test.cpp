@@ -186,11 +186,35 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Durable stores: what was written is there after reopening.
 
+/// An empty directory of its own for one test, removed afterwards however the test ends.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& name)
+        : path_(std::filesystem::temp_directory_path() / ("addrservice-" + name + "-" + std::to_string(::getpid())))
+    {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ScratchDir(ScratchDir&&) = delete;
+    ScratchDir& operator=(ScratchDir&&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 TEST(SqliteStore, EntriesSurviveReopening)
 {
-    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-sqlite-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    const auto path = (dir / "book.db").string();
+    const ScratchDir dir("sqlite");
+    const auto path = (dir.path() / "not-yet" / "book.db").string();  // its directory is created
     {
         SqliteStore store(path);
         EXPECT_EQ(store.describe(), "sqlite:" + path);
@@ -203,15 +227,12 @@ TEST(SqliteStore, EntriesSurviveReopening)
         EXPECT_EQ(store.size(), 1U);
         EXPECT_EQ(run_task(store.read("keep"))->json, R"({"full_name":"Kept"})");
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStore, AnotherSchemaVersionIsRefused)
 {
-    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-sqlite-v-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto path = (dir / "book.db").string();
+    const ScratchDir dir("sqlite-v");
+    const auto path = (dir.path() / "book.db").string();
     {
         SqliteStore store(path);
     }
@@ -229,15 +250,12 @@ TEST(SqliteStore, AnotherSchemaVersionIsRefused)
         EXPECT_NE(std::string(e.what()).find("schema version 7; this build reads version 2"), std::string::npos)
             << e.what();
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
 {
-    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-sqlite-m-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto path = (dir / "book.db").string();
+    const ScratchDir dir("sqlite-m");
+    const auto path = (dir.path() / "book.db").string();
     const std::string json = R"({"full_name":"Oriel Vantongeren"})";
     {
         // As version 1 wrote it: no ETag column.
@@ -266,13 +284,12 @@ TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
     EXPECT_EQ(sqlite3_column_int(version, 0), SqliteStore::schema_version);
     sqlite3_finalize(version);
     sqlite3_close(db);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(FsStore, WritesAtomicallyAndSurvivesReopening)
 {
-    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-fs-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    const ScratchDir scratch("fs");
+    const auto dir = scratch.path() / "addresses";  // created by the store
     {
         FsStore store(dir.string());
         EXPECT_EQ(store.describe(), "fs:" + dir.string());
@@ -289,7 +306,6 @@ TEST(FsStore, WritesAtomicallyAndSurvivesReopening)
         EXPECT_EQ(run_task(store.read("keep"))->json, R"({"full_name":"Kept again"})");
         EXPECT_EQ(run_task(store.list()).size(), 1U);
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(FsStore, UnwritableDirectoryIsAStoreError)
