@@ -61,9 +61,41 @@ Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned 
     return value;
 }
 
+/// What a key's value is handed to: the value, and the key's dotted path for error messages.
+using KeyHandler = std::function<void(const YAML::Node&, const std::string&)>;
+
+/// A handler that reads a non-empty string into field (a std::string or an optional one).
+template <typename Text>
+KeyHandler into(Text& field)
+{
+    return [&field](const YAML::Node& node, const std::string& key) { field = read_string(node, key); };
+}
+
+/// A handler that reads an unsigned integer of at least minimum into field.
+template <typename Unsigned>
+KeyHandler into(Unsigned& field, Unsigned minimum)
+{
+    return [&field, minimum](const YAML::Node& node, const std::string& key) {
+        field = read_unsigned<Unsigned>(node, key, minimum);
+    };
+}
+
+/// A handler that reads a string and parses it into field; parse throws ConfigError on a bad value.
+template <typename Value>
+KeyHandler into(Value& field, Value (*parse)(std::string_view))
+{
+    return [&field, parse](const YAML::Node& node, const std::string& key) {
+        const auto text = read_string(node, key);
+        try {
+            field = parse(text);
+        } catch (const ConfigError& e) {
+            fail(key, e.what());
+        }
+    };
+}
+
 /// Calls the handler of each key of a mapping; an unknown key is an error naming it.
-void for_each_key(const YAML::Node& node, const std::string& path,
-                  const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>& handlers)
+void for_each_key(const YAML::Node& node, const std::string& path, const std::map<std::string, KeyHandler>& handlers)
 {
     if (!node.IsMap()) {
         fail(path.empty() ? std::string("(top level)") : path, "expected a mapping, got " + describe_node(node));
@@ -125,80 +157,39 @@ Config load_config_text(const std::string& text, const std::string& source)
         return config;  // an empty file: every default
     }
     try {
-        for_each_key(
-            root, "",
-            {
-                {"service",
-                 [&](const YAML::Node& node, const std::string& path) {
-                     for_each_key(node, path, {{"name", [&](const YAML::Node& n, const std::string& k) {
-                                                    config.service_name = read_string(n, k);
-                                                }}});
-                 }},
-                {"addr-db",
-                 [&](const YAML::Node& node, const std::string& path) { read_store(node, path, config.store); }},
-                {"logging",
-                 [&](const YAML::Node& node, const std::string& path) {
-                     auto& logging = config.logging;
-                     for_each_key(node, path,
-                                  {
-                                      {"level",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           const auto value = read_string(n, k);
-                                           try {
-                                               logging.level = parse_log_level(value);
-                                           } catch (const ConfigError& e) {
-                                               fail(k, e.what());
-                                           }
-                                       }},
-                                      {"console",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           const auto value = read_string(n, k);
-                                           try {
-                                               logging.console = parse_console_format(value);
-                                           } catch (const ConfigError& e) {
-                                               fail(k, e.what());
-                                           }
-                                       }},
-                                      {"file", [&](const YAML::Node& n,
-                                                   const std::string& k) { logging.file = read_string(n, k); }},
-                                      {"max_size_mb",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           logging.max_size_mb = read_unsigned<std::size_t>(n, k, 1);
-                                       }},
-                                      {"max_files",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           logging.max_files = read_unsigned<std::size_t>(n, k, 0);
-                                       }},
-                                  });
-                 }},
-                {"limits",
-                 [&](const YAML::Node& node, const std::string& path) {
-                     auto& limits = config.limits;
-                     for_each_key(node, path,
-                                  {
-                                      {"max_body_bytes",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           limits.max_body_bytes = read_unsigned<std::size_t>(n, k, 1);
-                                       }},
-                                      {"max_header_bytes",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           limits.max_header_bytes = read_unsigned<std::size_t>(n, k, 1);
-                                       }},
-                                      {"header_timeout_s",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           limits.header_timeout_s = read_unsigned<std::uint32_t>(n, k, 1);
-                                       }},
-                                      {"idle_timeout_s",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           limits.idle_timeout_s = read_unsigned<std::uint32_t>(n, k, 1);
-                                       }},
-                                      {"max_connections",
-                                       [&](const YAML::Node& n, const std::string& k) {
-                                           limits.max_connections = read_unsigned<std::size_t>(n, k, 1);
-                                       }},
-                                  });
-                 }},
-            });
+        for_each_key(root, "",
+                     {
+                         {"service",
+                          [&](const YAML::Node& node, const std::string& path) {
+                              for_each_key(node, path, {{"name", into(config.service_name)}});
+                          }},
+                         {"addr-db", [&](const YAML::Node& node,
+                                         const std::string& path) { read_store(node, path, config.store); }},
+                         {"logging",
+                          [&](const YAML::Node& node, const std::string& path) {
+                              auto& logging = config.logging;
+                              for_each_key(node, path,
+                                           {
+                                               {"level", into(logging.level, &parse_log_level)},
+                                               {"console", into(logging.console, &parse_console_format)},
+                                               {"file", into(logging.file)},
+                                               {"max_size_mb", into(logging.max_size_mb, std::size_t{1})},
+                                               {"max_files", into(logging.max_files, std::size_t{0})},
+                                           });
+                          }},
+                         {"limits",
+                          [&](const YAML::Node& node, const std::string& path) {
+                              auto& limits = config.limits;
+                              for_each_key(node, path,
+                                           {
+                                               {"max_body_bytes", into(limits.max_body_bytes, std::size_t{1})},
+                                               {"max_header_bytes", into(limits.max_header_bytes, std::size_t{1})},
+                                               {"header_timeout_s", into(limits.header_timeout_s, std::uint32_t{1})},
+                                               {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1})},
+                                               {"max_connections", into(limits.max_connections, std::size_t{1})},
+                                           });
+                          }},
+                     });
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ": " + e.msg);
     }
