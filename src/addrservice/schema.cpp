@@ -1,5 +1,8 @@
 #include "addrservice/schema.hpp"
 
+#include <boost/json/value.hpp>
+#include <nlohmann/json.hpp>
+#include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -17,20 +20,19 @@ namespace {
 
 using nlohmann::json;
 
-std::string escape_pointer_token(std::string_view token)
+/// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
+void append_pointer_token(std::string& pointer, std::string_view key)
 {
-    std::string out;
-    out.reserve(token.size());
-    for (const char c : token) {
+    pointer += '/';
+    for (const char c : key) {
         if (c == '~') {
-            out += "~0";
+            pointer += "~0";
         } else if (c == '/') {
-            out += "~1";
+            pointer += "~1";
         } else {
-            out += c;
+            pointer += c;
         }
     }
-    return out;
 }
 
 /// valijson names a location as {"<root>", "[addresses]", "[0]", ...}; turn it into a JSON pointer.
@@ -39,8 +41,7 @@ std::string pointer_from_context(const std::vector<std::string>& context)
     std::string pointer;
     for (const auto& part : context) {
         if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
-            pointer += '/';
-            pointer += escape_pointer_token(std::string_view(part).substr(1, part.size() - 2));
+            append_pointer_token(pointer, std::string_view(part).substr(1, part.size() - 2));
         }
     }
     return pointer;
@@ -77,7 +78,7 @@ std::string join(const json& values, std::string_view separator)
     return out;
 }
 
-void check_formats(const json& value, std::string& pointer, std::vector<Violation>& out);
+void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out);
 
 }  // namespace
 
@@ -150,11 +151,11 @@ SchemaValidator::~SchemaValidator() = default;
 SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
 
-std::vector<Violation> SchemaValidator::validate(const json& document) const
+std::vector<Violation> SchemaValidator::validate(const boost::json::value& document) const
 {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
-    const valijson::adapters::NlohmannJsonAdapter adapter(document);
+    const valijson::adapters::BoostJsonAdapter adapter(document);
     std::vector<Violation> violations;
     if (!validator.validate(impl_->schema, adapter, &results)) {
         valijson::ValidationResults::Error error;
@@ -171,7 +172,8 @@ std::vector<Violation> SchemaValidator::validate(const json& document) const
                 violations.push_back({pointer, "missing required property '" + last_quoted(what) + "'"});
             } else if (starts_with(what, "Object contains a property that could not be validated")) {
                 const auto name = last_quoted(what);
-                violations.push_back({pointer + "/" + escape_pointer_token(name), "unknown property '" + name + "'"});
+                append_pointer_token(pointer, name);
+                violations.push_back({std::move(pointer), "unknown property '" + name + "'"});
             } else {
                 violations.push_back({pointer, impl_->phrase(pointer, what)});
             }
@@ -203,27 +205,26 @@ bool is_plausible_email(std::string_view text) noexcept
 
 namespace {
 
-void check_formats(const json& value, std::string& pointer, std::vector<Violation>& out)
+void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out)
 {
-    if (value.is_number_float() && !std::isfinite(value.get<double>())) {
+    if (value.is_double() && !std::isfinite(value.get_double())) {
         out.push_back({pointer, "number out of range"});
-    } else if (value.is_object()) {
-        for (const auto& [key, member] : value.items()) {
+    } else if (const auto* object = value.if_object()) {
+        for (const auto& member : *object) {
             const auto size = pointer.size();
-            pointer += '/';
-            pointer += escape_pointer_token(key);
-            check_formats(member, pointer, out);
+            append_pointer_token(pointer, member.key());
+            check_formats(member.value(), pointer, out);
             pointer.resize(size);
         }
         // An email item of the schema: {"kind": ..., "email": "..."} under /emails/N.
-        if (const auto it = value.find("email"); it != value.end() && it->is_string() &&
-                                                 starts_with(pointer, "/emails/") &&
-                                                 !is_plausible_email(it->get_ref<const std::string&>())) {
+        if (const auto* email = object->if_contains("email"); email != nullptr && email->is_string() &&
+                                                              starts_with(pointer, "/emails/") &&
+                                                              !is_plausible_email(email->get_string())) {
             out.push_back({pointer + "/email", "must be a valid email address"});
         }
-    } else if (value.is_array()) {
+    } else if (const auto* array = value.if_array()) {
         std::size_t index = 0;
-        for (const auto& item : value) {
+        for (const auto& item : *array) {
             const auto size = pointer.size();
             pointer += '/';
             pointer += std::to_string(index++);

@@ -2,11 +2,13 @@
 
 #include "addrservice/errors.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <string_view>
 #include <vector>
+
+namespace boost::json {
+class value;
+}  // namespace boost::json
 
 namespace addrservice {
 
@@ -25,7 +27,7 @@ public:
     SchemaValidator& operator=(SchemaValidator&& other) noexcept;
 
     /// Every violation of the schema by the document, in document order; empty when it is valid.
-    [[nodiscard]] std::vector<Violation> validate(const nlohmann::json& document) const;
+    [[nodiscard]] std::vector<Violation> validate(const boost::json::value& document) const;
 
 private:
     struct Impl;

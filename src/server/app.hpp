@@ -9,6 +9,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -5,6 +5,7 @@
 #include "support/samples.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <regex>
 #include <set>

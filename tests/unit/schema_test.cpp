@@ -1,7 +1,10 @@
 #include "addrservice/schema.hpp"
+#include "addrservice/json_text.hpp"
 #include "support/samples.hpp"
 
+#include <boost/json/value.hpp>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace addrservice {
 
@@ -18,6 +21,12 @@ class SchemaTest : public ::testing::Test {
 protected:
     SchemaValidator validator;
 
+    /// The violations of a document written here as nlohmann::json, read as a request body is.
+    [[nodiscard]] std::vector<Violation> check(const json& document) const
+    {
+        return validator.validate(parse_json_body(document.dump()));
+    }
+
     static json valid_entry()
     {
         return json::parse(
@@ -30,7 +39,7 @@ TEST_F(SchemaTest, EverySampleIsValid)
     const auto files = testing::sample_files();
     ASSERT_GE(files.size(), 2U);
     for (const auto& file : files) {
-        EXPECT_EQ(validator.validate(json::parse(testing::read_file(file))), std::vector<Violation>{}) << file;
+        EXPECT_EQ(validator.validate(parse_json_body(testing::read_file(file))), std::vector<Violation>{}) << file;
     }
 }
 
@@ -42,7 +51,7 @@ TEST_F(SchemaTest, TheFileInTheRepositoryIsTheEmbeddedOne)
 
 TEST_F(SchemaTest, MissingFullNameNamesItAtTheObject)
 {
-    const auto violations = validator.validate(json::object());
+    const auto violations = check(json::object());
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0].pointer, "");
     EXPECT_EQ(violations[0].message, "missing required property 'full_name'");
@@ -52,7 +61,7 @@ TEST_F(SchemaTest, BadKindPointsAtTheKind)
 {
     auto entry = valid_entry();
     entry["addresses"][1]["kind"] = "holiday";
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0], (Violation{"/addresses/1/kind", "must be one of home, work"}));
 }
@@ -63,7 +72,7 @@ TEST_F(SchemaTest, WrongTypeNamesTheExpectedType)
     entry["full_name"] = 42;
     entry["phone_numbers"][0]["local_number"] = "5550137";
     entry["addresses"][0]["pincode"] = true;
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     EXPECT_EQ(violations, (std::vector<Violation>{
                               {"/addresses/0/pincode", "must be of type number or string"},
                               {"/full_name", "must be of type string"},
@@ -76,7 +85,7 @@ TEST_F(SchemaTest, UnknownPropertiesAreRefusedAtEveryLevel)
     auto entry = valid_entry();
     entry["nickname"] = "Maggie";
     entry["emails"][0]["verified"] = true;
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     EXPECT_EQ(violations, (std::vector<Violation>{
                               {"/emails/0/verified", "unknown property 'verified'"},
                               {"/nickname", "unknown property 'nickname'"},
@@ -87,7 +96,7 @@ TEST_F(SchemaTest, MissingNestedPropertyPointsAtItsObject)
 {
     auto entry = valid_entry();
     entry["addresses"][0].erase("country");
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0], (Violation{"/addresses/0", "missing required property 'country'"}));
 }
@@ -96,7 +105,7 @@ TEST_F(SchemaTest, ListsMustBeArrays)
 {
     auto entry = valid_entry();
     entry["emails"] = {{"kind", "home"}};
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0], (Violation{"/emails", "must be of type array"}));
 }
@@ -105,21 +114,21 @@ TEST_F(SchemaTest, EmailMustLookLikeOne)
 {
     auto entry = valid_entry();
     entry["emails"][1]["email"] = "not an email";
-    const auto violations = validator.validate(entry);
+    const auto violations = check(entry);
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0], (Violation{"/emails/1/email", "must be a valid email address"}));
 }
 
 TEST_F(SchemaTest, TopLevelMustBeAnObject)
 {
-    const auto violations = validator.validate(json::array());
+    const auto violations = check(json::array());
     ASSERT_FALSE(violations.empty());
     EXPECT_EQ(violations[0], (Violation{"", "must be of type object"}));
 }
 
 TEST_F(SchemaTest, PointerTokensAreEscaped)
 {
-    const auto violations = validator.validate({{"full_name", "X"}, {"a/b~c", 1}});
+    const auto violations = check({{"full_name", "X"}, {"a/b~c", 1}});
     ASSERT_EQ(violations.size(), 1U);
     EXPECT_EQ(violations[0].pointer, "/a~1b~0c");
 }

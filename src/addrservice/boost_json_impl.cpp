@@ -1,0 +1,2 @@
+// Boost.JSON is compiled once, here, for the service layer.
+#include <boost/json/src.hpp>

@@ -1,0 +1,258 @@
+#include "addrservice/json_text.hpp"
+
+#include "addrservice/errors.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace addrservice {
+
+namespace {
+
+namespace json = boost::json;
+
+/// Builds values from the parser's events, as Boost.JSON's own parser does, except that a number with
+/// a fraction or an exponent is read from its text with std::from_chars, which rounds correctly (the
+/// parser's own conversion of Boost 1.81 can be one unit in the last place off, and what was stored
+/// must come back value for value).
+class ValueBuilder {
+public:
+    static constexpr std::size_t max_object_size = json::object::max_size();
+    static constexpr std::size_t max_array_size = json::array::max_size();
+    static constexpr std::size_t max_key_size = json::string::max_size();
+    static constexpr std::size_t max_string_size = json::string::max_size();
+
+    /// The values made live in storage.
+    explicit ValueBuilder(json::storage_ptr storage) { values_.reset(std::move(storage)); }
+
+    json::value release() { return values_.release(); }
+
+    bool on_document_begin(json::error_code& /*ec*/) { return true; }
+    bool on_document_end(json::error_code& /*ec*/) { return true; }
+    bool on_object_begin(json::error_code& /*ec*/) { return true; }
+    bool on_object_end(std::size_t size, json::error_code& /*ec*/)
+    {
+        values_.push_object(size);
+        return true;
+    }
+    bool on_array_begin(json::error_code& /*ec*/) { return true; }
+    bool on_array_end(std::size_t size, json::error_code& /*ec*/)
+    {
+        values_.push_array(size);
+        return true;
+    }
+    bool on_key_part(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/)
+    {
+        values_.push_chars(part);
+        return true;
+    }
+    bool on_key(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/)
+    {
+        values_.push_key(part);
+        return true;
+    }
+    bool on_string_part(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/)
+    {
+        values_.push_chars(part);
+        return true;
+    }
+    bool on_string(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/)
+    {
+        values_.push_string(part);
+        return true;
+    }
+    bool on_number_part(json::string_view part, json::error_code& /*ec*/)
+    {
+        number_.append(part.data(), part.size());
+        return true;
+    }
+    bool on_int64(std::int64_t number, json::string_view /*part*/, json::error_code& /*ec*/)
+    {
+        number_.clear();
+        values_.push_int64(number);
+        return true;
+    }
+    bool on_uint64(std::uint64_t number, json::string_view /*part*/, json::error_code& /*ec*/)
+    {
+        number_.clear();
+        values_.push_uint64(number);
+        return true;
+    }
+    bool on_double(double approximate, json::string_view part, json::error_code& /*ec*/)
+    {
+        number_.append(part.data(), part.size());
+        double exact = 0.0;
+        const auto [end, error] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+        // Out of range: the parser's infinity or zero is the value.
+        values_.push_double(error == std::errc() ? exact : approximate);
+        number_.clear();
+        return true;
+    }
+    bool on_bool(bool value, json::error_code& /*ec*/)
+    {
+        values_.push_bool(value);
+        return true;
+    }
+    bool on_null(json::error_code& /*ec*/)
+    {
+        values_.push_null();
+        return true;
+    }
+    bool on_comment_part(json::string_view /*part*/, json::error_code& /*ec*/) { return true; }
+    bool on_comment(json::string_view /*part*/, json::error_code& /*ec*/) { return true; }
+
+private:
+    json::value_stack values_;
+    std::string number_;  // the text of the number being read, when it comes in parts
+};
+
+bool is_space(char c) noexcept
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/// Writes canonical JSON text, sorting each object's keys in one scratch list shared by the whole value.
+class CanonicalWriter {
+public:
+    explicit CanonicalWriter(std::string& out) : out_(out) {}
+
+    void write(const json::value& value)
+    {
+        switch (value.kind()) {
+            case json::kind::object:
+                write_object(value.get_object());
+                break;
+            case json::kind::array: {
+                out_ += '[';
+                bool first = true;
+                for (const auto& item : value.get_array()) {
+                    if (!first) {
+                        out_ += ',';
+                    }
+                    first = false;
+                    write(item);
+                }
+                out_ += ']';
+                break;
+            }
+            case json::kind::string:
+                write_string(value.get_string());
+                break;
+            case json::kind::int64:
+                write_number(value.get_int64());
+                break;
+            case json::kind::uint64:
+                write_number(value.get_uint64());
+                break;
+            case json::kind::double_:
+                write_double(value.get_double());
+                break;
+            case json::kind::bool_:
+                out_ += value.get_bool() ? "true" : "false";
+                break;
+            case json::kind::null:
+                out_ += "null";
+                break;
+        }
+    }
+
+private:
+    void write_object(const json::object& object)
+    {
+        const std::size_t first = members_.size();
+        for (const auto& member : object) {
+            members_.push_back(&member);
+        }
+        const auto begin = members_.begin() + static_cast<std::ptrdiff_t>(first);
+        std::sort(begin, members_.end(),
+                  [](const json::key_value_pair* a, const json::key_value_pair* b) { return a->key() < b->key(); });
+        out_ += '{';
+        // By index: writing a member's value may grow the list.
+        for (std::size_t i = first; i < first + object.size(); ++i) {
+            if (i != first) {
+                out_ += ',';
+            }
+            write_string(members_[i]->key());
+            out_ += ':';
+            write(members_[i]->value());
+        }
+        out_ += '}';
+        members_.resize(first);
+    }
+
+    void write_string(json::string_view text)
+    {
+        serializer_.reset(text);
+        std::array<char, 512> buffer{};
+        while (!serializer_.done()) {
+            const auto part = serializer_.read(buffer.data(), buffer.size());
+            out_.append(part.data(), part.size());
+        }
+    }
+
+    template <typename Integer>
+    void write_number(Integer number)
+    {
+        std::array<char, 24> buffer{};
+        const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
+        out_.append(buffer.data(), end);
+    }
+
+    void write_double(double number)
+    {
+        if (!std::isfinite(number)) {
+            throw std::invalid_argument("a number JSON cannot carry: infinite or NaN");
+        }
+        std::array<char, 32> buffer{};
+        const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
+        const std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+        out_ += text;
+        // Keep a double a double when read back: 100.0, not 100.
+        if (text.find_first_of(".e") == std::string_view::npos) {
+            out_ += ".0";
+        }
+    }
+
+    std::string& out_;
+    json::serializer serializer_;
+    std::vector<const json::key_value_pair*> members_;
+};
+
+}  // namespace
+
+json::value parse_json_body(std::string_view text, json::storage_ptr storage, std::size_t max_depth)
+{
+    json::parse_options options;
+    options.max_depth = max_depth;
+    json::basic_parser<ValueBuilder> parser(options, std::move(storage));
+    json::error_code ec;
+    const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+    if (ec == json::error::too_deep) {
+        throw InvalidJsonError("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+    }
+    if (ec) {
+        throw InvalidJsonError("invalid JSON at byte " + std::to_string(used) + ": " + ec.message());
+    }
+    if (!std::all_of(text.begin() + static_cast<std::ptrdiff_t>(used), text.end(), is_space)) {
+        throw InvalidJsonError("invalid JSON at byte " + std::to_string(used) + ": text after the value");
+    }
+    return parser.handler().release();
+}
+
+std::string canonical_json(const json::value& value)
+{
+    std::string out;
+    CanonicalWriter(out).write(value);
+    return out;
+}
+
+}  // namespace addrservice

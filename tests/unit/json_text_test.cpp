@@ -1,0 +1,194 @@
+#include "addrservice/json_text.hpp"
+#include "addrservice/errors.hpp"
+#include "support/samples.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/value.hpp>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace addrservice {
+namespace {
+
+std::string nested_arrays(std::size_t depth)
+{
+    return std::string(depth, '[') + std::string(depth, ']');
+}
+
+TEST(JsonParse, ParsesAnObject)
+{
+    const auto value = parse_json_body(R"({"full_name": "Ada", "n": [1, 2.5, "x"]})");
+    EXPECT_EQ(value.at("full_name"), "Ada");
+    EXPECT_EQ(value.at("n").at(1), 2.5);
+}
+
+TEST(JsonParse, WhitespaceAroundTheValueIsAllowed)
+{
+    EXPECT_EQ(parse_json_body(" \t\r\n{\"a\": 1}\n\n").at("a"), 1);
+}
+
+TEST(JsonParse, ValuesLiveInTheGivenStorage)
+{
+    boost::json::monotonic_resource arena;
+    const auto value = parse_json_body(R"({"a": ["b"]})", &arena);
+    EXPECT_EQ(value.storage().get(), &arena);
+    EXPECT_EQ(value.at("a").storage().get(), &arena);
+}
+
+TEST(JsonParse, DecimalNumbersAreReadToTheNearestDouble)
+{
+    // Each is the double nearest to its text; a conversion one unit in the last place off fails here.
+    for (const auto* text : {"18.4", "0.1", "2.2250738585072014e-308", "1.7976931348623157e308", "9007199254740993.0",
+                             "0.30000000000000004", "-1.1030161663305387", "5e-324", "1e23"}) {
+        const double expected = std::strtod(text, nullptr);
+        EXPECT_EQ(parse_json_body(text).as_double(), expected) << text;
+    }
+}
+
+TEST(JsonParse, NumbersOutOfRangeBecomeInfinityOrZero)
+{
+    EXPECT_EQ(parse_json_body("1e400").as_double(), std::numeric_limits<double>::infinity());
+    EXPECT_EQ(parse_json_body("-1e400").as_double(), -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(parse_json_body("1e-400").as_double(), 0.0);
+}
+
+TEST(JsonParse, IntegersStayIntegers)
+{
+    EXPECT_EQ(parse_json_body("-9223372036854775808").as_int64(), std::numeric_limits<std::int64_t>::min());
+    EXPECT_EQ(parse_json_body("18446744073709551615").as_uint64(), std::numeric_limits<std::uint64_t>::max());
+    EXPECT_TRUE(parse_json_body("18446744073709551616").is_double());
+}
+
+TEST(JsonParse, ARepeatedKeyKeepsItsLastValue)
+{
+    const auto value = parse_json_body(R"({"a": 1, "b": 2, "a": 3})");
+    EXPECT_EQ(value.as_object().size(), 2U);
+    EXPECT_EQ(value.at("a"), 3);
+}
+
+TEST(JsonParse, NotJsonIsInvalid)
+{
+    EXPECT_THROW(parse_json_body("full_name=Ada"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(""), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(R"({"a": 1} trailing)"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(R"({"a": 1} {})"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(R"({"a": 1,})"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(R"({"a": 1 /* note */})"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body("   "), InvalidJsonError);
+    EXPECT_THROW(parse_json_body("NaN"), InvalidJsonError);
+}
+
+TEST(JsonParse, TheErrorSaysWhere)
+{
+    try {
+        parse_json_body(R"({"a": tru})");
+        FAIL() << "no error";
+    } catch (const InvalidJsonError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("invalid JSON at byte ", 0), 0U) << e.what();
+    }
+}
+
+TEST(JsonParse, InvalidUtf8IsInvalid)
+{
+    EXPECT_THROW(parse_json_body("{\"full_name\": \"\xC3\x28\"}"), InvalidJsonError);
+    EXPECT_THROW(parse_json_body("{\"full_name\": \"\xFF\"}"), InvalidJsonError);
+    EXPECT_NO_THROW(parse_json_body("{\"full_name\": \"In\xC3\xA8s\"}"));
+    // A lone surrogate escape is not a character.
+    EXPECT_THROW(parse_json_body(R"({"full_name": "\ud800"})"), InvalidJsonError);
+}
+
+TEST(JsonParse, SixtyFourLevelsAreAcceptedAndTheOutermostCounts)
+{
+    EXPECT_NO_THROW(parse_json_body(nested_arrays(64)));
+    EXPECT_THROW(parse_json_body(nested_arrays(65)), InvalidJsonError);
+    // Objects count the same as arrays.
+    std::string objects;
+    for (int i = 0; i < 64; ++i) {
+        objects += R"({"a":)";
+    }
+    objects += "1" + std::string(64, '}');
+    EXPECT_NO_THROW(parse_json_body(objects));
+    EXPECT_THROW(parse_json_body("[" + objects + "]"), InvalidJsonError);
+}
+
+TEST(JsonParse, VeryDeepInputIsAnErrorNotACrash)
+{
+    EXPECT_THROW(parse_json_body(nested_arrays(100000)), InvalidJsonError);
+    EXPECT_THROW(parse_json_body(std::string(100000, '[')), InvalidJsonError);
+}
+
+TEST(JsonParse, DepthLimitIsAdjustable)
+{
+    EXPECT_NO_THROW(parse_json_body(nested_arrays(2), {}, 2));
+    EXPECT_THROW(parse_json_body(nested_arrays(3), {}, 2), InvalidJsonError);
+}
+
+std::string canonical(std::string_view text)
+{
+    return canonical_json(parse_json_body(text));
+}
+
+TEST(CanonicalJson, NoWhitespaceAndKeysSortedAtEveryLevel)
+{
+    EXPECT_EQ(canonical(R"( { "b" : [ {"z": 1, "a": 2} ], "a" : { "y": null, "x": true } } )"),
+              R"({"a":{"x":true,"y":null},"b":[{"a":2,"z":1}]})");
+    EXPECT_EQ(canonical("{}"), "{}");
+    EXPECT_EQ(canonical("[]"), "[]");
+    EXPECT_EQ(canonical("false"), "false");
+}
+
+TEST(CanonicalJson, KeysSortByTheirBytes)
+{
+    EXPECT_EQ(canonical(R"({"b": 1, "B": 2, "\u00e9": 3, "a": 4, "": 5})"),
+              "{\"\":5,\"B\":2,\"a\":4,\"b\":1,\"\xC3\xA9\":3}");
+}
+
+TEST(CanonicalJson, StringsAreEscapedOnlyWhereJsonRequires)
+{
+    EXPECT_EQ(canonical(R"(["a\"b\\c\/d", "\u0001\n\t", "In\u00e8s \ud83d\ude00"])"),
+              "[\"a\\\"b\\\\c/d\",\"\\u0001\\n\\t\",\"In\xC3\xA8s \xF0\x9F\x98\x80\"]");
+}
+
+TEST(CanonicalJson, LongStringsAreWrittenWhole)
+{
+    const std::string text(5000, 'x');
+    EXPECT_EQ(canonical("\"" + text + "\""), "\"" + text + "\"");
+}
+
+TEST(CanonicalJson, NumbersInTheirShortestForm)
+{
+    EXPECT_EQ(canonical("[0, -0, 42, -7, 18446744073709551615, -9223372036854775808]"),
+              "[0,0,42,-7,18446744073709551615,-9223372036854775808]");
+    EXPECT_EQ(canonical("[1.5, 100.0, 1e2, -0.0, 0.1, 18.4, 1e300, 2.5e-7]"),
+              "[1.5,100.0,100.0,-0.0,0.1,18.4,1e+300,2.5e-07]");
+}
+
+TEST(CanonicalJson, EveryDoubleReadsBackTheSame)
+{
+    for (const double number :
+         {0.1, 1.0 / 3.0, 2.2250738585072014e-308, 1.7976931348623157e308, 5e-324, 123456789.125}) {
+        const auto text = canonical_json(boost::json::value(number));
+        EXPECT_EQ(parse_json_body(text).as_double(), number) << text;
+    }
+}
+
+TEST(CanonicalJson, NumbersJsonCannotCarryAreRefused)
+{
+    EXPECT_THROW(canonical_json(boost::json::value(std::numeric_limits<double>::infinity())), std::invalid_argument);
+    EXPECT_THROW(canonical_json(boost::json::value(std::nan(""))), std::invalid_argument);
+}
+
+TEST(CanonicalJson, ItsOwnTextIsCanonical)
+{
+    for (const auto& file : testing::sample_files()) {
+        const auto once = canonical(testing::read_file(file));
+        EXPECT_EQ(canonical(once), once) << file;
+    }
+}
+
+}  // namespace
+}  // namespace addrservice
