@@ -120,6 +120,12 @@ bool is_space(char c) noexcept
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/// A character JSON text cannot carry unescaped inside a string.
+bool needs_escape(char c) noexcept
+{
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
 /// Writes canonical JSON text, sorting each object's keys in one scratch list shared by the whole value.
 class CanonicalWriter {
 public:
@@ -191,8 +197,15 @@ private:
 
     void write_string(json::string_view text)
     {
+        // Most strings need no escape: copied between quotes as they are.
+        if (std::none_of(text.begin(), text.end(), needs_escape)) {
+            out_ += '"';
+            out_.append(text.data(), text.size());
+            out_ += '"';
+            return;
+        }
         serializer_.reset(text);
-        std::array<char, 512> buffer{};
+        std::array<char, 256> buffer{};
         while (!serializer_.done()) {
             const auto part = serializer_.read(buffer.data(), buffer.size());
             out_.append(part.data(), part.size());

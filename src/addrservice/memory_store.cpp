@@ -2,6 +2,8 @@
 
 #include "addrservice/errors.hpp"
 
+#include <algorithm>
+
 namespace addrservice {
 
 Task<void> MemoryStore::create(std::string id, EntryPtr entry)
@@ -43,7 +45,9 @@ Task<bool> MemoryStore::remove(std::string id)
 
 Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()
 {
-    co_return std::vector<std::pair<std::string, EntryPtr>>(entries_.begin(), entries_.end());
+    std::vector<std::pair<std::string, EntryPtr>> entries(entries_.begin(), entries_.end());
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    co_return entries;
 }
 
 Task<bool> MemoryStore::ready()

@@ -2,7 +2,7 @@
 
 #include "addrservice/store.hpp"
 
-#include <map>
+#include <unordered_map>
 
 namespace addrservice {
 
@@ -20,7 +20,8 @@ public:
     [[nodiscard]] std::string describe() const override { return "memory"; }
 
 private:
-    std::map<std::string, EntryPtr, std::less<>> entries_;
+    // Hashed: a write to a large book is one bucket, not a walk down a tree of ids.
+    std::unordered_map<std::string, EntryPtr> entries_;
     std::uint64_t version_ = 0;
 };
 

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -114,6 +115,22 @@ TEST_P(StoreConformance, ListIsEveryEntryOrderedById)
     EXPECT_EQ(list[1].first, "a1");
     EXPECT_EQ(list[2].first, "c3");
     EXPECT_EQ(list[1].second->json, entry("a1")->json);
+}
+
+TEST_P(StoreConformance, ManyEntriesListInIdOrder)
+{
+    // Enough ids that an order the store happened to keep would not pass by chance.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 64; ++i) {
+        ids.push_back(std::to_string((i * 37) % 64) + "-" + std::to_string(i % 7));
+        run_task(store->create(ids.back(), entry("X")));
+    }
+    std::sort(ids.begin(), ids.end());
+    const auto list = run_task(store->list());
+    ASSERT_EQ(list.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        EXPECT_EQ(list[i].first, ids[i]) << i;
+    }
 }
 
 TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)
