@@ -24,6 +24,10 @@ using nlohmann::json;
 void append_pointer_token(std::string& pointer, std::string_view key)
 {
     pointer += '/';
+    if (key.find_first_of("~/") == std::string_view::npos) {
+        pointer += key;
+        return;
+    }
     for (const char c : key) {
         if (c == '~') {
             pointer += "~0";
