@@ -26,6 +26,8 @@
 #include <csignal>
 #include <functional>
 #include <list>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
 #include <sys/resource.h>
 #include <system_error>
@@ -49,6 +51,14 @@ constexpr std::size_t idle_read_size = 4096;
 // How often deadlines are checked: a connection is closed at most this long after its deadline.
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
 using Clock = std::chrono::steady_clock;
+
+/// At most this many bytes of a response wait unsent in the kernel; the rest stays with the connection
+/// until the socket drains. Data queued in the kernel is sent when the reader's acknowledgements open the
+/// window, which on loopback happens on the reader's core; written in parts, it is sent from ours. Data in
+/// flight is not limited, so neither is the throughput to a distant client. A 10,000-entry list to a local
+/// client: 150 requests/s without, 225 with (tools/run.py bench --workload list-10k).
+constexpr int unsent_bytes_limit = 64 * 1024;
+using notsent_lowat = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
 constexpr auto never = Clock::time_point::max();
 
 /// Completion of a detached coroutine; each one catches and logs what it can handle itself.
@@ -389,6 +399,7 @@ asio::awaitable<void> Server::State::accept_loop()
         }
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
+        socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
         asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))), &coroutine_done);
     }
 }

@@ -78,6 +78,32 @@ TEST(HttpBehaviour, PipelinedRequestsAreAnsweredInOrder)
     EXPECT_EQ(json::parse(third.body()).size(), 1U);
 }
 
+TEST(HttpBehaviour, LargeResponsesArriveWholeAndInOrderToASlowReader)
+{
+    TestServer server;
+    HttpClient writer(server.port());
+    const auto entry = json::parse(sample("tobias-renwick-adeyemi.json"));
+    // A list many times the socket's send buffer, so the server writes it in parts as the reader reads.
+    for (int i = 0; i < 1000; ++i) {
+        auto named = entry;
+        named["full_name"] = "Tobias Renwick-Adeyemi " + std::to_string(i);
+        ASSERT_EQ(writer.request(verb::post, "/addresses", named.dump()).result(), status::created);
+    }
+    const auto expected = writer.get("/addresses");
+    ASSERT_GT(expected.body().size(), std::size_t{256} * 1024);
+
+    HttpClient reader(server.port());
+    reader.socket().set_option(boost::asio::socket_base::receive_buffer_size(16 * 1024));
+    reader.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\nGET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    for (int i = 0; i < 2; ++i) {
+        const auto response = reader.read_response();
+        EXPECT_EQ(response.result(), status::ok);
+        EXPECT_EQ(response["ETag"], expected["ETag"]);
+        EXPECT_EQ(response.body(), expected.body()) << "response " << i;
+    }
+    EXPECT_EQ(json::parse(expected.body()).size(), 1000U);
+}
+
 TEST(HttpBehaviour, Http10ClosesUnlessAskedToKeepAlive)
 {
     TestServer server;
