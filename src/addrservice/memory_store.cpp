@@ -6,6 +6,15 @@
 
 namespace addrservice {
 
+namespace {
+
+bool by_id(const std::pair<std::string, EntryPtr>& a, const std::pair<std::string, EntryPtr>& b)
+{
+    return a.first < b.first;
+}
+
+}  // namespace
+
 Task<void> MemoryStore::create(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
@@ -46,7 +55,7 @@ Task<bool> MemoryStore::remove(std::string id)
 Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()
 {
     std::vector<std::pair<std::string, EntryPtr>> entries(entries_.begin(), entries_.end());
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(entries.begin(), entries.end(), by_id);
     co_return entries;
 }
 
