@@ -51,6 +51,7 @@ constexpr std::size_t idle_read_size = 4096;
 // How often deadlines are checked: a connection is closed at most this long after its deadline.
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
 using Clock = std::chrono::steady_clock;
+constexpr auto never = Clock::time_point::max();
 
 /// At most this many bytes of a response wait unsent in the kernel; the rest stays with the connection
 /// until the socket drains. Data queued in the kernel is sent when the reader's acknowledgements open the
@@ -59,7 +60,6 @@ using Clock = std::chrono::steady_clock;
 /// client: 150 requests/s without, 225 with (tools/run.py bench --workload list-10k).
 constexpr int unsent_bytes_limit = 64 * 1024;
 using notsent_lowat = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
-constexpr auto never = Clock::time_point::max();
 
 /// Completion of a detached coroutine; each one catches and logs what it can handle itself.
 void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
