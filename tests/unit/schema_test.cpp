@@ -133,6 +133,17 @@ TEST_F(SchemaTest, PointerTokensAreEscaped)
     EXPECT_EQ(violations[0].pointer, "/a~1b~0c");
 }
 
+TEST_F(SchemaTest, NumbersTooLargeForADoubleAreOutOfRange)
+{
+    const auto violations = validator.validate(parse_json_body(
+        R"({"full_name": "X", "addresses": [{"kind": "home", "street_name": "Elm Row", "pincode": 1e400,
+            "country": "Freedonia"}], "phone_numbers": [{"kind": "work", "country_code": -1e999, "local_number": 5}]})"));
+    EXPECT_EQ(violations, (std::vector<Violation>{
+                              {"/addresses/0/pincode", "number out of range"},
+                              {"/phone_numbers/0/country_code", "number out of range"},
+                          }));
+}
+
 TEST_F(SchemaTest, AnInvalidSchemaIsRefusedAtConstruction)
 {
     EXPECT_THROW(SchemaValidator("{not json"), std::invalid_argument);
