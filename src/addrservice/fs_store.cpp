@@ -208,7 +208,7 @@ std::vector<std::pair<std::string, EntryPtr>> FsStore::list_now() const
             found.emplace_back(std::move(id), std::move(*text));
         }
     }
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::ranges::sort(found, {}, &std::pair<std::string, std::string>::first);
     return make_stored_entries(std::move(found));
 }
 

@@ -6,15 +6,6 @@
 
 namespace addrservice {
 
-namespace {
-
-bool by_id(const std::pair<std::string, EntryPtr>& a, const std::pair<std::string, EntryPtr>& b)
-{
-    return a.first < b.first;
-}
-
-}  // namespace
-
 Task<void> MemoryStore::create(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
@@ -55,7 +46,7 @@ Task<bool> MemoryStore::remove(std::string id)
 Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()
 {
     std::vector<std::pair<std::string, EntryPtr>> entries(entries_.begin(), entries_.end());
-    std::sort(entries.begin(), entries.end(), by_id);
+    std::ranges::sort(entries, {}, &std::pair<std::string, EntryPtr>::first);
     co_return entries;
 }
 
