@@ -19,68 +19,7 @@ namespace {
 constexpr std::array<char, 16> hex_digits{'0', '1', '2', '3', '4', '5', '6', '7',
                                           '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
-constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
-constexpr std::uint64_t fnv_prime = 1099511628211ULL;
-
-std::uint64_t fnv1a(std::string_view bytes, std::uint64_t hash = fnv_offset) noexcept
-{
-    for (const char c : bytes) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= fnv_prime;
-    }
-    return hash;
-}
-
-std::string quoted_hex(std::uint64_t value, std::size_t length_hint)
-{
-    std::string out = "\"";
-    for (int shift = 60; shift >= 0; shift -= 4) {
-        out += hex_digits[(value >> shift) & 0xFU];
-    }
-    // The length makes a collision need equal-sized representations too.
-    out += '-';
-    out += std::to_string(length_hint);
-    out += '"';
-    return out;
-}
-
 }  // namespace
-
-std::string make_etag(std::string_view bytes)
-{
-    return quoted_hex(fnv1a(bytes), bytes.size());
-}
-
-EntryPtr make_stored_entry(std::string json_text)
-{
-    auto etag = make_etag(json_text);
-    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json_text), std::move(etag)});
-}
-
-std::vector<std::pair<std::string, EntryPtr>> make_stored_entries(
-    std::vector<std::pair<std::string, std::string>>&& rows)
-{
-    std::vector<std::pair<std::string, EntryPtr>> entries;
-    entries.reserve(rows.size());
-    for (auto& [id, json] : rows) {
-        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
-    }
-    return entries;
-}
-
-void require_valid_id(std::string_view id)
-{
-    if (!is_valid_id(id)) {
-        throw StoreError("invalid id: ids are one or more of [a-zA-Z0-9-]");
-    }
-}
-
-bool is_valid_id(std::string_view id) noexcept
-{
-    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-    });
-}
 
 AddressService::AddressService(std::shared_ptr<AddressStore> store) : store_(std::move(store)) {}
 
@@ -170,7 +109,7 @@ Task<EntryPtr> AddressService::list()
     std::string text;
     text.reserve(size);
     text += '{';
-    std::uint64_t hash = fnv_offset;
+    std::uint64_t hash = etag_seed;
     for (const auto& [id, entry] : entries) {
         if (text.size() > 1) {
             text += ',';
@@ -179,10 +118,10 @@ Task<EntryPtr> AddressService::list()
         text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
         text += "\":";
         text += entry->json;
-        hash = fnv1a(entry->etag, fnv1a(id, hash));
+        hash = etag_hash(entry->etag, etag_hash(id, hash));
     }
     text += '}';
-    auto etag = quoted_hex(hash, text.size());
+    auto etag = format_etag(hash, text.size());
     auto list = std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
     if (version) {
         list_cache_ = list;

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "addrservice/schema.hpp"
-#include "addrservice/store.hpp"
+#include "addrservice/store/store.hpp"
 #include "addrservice/task.hpp"
 
 #include <boost/uuid/random_generator.hpp>
@@ -48,8 +48,5 @@ private:
     SchemaValidator validator_;
     boost::uuids::random_generator_mt19937 uuid_generator_;
 };
-
-/// A strong ETag (quoted) for a representation's bytes.
-std::string make_etag(std::string_view bytes);
 
 }  // namespace addrservice

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "addrservice/store/store_config.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -25,13 +27,6 @@ struct LoggingConfig {
     std::size_t max_size_mb = 10;
     std::size_t max_files = 3;
     bool async = true;  // off only where a test reads lines back at once
-};
-
-struct StoreConfig {
-    enum class Kind { memory, fs, sqlite, postgres };
-    // The default store: embedded and durable, relative to the working directory.
-    Kind kind = Kind::sqlite;
-    std::string location = "./var/addressbook.db";  // a directory, a file or a URL; empty for memory
 };
 
 struct Limits {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "addrservice/store/store.hpp"  // StoreError: a store's failure, a server fault
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -45,12 +47,6 @@ public:
 
 private:
     std::string id_;
-};
-
-/// The store cannot be reached or failed; a server fault.
-class StoreError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 }  // namespace addrservice

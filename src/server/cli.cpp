@@ -1,6 +1,7 @@
 #include "server/cli.hpp"
 
 #include "addrservice/logging.hpp"
+#include "addrservice/store/store.hpp"
 #include "addrservice/version.hpp"
 #include "server/server.hpp"
 
@@ -189,6 +190,9 @@ int main_entry(int argc, char** argv)
         }
     } catch (const ConfigError& e) {
         std::cerr << "addrservice: " << e.what() << '\n';
+        return 2;
+    } catch (const StoreOpenError& e) {
+        std::cerr << "addrservice: config: addr-db: " << e.what() << '\n';
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "addrservice: " << e.what() << '\n';

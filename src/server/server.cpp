@@ -1,7 +1,7 @@
 #include "server/server.hpp"
 
 #include "addrservice/address_service.hpp"
-#include "addrservice/store_factory.hpp"
+#include "addrservice/store/store_factory.hpp"
 #include "addrservice/version.hpp"
 #include "server/app.hpp"
 

@@ -1,4 +1,4 @@
-#include "addrservice/store_factory.hpp"
+#include "addrservice/store/store_factory.hpp"
 #include "server/server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>

@@ -1,5 +1,5 @@
 #include "addrservice/errors.hpp"
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store/memory_store.hpp"
 #include "integration/test_server.hpp"
 #include "server/gzip.hpp"
 #include "support/http_client.hpp"

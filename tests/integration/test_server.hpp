@@ -2,7 +2,7 @@
 
 #include "addrservice/address_service.hpp"
 #include "addrservice/logging.hpp"
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store/memory_store.hpp"
 #include "server/app.hpp"
 #include "server/server.hpp"
 

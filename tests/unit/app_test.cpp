@@ -1,6 +1,6 @@
 #include "server/app.hpp"
 #include "addrservice/errors.hpp"
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store/memory_store.hpp"
 #include "server/gzip.hpp"
 #include "support/run_task.hpp"
 #include "support/samples.hpp"

@@ -1,4 +1,4 @@
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store/memory_store.hpp"
 #include "addrservice/errors.hpp"
 #include "support/run_task.hpp"
 
@@ -46,20 +46,20 @@ TEST(MemoryStore, ListIsOrderedById)
 }  // namespace
 }  // namespace addrservice
 
-#include "addrservice/store_factory.hpp"
+#include "addrservice/store/store_factory.hpp"
 
 namespace addrservice {
 namespace {
 
-TEST(StoreFactory, MemoryIsMadeAndUnavailableStoresAreAConfigError)
+TEST(StoreFactory, MemoryIsMadeAndUnavailableStoresAreAnOpenError)
 {
     EXPECT_EQ(make_store(StoreConfig{StoreConfig::Kind::memory, ""})->describe(), "memory");
     try {
         make_store(StoreConfig{StoreConfig::Kind::postgres, "postgresql://a@127.0.0.1/b"});
         FAIL();
-    } catch (const ConfigError& e) {
+    } catch (const StoreOpenError& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "config: addr-db: the postgres store is not available in this version; use sqlite, fs or memory");
+                  "the postgres store is not available in this version; use sqlite, fs or memory");
     }
 }
 

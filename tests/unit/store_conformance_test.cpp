@@ -2,9 +2,9 @@
 // concurrent operations on one id.
 #include "addrservice/address_service.hpp"
 #include "addrservice/errors.hpp"
-#include "addrservice/fs_store.hpp"
-#include "addrservice/memory_store.hpp"
-#include "addrservice/sqlite_store.hpp"
+#include "addrservice/store/fs_store.hpp"
+#include "addrservice/store/memory_store.hpp"
+#include "addrservice/store/sqlite_store.hpp"
 #include "support/run_task.hpp"
 
 #include <boost/asio/co_spawn.hpp>

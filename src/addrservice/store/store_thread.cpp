@@ -1,4 +1,4 @@
-#include "addrservice/store_thread.hpp"
+#include "addrservice/store/store_thread.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
-#include "addrservice/fs_store.hpp"
+#include "addrservice/store/fs_store.hpp"
 
-#include "addrservice/errors.hpp"
-#include "addrservice/threaded_store_impl.hpp"
+#include "addrservice/store/store.hpp"
+#include "addrservice/store/threaded_store_impl.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

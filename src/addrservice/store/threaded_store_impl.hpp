@@ -1,8 +1,8 @@
 #pragma once
 
-#include "addrservice/errors.hpp"
-#include "addrservice/store_thread.hpp"
-#include "addrservice/threaded_store.hpp"
+#include "addrservice/store/store.hpp"
+#include "addrservice/store/store_thread.hpp"
+#include "addrservice/store/threaded_store.hpp"
 
 #include <functional>
 

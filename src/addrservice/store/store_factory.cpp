@@ -1,9 +1,8 @@
-#include "addrservice/store_factory.hpp"
+#include "addrservice/store/store_factory.hpp"
 
-#include "addrservice/errors.hpp"
-#include "addrservice/fs_store.hpp"
-#include "addrservice/memory_store.hpp"
-#include "addrservice/sqlite_store.hpp"
+#include "addrservice/store/fs_store.hpp"
+#include "addrservice/store/memory_store.hpp"
+#include "addrservice/store/sqlite_store.hpp"
 
 namespace addrservice {
 
@@ -21,9 +20,9 @@ std::shared_ptr<AddressStore> make_store(const StoreConfig& config)
                 break;
         }
     } catch (const StoreError& e) {
-        throw ConfigError(std::string("config: addr-db: ") + e.what());
+        throw StoreOpenError(e.what());
     }
-    throw ConfigError("config: addr-db: the postgres store is not available in this version; use sqlite, fs or memory");
+    throw StoreOpenError("the postgres store is not available in this version; use sqlite, fs or memory");
 }
 
 }  // namespace addrservice

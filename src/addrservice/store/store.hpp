@@ -5,12 +5,25 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace addrservice {
+
+/// The store cannot be reached or failed; a server fault.
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A store named by the configuration cannot be opened (a start-up error, not a runtime fault).
+class StoreOpenError : public StoreError {
+public:
+    using StoreError::StoreError;
+};
 
 /// A stored entry in the form that serves reads cheapest: its JSON text and the ETag of that text,
 /// both computed once per write.
@@ -20,6 +33,15 @@ struct StoredEntry {
 };
 
 using EntryPtr = std::shared_ptr<const StoredEntry>;
+
+/// A strong ETag (quoted) for a representation's bytes.
+std::string make_etag(std::string_view bytes);
+
+/// The hash under make_etag, to be folded over several pieces (FNV-1a, 64 bits); seed with etag_seed.
+inline constexpr std::uint64_t etag_seed = 14695981039346656037ULL;
+std::uint64_t etag_hash(std::string_view bytes, std::uint64_t hash = etag_seed) noexcept;
+/// A strong ETag from a hash and the length of the representation it covers.
+std::string format_etag(std::uint64_t hash, std::size_t length);
 
 /// Builds a StoredEntry from JSON text, computing its ETag.
 EntryPtr make_stored_entry(std::string json_text);

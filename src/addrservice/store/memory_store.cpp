@@ -1,6 +1,6 @@
-#include "addrservice/memory_store.hpp"
+#include "addrservice/store/memory_store.hpp"
 
-#include "addrservice/errors.hpp"
+#include "addrservice/store/store.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,7 @@
-#include "addrservice/sqlite_store.hpp"
+#include "addrservice/store/sqlite_store.hpp"
 
-#include "addrservice/address_service.hpp"
-#include "addrservice/errors.hpp"
-#include "addrservice/threaded_store_impl.hpp"
+#include "addrservice/store/store.hpp"
+#include "addrservice/store/threaded_store_impl.hpp"
 
 #include <sqlite3.h>
 

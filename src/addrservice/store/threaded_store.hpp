@@ -1,6 +1,6 @@
 #pragma once
 
-#include "addrservice/store.hpp"
+#include "addrservice/store/store.hpp"
 
 namespace addrservice {
 

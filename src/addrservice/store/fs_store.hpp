@@ -1,6 +1,6 @@
 #pragma once
 
-#include "addrservice/threaded_store.hpp"
+#include "addrservice/store/threaded_store.hpp"
 
 #include <atomic>
 #include <filesystem>

@@ -1,0 +1,74 @@
+#include "addrservice/store/store.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace addrservice {
+
+namespace {
+
+constexpr std::uint64_t fnv_prime = 1099511628211ULL;
+
+}  // namespace
+
+std::uint64_t etag_hash(std::string_view bytes, std::uint64_t hash) noexcept
+{
+    for (const char c : bytes) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= fnv_prime;
+    }
+    return hash;
+}
+
+std::string format_etag(std::uint64_t hash, std::size_t length)
+{
+    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    std::string out = "\"";
+    for (int shift = 60; shift >= 0; shift -= 4) {
+        out += digits[(hash >> shift) & 0xFU];
+    }
+    // The length makes a collision need equal-sized representations too.
+    out += '-';
+    out += std::to_string(length);
+    out += '"';
+    return out;
+}
+
+std::string make_etag(std::string_view bytes)
+{
+    return format_etag(etag_hash(bytes), bytes.size());
+}
+
+EntryPtr make_stored_entry(std::string json_text)
+{
+    auto etag = make_etag(json_text);
+    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json_text), std::move(etag)});
+}
+
+std::vector<std::pair<std::string, EntryPtr>> make_stored_entries(
+    std::vector<std::pair<std::string, std::string>>&& rows)
+{
+    std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(rows.size());
+    for (auto& [id, json] : rows) {
+        entries.emplace_back(std::move(id), make_stored_entry(std::move(json)));
+    }
+    return entries;
+}
+
+void require_valid_id(std::string_view id)
+{
+    if (!is_valid_id(id)) {
+        throw StoreError("invalid id: ids are one or more of [a-zA-Z0-9-]");
+    }
+}
+
+bool is_valid_id(std::string_view id) noexcept
+{
+    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+}  // namespace addrservice
