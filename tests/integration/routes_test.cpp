@@ -1,10 +1,13 @@
+#include "addrservice/store/fs_store.hpp"
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
 #include "support/samples.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
+#include <unistd.h>
 
 namespace addrservice::testing {
 namespace {
@@ -95,6 +98,31 @@ TEST_F(RoutesTest, WhatWasStoredIsWhatComesBack)
     const auto created = client.request(verb::post, "/addresses", entry.dump());
     ASSERT_EQ(created.result(), status::created);
     EXPECT_EQ(body(client.get(std::string(created[field::location]))), entry);
+}
+
+TEST(RoutesOnFsStore, AnIdTooLongForAFileNameIsNotFound)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-routes-fs-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    {
+        TestServer server({}, std::make_shared<FsStore>(dir.string()));
+        HttpClient client(server.port());
+        const std::string id(300, 'x');
+        const std::string uri = "/addresses/" + id;
+        for (const auto method : {verb::get, verb::put, verb::delete_}) {
+            const auto response =
+                client.request(method, uri, method == verb::put ? sample("ines-marchetti-sole.json") : "");
+            EXPECT_EQ(response.result(), status::not_found) << method;
+            EXPECT_EQ(json::parse(response.body()),
+                      (json{{"method", std::string(boost::beast::http::to_string(method))},
+                            {"uri", uri},
+                            {"code", 404},
+                            {"message", "Address " + id + " not found"}}))
+                << method;
+        }
+        EXPECT_EQ(client.get("/readyz").result(), status::ok);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

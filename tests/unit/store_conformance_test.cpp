@@ -13,7 +13,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -141,6 +150,32 @@ TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)
         EXPECT_THROW(run_task(store->replace(id, entry("X"))), StoreError) << id;
         EXPECT_THROW(run_task(store->remove(id)), StoreError) << id;
     }
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_P(StoreConformance, AnIdTooLongForAFileNameIsUnknown)
+{
+    // `<id>.json` would be longer than a file name may be (255 bytes on Linux file systems).
+    const std::string id(300, 'x');
+    EXPECT_EQ(run_task(store->read(id)), nullptr);
+    EXPECT_FALSE(run_task(store->replace(id, entry("X"))));
+    EXPECT_FALSE(run_task(store->remove(id)));
+    EXPECT_EQ(store->size(), 0U);
+    EXPECT_TRUE(run_task(store->ready()));
+}
+
+TEST_P(StoreConformance, AnIdAsLongAsAFileNameAllowsIsKept)
+{
+    // `<id>.json` is exactly 255 bytes: the longest id the fs store can hold, temporary file and all.
+    const std::string id(250, 'L');
+    run_task(store->create(id, entry("Long")));
+    EXPECT_EQ(run_task(store->read(id))->json, entry("Long")->json);
+    EXPECT_TRUE(run_task(store->replace(id, entry("Longer"))));
+    EXPECT_EQ(run_task(store->read(id))->json, entry("Longer")->json);
+    const auto list = run_task(store->list());
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(list[0].first, id);
+    EXPECT_TRUE(run_task(store->remove(id)));
     EXPECT_EQ(store->size(), 0U);
 }
 
@@ -323,6 +358,192 @@ TEST(FsStore, WritesAtomicallyAndSurvivesReopening)
         EXPECT_EQ(run_task(store.read("keep"))->json, R"({"full_name":"Kept again"})");
         EXPECT_EQ(run_task(store.list()).size(), 1U);
     }
+}
+
+TEST(FsStore, CreatingAnIdTooLongForAFileNameIsAStoreError)
+{
+    const ScratchDir scratch("fs-long");
+    const auto dir = scratch.path() / "addresses";
+    FsStore store(dir.string());
+    try {
+        run_task(store.create(std::string(300, 'x'), make_stored_entry(R"({"full_name":"Long"})")));
+        FAIL() << "an id longer than a file name was created";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("id of 300 characters is too long"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(store.size(), 0U);
+    EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+/// The names of the files in a directory.
+std::set<std::string> files_in(const std::filesystem::path& dir)
+{
+    std::set<std::string> names;
+    for (const auto& file : std::filesystem::directory_iterator(dir)) {
+        names.insert(file.path().filename().string());
+    }
+    return names;
+}
+
+/// A tmpfs of 256 KiB and 64 inodes, mounted for one test so that the test can fill it, unmounted
+/// afterwards. Mounting needs CAP_SYS_ADMIN: without it mounted() is false and why_not() says why.
+class SmallTmpfs {
+public:
+    explicit SmallTmpfs(const std::string& name) : dir_(name)
+    {
+        if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "size=256k,nr_inodes=64") == 0) {
+            mounted_ = true;
+        } else {
+            why_not_ = std::strerror(errno);  // NOLINT(concurrency-mt-unsafe)
+        }
+    }
+    ~SmallTmpfs()
+    {
+        if (mounted_) {
+            ::umount2(dir_.path().c_str(), MNT_DETACH);
+        }
+    }
+    SmallTmpfs(const SmallTmpfs&) = delete;
+    SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+    SmallTmpfs(SmallTmpfs&&) = delete;
+    SmallTmpfs& operator=(SmallTmpfs&&) = delete;
+
+    [[nodiscard]] bool mounted() const noexcept { return mounted_; }
+    [[nodiscard]] const std::string& why_not() const noexcept { return why_not_; }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return dir_.path(); }
+
+private:
+    ScratchDir dir_;
+    bool mounted_ = false;
+    std::string why_not_;
+};
+
+/// Writes into a new file until the file system refuses; returns the refusal's errno.
+int fill_blocks(const std::filesystem::path& file)
+{
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return errno;
+    }
+    const std::array<char, 4096> block{};
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    const int refusal = errno;
+    ::close(fd);
+    return refusal;
+}
+
+/// Creates empty files in a new directory until the file system refuses; returns the refusal's errno.
+int fill_inodes(const std::filesystem::path& dir)
+{
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        return errno;
+    }
+    for (int i = 0;; ++i) {
+        const int fd = ::open((dir / std::to_string(i)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return errno;
+        }
+        ::close(fd);
+    }
+}
+
+TEST(FsStore, AWriteToAFullFileSystemFailsAndLeavesNoTemporaryFile)
+{
+    const SmallTmpfs disk("fs-full");
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "cannot mount a small tmpfs to fill (" << disk.why_not() << "): needs CAP_SYS_ADMIN";
+    }
+    const auto dir = disk.path() / "addresses";
+    FsStore store(dir.string());
+    const auto kept = make_stored_entry(R"({"full_name":"Kept"})");
+    run_task(store.create("kept", kept));
+    ASSERT_EQ(fill_blocks(disk.path() / "filler"), ENOSPC);
+
+    const auto larger = make_stored_entry(nlohmann::json{{"full_name", std::string(8192, 'z')}}.dump());
+    try {
+        run_task(store.replace("kept", larger));
+        FAIL() << "a write to a full file system succeeded";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(run_task(store.create("new", larger)), StoreError);
+
+    EXPECT_EQ(files_in(dir), std::set<std::string>{"kept.json"});
+    EXPECT_EQ(run_task(store.read("kept"))->json, kept->json);
+    EXPECT_EQ(store.size(), 1U);
+    EXPECT_EQ(run_task(store.list()).size(), 1U);
+}
+
+TEST(FsStore, NotReadyWhileItsFileSystemIsFull)
+{
+    const SmallTmpfs disk("fs-ready");
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "cannot mount a small tmpfs to fill (" << disk.why_not() << "): needs CAP_SYS_ADMIN";
+    }
+    FsStore store((disk.path() / "addresses").string());
+    EXPECT_TRUE(run_task(store.ready()));
+
+    ASSERT_EQ(fill_blocks(disk.path() / "filler"), ENOSPC);
+    EXPECT_FALSE(run_task(store.ready())) << "no free blocks";
+    std::filesystem::remove(disk.path() / "filler");
+    EXPECT_TRUE(run_task(store.ready()));
+
+    ASSERT_EQ(fill_inodes(disk.path() / "empty-files"), ENOSPC);
+    EXPECT_FALSE(run_task(store.ready())) << "no free inodes";
+    std::filesystem::remove_all(disk.path() / "empty-files");
+    EXPECT_TRUE(run_task(store.ready()));
+}
+
+/// Holds this process's file size limit at a few bytes until destroyed: a write past it fails with
+/// EFBIG (SIGXFSZ is ignored meanwhile). Any user may lower its own limit, so this runs unprivileged.
+class TinyFileSizeLimit {
+public:
+    TinyFileSizeLimit()
+    {
+        previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+        ::getrlimit(RLIMIT_FSIZE, &previous_);
+        rlimit tiny = previous_;
+        tiny.rlim_cur = 16;
+        ::setrlimit(RLIMIT_FSIZE, &tiny);
+    }
+    ~TinyFileSizeLimit()
+    {
+        ::setrlimit(RLIMIT_FSIZE, &previous_);
+        std::signal(SIGXFSZ, previous_handler_);
+    }
+    TinyFileSizeLimit(const TinyFileSizeLimit&) = delete;
+    TinyFileSizeLimit& operator=(const TinyFileSizeLimit&) = delete;
+    TinyFileSizeLimit(TinyFileSizeLimit&&) = delete;
+    TinyFileSizeLimit& operator=(TinyFileSizeLimit&&) = delete;
+
+private:
+    rlimit previous_{};
+    void (*previous_handler_)(int) = nullptr;
+};
+
+TEST(FsStore, AWriteThatFailsHalfwayLeavesNoTemporaryFileAndTheEntryUnchanged)
+{
+    const ScratchDir scratch("fs-efbig");
+    const auto dir = scratch.path() / "addresses";
+    FsStore store(dir.string());
+    const auto kept = make_stored_entry(R"({"full_name":"Kept"})");
+    run_task(store.create("kept", kept));
+    const auto larger = make_stored_entry(R"({"full_name":"Kept, with a name longer than the limit"})");
+    {
+        const TinyFileSizeLimit limit;
+        try {
+            run_task(store.replace("kept", larger));
+            FAIL() << "a write past the file size limit succeeded";
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find("File too large"), std::string::npos) << e.what();
+        }
+        EXPECT_THROW(run_task(store.create("new", larger)), StoreError);
+    }
+    EXPECT_EQ(files_in(dir), std::set<std::string>{"kept.json"});
+    EXPECT_EQ(run_task(store.read("kept"))->json, kept->json);
+    EXPECT_EQ(store.size(), 1U);
 }
 
 TEST(FsStore, UnwritableDirectoryIsAStoreError)

@@ -4,10 +4,14 @@
 #include "addrservice/store/threaded_store_impl.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -18,6 +22,7 @@ namespace addrservice {
 namespace {
 
 constexpr std::string_view suffix = ".json";
+constexpr std::string_view temp_prefix = ".";
 constexpr std::string_view temp_suffix = ".json.tmp";
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& path, int error)
@@ -55,11 +60,64 @@ void fsync_directory(const std::filesystem::path& directory)
     }
 }
 
+/// True for the errors that mean no file has this name: a name too long for any file is one too.
+bool is_no_such_file(int error) noexcept
+{
+    return error == ENOENT || error == ENAMETOOLONG;
+}
+
+/// The longest file name the directory's file system allows, in bytes.
+std::size_t longest_name_in(const std::filesystem::path& directory) noexcept
+{
+    const long longest = ::pathconf(directory.c_str(), _PC_NAME_MAX);
+    return longest > 0 ? static_cast<std::size_t>(longest) : NAME_MAX;
+}
+
+bool file_exists(const std::filesystem::path& path)
+{
+    struct stat status {};
+    if (::stat(path.c_str(), &status) == 0) {
+        return true;
+    }
+    if (is_no_such_file(errno)) {
+        return false;
+    }
+    fail("cannot look up", path, errno);
+}
+
+/// A temporary file being written, removed unless it was renamed into place.
+class TempFile {
+public:
+    explicit TempFile(std::filesystem::path path) : path_(std::move(path)) {}
+    ~TempFile()
+    {
+        if (!renamed_) {
+            ::unlink(path_.c_str());  // if this fails too, the next start removes it
+        }
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    TempFile(TempFile&&) = delete;
+    TempFile& operator=(TempFile&&) = delete;
+
+    void rename_onto(const std::filesystem::path& target)
+    {
+        if (::rename(path_.c_str(), target.c_str()) != 0) {
+            fail("cannot rename onto", target, errno);
+        }
+        renamed_ = true;
+    }
+
+private:
+    std::filesystem::path path_;
+    bool renamed_ = false;
+};
+
 std::optional<std::string> read_whole(const std::filesystem::path& path)
 {
     const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
-        if (errno == ENOENT) {
+        if (is_no_such_file(errno)) {
             return std::nullopt;
         }
         fail("cannot read", path, errno);
@@ -99,6 +157,11 @@ FsStore::FsStore(std::string directory)
     if (::access(directory_.c_str(), W_OK | X_OK) != 0) {
         fail("directory is not writable:", directory_, errno);
     }
+    longest_name_ = longest_name_in(directory_);
+    if (longest_name_ <= temp_prefix.size() + temp_suffix.size()) {
+        throw StoreError("fs: file names in '" + name_ + "' may be at most " + std::to_string(longest_name_) +
+                         " bytes: too short to hold entries");
+    }
     std::size_t count = 0;
     for (const auto& file : std::filesystem::directory_iterator(directory_)) {
         const auto name = file.path().filename().string();
@@ -113,42 +176,52 @@ FsStore::FsStore(std::string directory)
 
 FsStore::~FsStore() = default;
 
+bool FsStore::can_hold(const std::string& id) const noexcept
+{
+    return id.size() + suffix.size() <= longest_name_;
+}
+
 std::filesystem::path FsStore::path_for(const std::string& id) const
 {
     require_valid_id(id);  // before any path is made from it
     return directory_ / (id + std::string(suffix));
 }
 
+std::filesystem::path FsStore::temp_path_for(const std::string& id) const
+{
+    // Cut to fit beside the longest entry name; writes run one at a time, so ids sharing the cut
+    // part never share the file.
+    const auto longest_id = longest_name_ - temp_prefix.size() - temp_suffix.size();
+    return directory_ / (std::string(temp_prefix) + id.substr(0, longest_id) + std::string(temp_suffix));
+}
+
 void FsStore::write_atomically(const std::string& id, const std::string& text) const
 {
     const auto target = path_for(id);
-    const auto temp = directory_ / ("." + id + std::string(temp_suffix));
-    {
-        Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (fd.get() < 0) {
-            fail("cannot write", temp, errno);
-        }
-        std::size_t written = 0;
-        while (written < text.size()) {
-            const auto n = ::write(fd.get(), text.data() + written, text.size() - written);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                fail("cannot write", temp, errno);
+    const auto temp_path = temp_path_for(id);
+    Fd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+        fail("cannot write", temp_path, errno);
+    }
+    TempFile temp(temp_path);
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const auto n = ::write(fd.get(), text.data() + written, text.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
             }
-            written += static_cast<std::size_t>(n);
+            fail("cannot write", temp_path, errno);
         }
-        if (::fsync(fd.get()) != 0) {
-            fail("cannot sync", temp, errno);
-        }
-        if (::close(fd.release()) != 0) {
-            fail("cannot close", temp, errno);
-        }
+        written += static_cast<std::size_t>(n);
     }
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-        fail("cannot rename onto", target, errno);
+    if (::fsync(fd.get()) != 0) {
+        fail("cannot sync", temp_path, errno);
     }
+    if (::close(fd.release()) != 0) {
+        fail("cannot close", temp_path, errno);
+    }
+    temp.rename_onto(target);
     fsync_directory(directory_);
 }
 
@@ -156,7 +229,11 @@ void FsStore::write_atomically(const std::string& id, const std::string& text) c
 
 void FsStore::create_now(const std::string& id, const EntryPtr& entry)
 {
-    if (std::filesystem::exists(path_for(id))) {
+    if (!can_hold(id)) {
+        throw StoreError("fs: id of " + std::to_string(id.size()) + " characters is too long for a file name in '" +
+                         name_ + "' (at most " + std::to_string(longest_name_ - suffix.size()) + ")");
+    }
+    if (file_exists(path_for(id))) {
         throw StoreError("fs: duplicate id " + id);
     }
     write_atomically(id, entry->json);
@@ -165,13 +242,16 @@ void FsStore::create_now(const std::string& id, const EntryPtr& entry)
 
 EntryPtr FsStore::read_now(const std::string& id) const
 {
+    if (!can_hold(id)) {
+        return nullptr;
+    }
     auto text = read_whole(path_for(id));
     return text ? make_stored_entry(std::move(*text)) : nullptr;
 }
 
 bool FsStore::replace_now(const std::string& id, const EntryPtr& entry) const
 {
-    if (!std::filesystem::exists(path_for(id))) {
+    if (!can_hold(id) || !file_exists(path_for(id))) {
         return false;
     }
     write_atomically(id, entry->json);
@@ -180,9 +260,12 @@ bool FsStore::replace_now(const std::string& id, const EntryPtr& entry) const
 
 bool FsStore::remove_now(const std::string& id)
 {
+    if (!can_hold(id)) {
+        return false;
+    }
     const auto path = path_for(id);
     if (::unlink(path.c_str()) != 0) {
-        if (errno == ENOENT) {
+        if (is_no_such_file(errno)) {
             return false;
         }
         fail("cannot remove", path, errno);
@@ -214,7 +297,18 @@ std::vector<std::pair<std::string, EntryPtr>> FsStore::list_now() const
 
 bool FsStore::ready_now() const
 {
-    return ::access(directory_.c_str(), W_OK | X_OK) == 0;
+    if (::access(directory_.c_str(), W_OK | X_OK) != 0) {
+        return false;
+    }
+    // A full file system fails every write: no block left for an unprivileged writer, or no inode
+    // (where the file system counts them at all).
+    struct statvfs space {};
+    if (::statvfs(directory_.c_str(), &space) != 0) {
+        return false;
+    }
+    const bool no_blocks = space.f_blocks > 0 && space.f_bavail == 0;
+    const bool no_inodes = space.f_files > 0 && space.f_favail == 0;
+    return !no_blocks && !no_inodes;
 }
 
 template class ThreadedStore<FsStore>;

@@ -13,8 +13,9 @@
 namespace addrservice {
 
 /// One `<id>.json` file per entry in a directory. Writes are atomic and durable: a temporary file is
-/// written and fsynced, renamed over the target, and the directory fsynced. All file work runs on the
-/// store's own thread; callers only await. One process at a time.
+/// written and fsynced, renamed over the target, and the directory fsynced; a write that fails removes its
+/// temporary file. An id too long for a file name of the directory's file system is an id no entry has.
+/// All file work runs on the store's own thread; callers only await. One process at a time.
 class FsStore final : public ThreadedStore<FsStore> {
 public:
     /// Opens the directory, creating it if missing. Throws StoreError when it cannot be created or written.
@@ -38,11 +39,14 @@ private:
     bool remove_now(const std::string& id);
     [[nodiscard]] std::vector<std::pair<std::string, EntryPtr>> list_now() const;
     [[nodiscard]] bool ready_now() const;
+    [[nodiscard]] bool can_hold(const std::string& id) const noexcept;
     [[nodiscard]] std::filesystem::path path_for(const std::string& id) const;
+    [[nodiscard]] std::filesystem::path temp_path_for(const std::string& id) const;
     void write_atomically(const std::string& id, const std::string& text) const;
 
     std::string name_;
     std::filesystem::path directory_;
+    std::size_t longest_name_;  // of a file in directory_, in bytes
     std::unique_ptr<StoreThread> thread_;
     std::atomic<std::size_t> count_{0};
 };
