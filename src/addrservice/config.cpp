@@ -1,30 +1,97 @@
 #include "addrservice/config.hpp"
 
+#include <sys/stat.h>
+
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <limits>
 #include <map>
-#include <sstream>
+#include <memory>
 
 namespace addrservice {
 
 namespace {
+
+/// A mapping nested deeper than this, or a document with more values than this once its aliases are
+/// followed, is refused: no config comes near, and an alias can make a cycle or an exponential tree.
+constexpr int max_depth = 64;
+constexpr std::size_t max_values = std::size_t{1} << 20U;
+
+/// The longest part of a value quoted in a message.
+constexpr std::size_t max_quoted_bytes = 64;
+
+bool is_control(char c) noexcept
+{
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+}
+
+/// The message with its control characters escaped: one line, nothing a terminal acts on.
+std::string escape_controls(std::string_view message)
+{
+    static constexpr std::string_view hex = "0123456789abcdef";
+    std::string line;
+    line.reserve(message.size());
+    for (const char c : message) {
+        if (c == '\n') {
+            line += "\\n";
+        } else if (c == '\r') {
+            line += "\\r";
+        } else if (c == '\t') {
+            line += "\\t";
+        } else if (is_control(c)) {
+            const auto byte = static_cast<unsigned char>(c);
+            line += "\\x";
+            line += hex[byte >> 4U];
+            line += hex[byte & 0xfU];
+        } else {
+            line += c;
+        }
+    }
+    return line;
+}
+
+/// A value as messages show it: in quotes, cut short (at a character boundary) when long.
+std::string quoted(std::string_view text)
+{
+    if (text.size() <= max_quoted_bytes) {
+        return "'" + std::string(text) + "'";
+    }
+    auto cut = max_quoted_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0U) == 0x80U) {
+        --cut;  // not inside a UTF-8 sequence
+    }
+    return "'" + std::string(text.substr(0, cut)) + "...' (" + std::to_string(text.size()) + " bytes)";
+}
 
 [[noreturn]] void fail(const std::string& key, const std::string& what)
 {
     throw ConfigError("config: " + key + ": " + what);
 }
 
+/// The dotted path of a key in the mapping at path: "limits.max_body_bytes".
+std::string key_path(const std::string& path, const std::string& name)
+{
+    if (path.empty()) {
+        return name;
+    }
+    std::string key = path;
+    key += '.';
+    key += name;
+    return key;
+}
+
 std::string describe_node(const YAML::Node& node)
 {
     switch (node.Type()) {
         case YAML::NodeType::Scalar:
-            return "'" + node.Scalar() + "'";
+            return quoted(node.Scalar());
         case YAML::NodeType::Sequence:
             return "a list";
         case YAML::NodeType::Map:
@@ -41,22 +108,28 @@ std::string read_string(const YAML::Node& node, const std::string& key)
     if (!node.IsScalar() || node.Scalar().empty()) {
         fail(key, "expected a non-empty string, got " + describe_node(node));
     }
-    return node.Scalar();
+    const auto& text = node.Scalar();
+    if (std::any_of(text.begin(), text.end(), is_control)) {
+        // A NUL would cut a path short where it reaches the operating system.
+        fail(key, "expected a string without control characters, got " + quoted(text));
+    }
+    return text;
 }
 
+/// An integer from minimum to maximum: the range keeps every use of the value from overflowing.
 template <typename Unsigned>
-Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned minimum)
+Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned minimum, Unsigned maximum)
 {
-    const auto expected = minimum > 0 ? std::string("a positive integer") : std::string("a non-negative integer");
+    const auto expected = "expected an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum);
     if (!node.IsScalar()) {
-        fail(key, "expected " + expected + ", got " + describe_node(node));
+        fail(key, expected + ", got " + describe_node(node));
     }
     const auto& text = node.Scalar();
     Unsigned value{};
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end || value < minimum) {
-        fail(key, "expected " + expected + ", got '" + text + "'");
+    if (ec != std::errc() || ptr != end || value < minimum || value > maximum) {
+        fail(key, expected + ", got " + quoted(text));
     }
     return value;
 }
@@ -71,12 +144,12 @@ KeyHandler into(Text& field)
     return [&field](const YAML::Node& node, const std::string& key) { field = read_string(node, key); };
 }
 
-/// A handler that reads an unsigned integer of at least minimum into field.
+/// A handler that reads an unsigned integer from minimum to maximum into field.
 template <typename Unsigned>
-KeyHandler into(Unsigned& field, Unsigned minimum)
+KeyHandler into(Unsigned& field, Unsigned minimum, Unsigned maximum)
 {
-    return [&field, minimum](const YAML::Node& node, const std::string& key) {
-        field = read_unsigned<Unsigned>(node, key, minimum);
+    return [&field, minimum, maximum](const YAML::Node& node, const std::string& key) {
+        field = read_unsigned<Unsigned>(node, key, minimum, maximum);
     };
 }
 
@@ -101,12 +174,11 @@ void for_each_key(const YAML::Node& node, const std::string& path, const std::ma
         fail(path.empty() ? std::string("(top level)") : path, "expected a mapping, got " + describe_node(node));
     }
     for (const auto& item : node) {
-        const auto name = item.first.as<std::string>();
-        std::string key = path;
-        if (!key.empty()) {
-            key += '.';
+        if (!item.first.IsScalar()) {
+            fail(path.empty() ? std::string("(top level)") : path, "expected a key, got " + describe_node(item.first));
         }
-        key += name;
+        const auto& name = item.first.Scalar();
+        const auto key = key_path(path, name);
         const auto handler = handlers.find(name);
         if (handler == handlers.end()) {
             fail(key, "unknown key");
@@ -125,10 +197,10 @@ void read_store(const YAML::Node& node, const std::string& key, StoreConfig& sto
         fail(key, "expected exactly one of memory|fs|sqlite|postgres");
     }
     const auto item = *node.begin();
-    const auto name = item.first.as<std::string>();
+    const auto name = item.first.IsScalar() ? item.first.Scalar() : std::string();
     const auto kind = kinds.find(name);
     if (kind == kinds.end()) {
-        fail(key, "expected exactly one of memory|fs|sqlite|postgres, got '" + name + "'");
+        fail(key, "expected exactly one of memory|fs|sqlite|postgres, got " + describe_node(item.first));
     }
     store.kind = kind->second;
     if (store.kind == StoreConfig::Kind::memory) {
@@ -141,10 +213,107 @@ void read_store(const YAML::Node& node, const std::string& key, StoreConfig& sto
     }
 }
 
+std::string position(const YAML::Mark& mark)
+{
+    return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+/// The top-level key a path starts with: "limits" of "limits.max_body_bytes" or "colour[0][1]".
+std::string top_key(const std::string& path)
+{
+    return path.empty() ? std::string("(top level)") : path.substr(0, path.find_first_of(".["));
+}
+
+/// yaml-cpp 0.7 keeps both pairs of a key given twice in a mapping, and a lookup finds one of them:
+/// refuses such a key in every mapping of the document, also where the config reads nothing.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, int depth, std::size_t& visited)
+{
+    if (++visited > max_values) {
+        fail(top_key(path), "more than " + std::to_string(max_values) + " values once aliases are expanded");
+    }
+    if (depth > max_depth) {
+        fail(top_key(path), "nested more than " + std::to_string(max_depth) + " levels deep");
+    }
+    if (node.IsSequence()) {
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            refuse_duplicate_keys(item, path + "[" + std::to_string(index++) + "]", depth + 1, visited);
+        }
+    } else if (node.IsMap()) {
+        std::map<std::string, YAML::Mark, std::less<>> seen;
+        for (const auto& item : node) {
+            if (!item.first.IsScalar()) {
+                continue;  // no key the config reads: refused as such
+            }
+            const auto& name = item.first.Scalar();
+            const auto key = key_path(path, name);
+            if (const auto [first, added] = seen.emplace(name, item.first.Mark()); !added) {
+                fail(key,
+                     "duplicate key at " + position(item.first.Mark()) + " (first at " + position(first->second) + ")");
+            }
+            refuse_duplicate_keys(item.second, key, depth + 1, visited);
+        }
+    }
+}
+
+/// Closes a C stream.
+struct FileCloser {
+    void operator()(std::FILE* file) const noexcept
+    {
+        (void)std::fclose(file);
+    }  // NOLINT(cppcoreguidelines-owning-memory)
+};
+
+/// The file's bytes; refuses a directory and anything longer than max_config_file_bytes, reading at
+/// most one byte more than that (a device or a pipe has no size to check first).
+std::string read_config_bytes(const std::string& path)
+{
+    const auto refuse = [&path](const std::string& why) {
+        return ConfigError("config: cannot read '" + path + "': " + why);
+    };
+    const auto system_error = [] { return std::string(std::strerror(errno)); };  // NOLINT(concurrency-mt-unsafe)
+    const auto too_large = "larger than " + std::to_string(max_config_file_bytes / (std::size_t{1024} * 1024)) +
+                           " MiB (" + std::to_string(max_config_file_bytes) + " bytes)";
+    const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rbe"));
+    if (!file) {
+        throw refuse(system_error());
+    }
+    struct stat status {};
+    if (::fstat(::fileno(file.get()), &status) != 0) {
+        throw refuse(system_error());
+    }
+    if (S_ISDIR(status.st_mode)) {
+        throw refuse("is a directory");
+    }
+    if (S_ISREG(status.st_mode) && static_cast<std::uintmax_t>(status.st_size) > max_config_file_bytes) {
+        throw refuse(too_large);
+    }
+    std::string text(max_config_file_bytes + 1, '\0');
+    const auto length = std::fread(text.data(), 1, text.size(), file.get());
+    if (std::ferror(file.get()) != 0) {
+        throw refuse(system_error());
+    }
+    if (length > max_config_file_bytes) {
+        throw refuse(too_large);
+    }
+    text.resize(length);
+    return text;
+}
+
 }  // namespace
+
+ConfigError::ConfigError(std::string_view message) : std::runtime_error(escape_controls(message)) {}
 
 Config load_config_text(const std::string& text, const std::string& source)
 {
+    // yaml-cpp would take a NUL for UTF-16 or report an escape character; it has no place in UTF-8 text.
+    if (const auto nul = text.find('\0'); nul != std::string::npos) {
+        const auto line_start = text.rfind('\n', nul);
+        const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1;
+        const auto column = line_start == std::string::npos ? nul + 1 : nul - line_start;
+        throw ConfigError("config: " + source + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                          ": a NUL byte (a config file is UTF-8 text)");
+    }
     YAML::Node root;
     try {
         root = YAML::Load(text);
@@ -157,39 +326,49 @@ Config load_config_text(const std::string& text, const std::string& source)
         return config;  // an empty file: every default
     }
     try {
-        for_each_key(root, "",
-                     {
-                         {"service",
-                          [&](const YAML::Node& node, const std::string& path) {
-                              for_each_key(node, path, {{"name", into(config.service_name)}});
-                          }},
-                         {"addr-db", [&](const YAML::Node& node,
-                                         const std::string& path) { read_store(node, path, config.store); }},
-                         {"logging",
-                          [&](const YAML::Node& node, const std::string& path) {
-                              auto& logging = config.logging;
-                              for_each_key(node, path,
-                                           {
-                                               {"level", into(logging.level, &parse_log_level)},
-                                               {"console", into(logging.console, &parse_console_format)},
-                                               {"file", into(logging.file)},
-                                               {"max_size_mb", into(logging.max_size_mb, std::size_t{1})},
-                                               {"max_files", into(logging.max_files, std::size_t{0})},
-                                           });
-                          }},
-                         {"limits",
-                          [&](const YAML::Node& node, const std::string& path) {
-                              auto& limits = config.limits;
-                              for_each_key(node, path,
-                                           {
-                                               {"max_body_bytes", into(limits.max_body_bytes, std::size_t{1})},
-                                               {"max_header_bytes", into(limits.max_header_bytes, std::size_t{1})},
-                                               {"header_timeout_s", into(limits.header_timeout_s, std::uint32_t{1})},
-                                               {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1})},
-                                               {"max_connections", into(limits.max_connections, std::size_t{1})},
-                                           });
-                          }},
-                     });
+        std::size_t visited = 0;
+        refuse_duplicate_keys(root, "", 0, visited);
+        for_each_key(
+            root, "",
+            {
+                {"service",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     for_each_key(node, path, {{"name", into(config.service_name)}});
+                 }},
+                {"addr-db",
+                 [&](const YAML::Node& node, const std::string& path) { read_store(node, path, config.store); }},
+                {"logging",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     auto& logging = config.logging;
+                     for_each_key(node, path,
+                                  {
+                                      {"level", into(logging.level, &parse_log_level)},
+                                      {"console", into(logging.console, &parse_console_format)},
+                                      {"file", into(logging.file)},
+                                      // In bytes, it must fit a size_t.
+                                      {"max_size_mb", into(logging.max_size_mb, std::size_t{1}, std::size_t{1048576})},
+                                      // spdlog renames each of them at every rotation.
+                                      {"max_files", into(logging.max_files, std::size_t{0}, std::size_t{1000})},
+                                  });
+                 }},
+                {"limits",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     auto& limits = config.limits;
+                     for_each_key(
+                         node, path,
+                         {
+                             // A body is held in memory whole.
+                             {"max_body_bytes", into(limits.max_body_bytes, std::size_t{1}, std::size_t{1073741824})},
+                             // Beast counts header bytes in 32 bits.
+                             {"max_header_bytes", into(limits.max_header_bytes, std::size_t{1}, std::size_t{1048576})},
+                             {"header_timeout_s",
+                              into(limits.header_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
+                             {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
+                             // One file descriptor each.
+                             {"max_connections", into(limits.max_connections, std::size_t{1}, std::size_t{1000000})},
+                         });
+                 }},
+            });
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ": " + e.msg);
     }
@@ -198,14 +377,7 @@ Config load_config_text(const std::string& text, const std::string& source)
 
 Config load_config_file(const std::string& path)
 {
-    const std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw ConfigError("config: cannot read '" + path +
-                          "': " + std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return load_config_text(text.str(), path);
+    return load_config_text(read_config_bytes(path), path);
 }
 
 LogLevel parse_log_level(std::string_view text)
@@ -225,7 +397,7 @@ LogLevel parse_log_level(std::string_view text)
     if (text == "error") {
         return LogLevel::error;
     }
-    throw ConfigError("expected one of trace|debug|info|warning|error, got '" + std::string(text) + "'");
+    throw ConfigError("expected one of trace|debug|info|warning|error, got " + quoted(text));
 }
 
 ConsoleFormat parse_console_format(std::string_view text)
@@ -242,7 +414,7 @@ ConsoleFormat parse_console_format(std::string_view text)
     if (text == "off") {
         return ConsoleFormat::off;
     }
-    throw ConfigError("expected one of brief|detailed|json|off, got '" + std::string(text) + "'");
+    throw ConfigError("expected one of brief|detailed|json|off, got " + quoted(text));
 }
 
 std::string_view to_string(LogLevel level) noexcept

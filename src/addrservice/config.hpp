@@ -12,10 +12,15 @@
 namespace addrservice {
 
 /// A configuration problem; the message names the key, e.g. "config: logging.level: expected one of ...".
+/// The message is always one line: control characters in it (quoted from the file, a path or a library's
+/// message) are shown escaped (\n, \x00).
 class ConfigError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(std::string_view message);
 };
+
+/// The largest config file read; anything longer is refused unread.
+inline constexpr std::size_t max_config_file_bytes = std::size_t{1024} * 1024;
 
 enum class LogLevel { trace, debug, info, warning, error };
 enum class ConsoleFormat { brief, detailed, json, off };
@@ -51,6 +56,8 @@ struct Config {
 
 /// Reads a YAML config file over the defaults. Every problem is a ConfigError whose message starts with
 /// "config: " and names the key, e.g. "config: addr-db: expected exactly one of memory|fs|sqlite|postgres".
+/// Refused besides what the keys do not allow: a directory, a file over max_config_file_bytes, a key
+/// given twice in any mapping.
 Config load_config_file(const std::string& path);
 /// The same, from YAML text (source names it in messages).
 Config load_config_text(const std::string& text, const std::string& source = "(yaml)");

@@ -367,6 +367,28 @@ TEST(BinaryConfig, InvalidConfigIsOneLineAndExitTwo)
     EXPECT_TRUE(env.output().starts_with("addrservice: ADDRSERVICE_DEBUG: expected 1|true|yes|0|false|no"));
 }
 
+TEST(BinaryConfig, AConfigThatCannotBeTakenAtItsWordIsOneLineAndExitTwo)
+{
+    const ScratchDir dir;
+    std::filesystem::create_directories(dir.path() / "conf.d");
+    std::ofstream(dir.path() / "duplicate.yaml") << "addr-db: {memory: null}\nlogging: {level: info}\n"
+                                                 << "addr-db: {fs: ./var/addresses}\n";
+    std::ofstream(dir.path() / "nul.yaml", std::ios::binary) << std::string("service: {name: A}\0\n", 20);
+    const std::map<std::string, std::string> expected{
+        {"conf.d", "addrservice: config: cannot read 'conf.d': is a directory\n"},
+        {"/dev/zero", "addrservice: config: cannot read '/dev/zero': larger than 1 MiB (1048576 bytes)\n"},
+        {"duplicate.yaml", "addrservice: config: addr-db: duplicate key at 3:1 (first at 1:1)\n"},
+        {"nul.yaml", "addrservice: config: nul.yaml:1:19: a NUL byte (a config file is UTF-8 text)\n"},
+    };
+    for (const auto& [config, message] : expected) {
+        // Were the config taken as valid, the service would start here, on a free port.
+        Process process(binary, {"--config", config, "--port", "0", "--host", "127.0.0.1"}, {}, dir.path().string());
+        EXPECT_EQ(process.wait_exit(), 2) << config;
+        EXPECT_EQ(process.output(), message);
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "var"));  // no store was opened
+}
+
 /// The binary run again and again in one working directory: on the default sqlite store, or on the
 /// store a config file names.
 class DurableService {

@@ -163,6 +163,27 @@ TEST(CommandLine, BadConfigFileIsOneLineNamingTheKey)
     expect_usage_error(parse({}, {{"ADDRSERVICE_CONFIG", "/nonexistent.yaml"}}), "/nonexistent.yaml");
 }
 
+TEST(CommandLine, AConfigThatIsNoFileOrTooLargeOrAmbiguousIsExactlyOneLine)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("addrservice-cli-dir-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const TempConfig duplicate("addr-db: {memory: null}\naddr-db: {fs: ./var/addresses}\n");
+    const TempConfig nul(std::string("service: {name: A}\0\n", 20));
+    const std::map<std::string, std::string> expected{
+        {dir.string(), "addrservice: config: cannot read '" + dir.string() + "': is a directory\n"},
+        {"/dev/zero", "addrservice: config: cannot read '/dev/zero': larger than 1 MiB (1048576 bytes)\n"},
+        {duplicate.path(), "addrservice: config: addr-db: duplicate key at 2:1 (first at 1:1)\n"},
+        {nul.path(), "addrservice: config: " + nul.path() + ":1:19: a NUL byte (a config file is UTF-8 text)\n"},
+    };
+    for (const auto& [path, message] : expected) {
+        const auto parsed = parse({"--config", path});
+        EXPECT_FALSE(parsed.result.config) << path;
+        EXPECT_EQ(parsed.result.exit_status, 2) << path;
+        EXPECT_EQ(parsed.err, message);
+    }
+    std::filesystem::remove(dir);
+}
+
 TEST(CommandLine, WorkersAreRefusedWithStoresProcessesCannotShare)
 {
     const TempConfig memory("addr-db: {memory: null}\n");

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 namespace addrservice {
 namespace {
 
@@ -83,17 +88,189 @@ TEST(ConfigFile, EveryErrorNamesTheKey)
     EXPECT_EQ(error_of("logging: {console: fancy}"),
               "config: logging.console: expected one of brief|detailed|json|off, got 'fancy'");
     EXPECT_EQ(error_of("logging: {max_size_mb: 0}"),
-              "config: logging.max_size_mb: expected a positive integer, got '0'");
+              "config: logging.max_size_mb: expected an integer from 1 to 1048576, got '0'");
     EXPECT_EQ(error_of("limits: {max_body_bytes: lots}"),
-              "config: limits.max_body_bytes: expected a positive integer, got 'lots'");
+              "config: limits.max_body_bytes: expected an integer from 1 to 1073741824, got 'lots'");
     EXPECT_EQ(error_of("limits: {idle_timeout_s: [1]}"),
-              "config: limits.idle_timeout_s: expected a positive integer, got a list");
+              "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got a list");
     EXPECT_EQ(error_of("limits: {max_connections: -1}"),
-              "config: limits.max_connections: expected a positive integer, got '-1'");
+              "config: limits.max_connections: expected an integer from 1 to 1000000, got '-1'");
     EXPECT_EQ(error_of("service: {name: [a]}"), "config: service.name: expected a non-empty string, got a list");
     EXPECT_EQ(error_of("service: 3"), "config: service: expected a mapping, got '3'");
     EXPECT_EQ(error_of("- a list"), "config: (top level): expected a mapping, got a list");
     EXPECT_EQ(error_of("logging: {level: [unclosed"), "config: (yaml):1:1: end of sequence flow not found");
+}
+
+TEST(ConfigFile, EveryNumberIsBoundedWhereItsUseCannotOverflow)
+{
+    struct Bounds {
+        std::string section;
+        std::string key;
+        std::uint64_t minimum;
+        std::uint64_t maximum;
+    };
+    const std::vector<Bounds> every_number{
+        {"logging", "max_size_mb", 1, 1048576},      {"logging", "max_files", 0, 1000},
+        {"limits", "max_body_bytes", 1, 1073741824}, {"limits", "max_header_bytes", 1, 1048576},
+        {"limits", "header_timeout_s", 1, 86400},    {"limits", "idle_timeout_s", 1, 86400},
+        {"limits", "max_connections", 1, 1000000},
+    };
+    for (const auto& [section, key, minimum, maximum] : every_number) {
+        const auto yaml = [&](const std::string& value) { return section + ": {" + key + ": " + value + "}"; };
+        const auto refusal = [&](const std::string& value) {
+            return "config: " + section + "." + key + ": expected an integer from " + std::to_string(minimum) + " to " +
+                   std::to_string(maximum) + ", got '" + value + "'";
+        };
+        EXPECT_NO_THROW(load_config_text(yaml(std::to_string(minimum)))) << key;
+        EXPECT_NO_THROW(load_config_text(yaml(std::to_string(maximum)))) << key;
+        for (const auto& value : {std::to_string(maximum + 1), std::string("4294967296"),
+                                  std::string("18446744073709551616"), std::string("-1")}) {
+            EXPECT_EQ(error_of(yaml(value)), refusal(value)) << key;
+        }
+        if (minimum > 0) {
+            EXPECT_EQ(error_of(yaml("0")), refusal("0")) << key;
+        }
+    }
+    const auto largest = load_config_text(
+        "logging: {max_size_mb: 1048576, max_files: 1000}\n"
+        "limits: {max_body_bytes: 1073741824, max_header_bytes: 1048576, header_timeout_s: 86400, "
+        "idle_timeout_s: 86400, max_connections: 1000000}\n");
+    EXPECT_EQ(largest.logging.max_size_mb, 1048576U);
+    EXPECT_EQ(largest.limits.max_header_bytes, 1048576U);
+    EXPECT_EQ(largest.limits.idle_timeout_s, 86400U);
+}
+
+TEST(ConfigFile, ADuplicateKeyIsAnErrorInEveryMapping)
+{
+    EXPECT_EQ(error_of("addr-db: {memory: null}\nservice: {name: A}\naddr-db: {fs: ./x}\n"),
+              "config: addr-db: duplicate key at 3:1 (first at 1:1)");
+    EXPECT_EQ(error_of("logging:\n  level: info\n  level: debug\n"),
+              "config: logging.level: duplicate key at 3:3 (first at 2:3)");
+    EXPECT_EQ(error_of("addr-db: {sqlite: a.db, sqlite: b.db}"),
+              "config: addr-db.sqlite: duplicate key at 1:25 (first at 1:11)");
+    EXPECT_EQ(error_of("service: {name: A, \"name\": B}"),
+              "config: service.name: duplicate key at 1:20 (first at 1:11)");
+    // Also in mappings the config does not read, wherever they are.
+    EXPECT_EQ(error_of("colour: [red, {hue: 1, hue: 2}]"),
+              "config: colour[1].hue: duplicate key at 1:24 (first at 1:16)");
+    // Aliases may make a cycle or an exponential tree: the walk is bounded.
+    EXPECT_EQ(error_of("colour: &c [*c]"), "config: colour: nested more than 64 levels deep");
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int level = 1; level <= 9; ++level) {
+        const auto previous = "*a" + std::to_string(level - 1);
+        bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [" + previous;
+        for (int copy = 1; copy < 10; ++copy) {
+            bomb += ", " + previous;
+        }
+        bomb += "]\n";
+    }
+    EXPECT_EQ(error_of(bomb), "config: a5: more than 1048576 values once aliases are expanded");
+}
+
+TEST(ConfigFile, EveryErrorIsOneLineWhateverTheFileHolds)
+{
+    // yaml-cpp's messages may quote the offending character: a newline, a NUL, an escape sequence.
+    const std::string documents[] = {"service: {name: A}?\n",      "service:\n  name: A?\n",    "?service: {}\n",
+                                     "service: {name: \"A?B\"}\n", "logging: {level: 'a?b'}\n", "x?: 1\n"};
+    for (int control = 0; control < 0x20; ++control) {
+        for (auto document : documents) {
+            document[document.find('?')] = static_cast<char>(control);
+            const auto message = error_of(document);
+            if (message == "no error") {
+                continue;  // e.g. a tab where YAML allows white space
+            }
+            EXPECT_TRUE(message.starts_with("config: ")) << message;
+            EXPECT_TRUE(std::none_of(message.begin(), message.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+                << "control character " << control << " in: " << message;
+        }
+    }
+}
+
+TEST(ConfigFile, ANulByteIsRefusedWhereItIs)
+{
+    EXPECT_EQ(error_of(std::string("service: {name: A}\0\n", 20)),
+              "config: (yaml):1:19: a NUL byte (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of(std::string("\0service: {}\n", 14)),
+              "config: (yaml):1:1: a NUL byte (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of(std::string("service:\n  name: \"A\0B\"\n", 22)),
+              "config: (yaml):2:11: a NUL byte (a config file is UTF-8 text)");
+}
+
+TEST(ConfigFile, AStringWithAControlCharacterIsRefused)
+{
+    // A NUL would cut a path short where it reaches the operating system.
+    EXPECT_EQ(error_of(R"(addr-db: {fs: "./var/a\0b"})"),
+              "config: addr-db.fs: expected a string without control characters, got './var/a\\x00b'");
+    EXPECT_EQ(error_of(R"(service: {name: "Address\nBook"})"),
+              "config: service.name: expected a string without control characters, got 'Address\\nBook'");
+    EXPECT_EQ(load_config_text("service: {name: Adresář Ørsted}").service_name, "Adresář Ørsted");
+}
+
+TEST(ConfigFile, ALongValueIsQuotedCutShort)
+{
+    EXPECT_EQ(error_of("logging: {level: " + std::string(200, 'v') + "}"),
+              "config: logging.level: expected one of trace|debug|info|warning|error, got '" + std::string(64, 'v') +
+                  "...' (200 bytes)");
+    // Never inside a UTF-8 sequence: 'é' is two bytes, the 64th byte would be the first of one.
+    EXPECT_EQ(error_of("logging: {max_files: 1" + std::string(62, '0') + "é}"),
+              "config: logging.max_files: expected an integer from 0 to 1000, got '1" + std::string(62, '0') +
+                  "...' (65 bytes)");
+}
+
+/// A path in a temporary directory of its own, removed with the object.
+class TempPath {
+public:
+    explicit TempPath(const std::string& name)
+        : dir_(std::filesystem::temp_directory_path() / ("addrservice-config-" + std::to_string(::getpid()))),
+          path_(dir_ / name)
+    {
+        std::filesystem::create_directories(dir_);
+    }
+    ~TempPath() { std::filesystem::remove_all(dir_); }
+    TempPath(const TempPath&) = delete;
+    TempPath& operator=(const TempPath&) = delete;
+    TempPath(TempPath&&) = delete;
+    TempPath& operator=(TempPath&&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path dir_;
+    std::filesystem::path path_;
+};
+
+std::string file_error_of(const std::filesystem::path& path)
+{
+    try {
+        load_config_file(path.string());
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+TEST(ConfigFile, ADirectoryIsAnError)
+{
+    const TempPath dir("conf.d");
+    std::filesystem::create_directories(dir.path());
+    EXPECT_EQ(file_error_of(dir.path()), "config: cannot read '" + dir.path().string() + "': is a directory");
+}
+
+TEST(ConfigFile, AFileOverOneMebibyteIsRefusedWithoutReadingItAll)
+{
+    const TempPath large("large.yaml");
+    constexpr std::size_t mebibyte = 1024 * 1024;
+    {
+        std::ofstream out(large.path(), std::ios::binary);
+        out << "# " << std::string(mebibyte - 3, 'x') << '\n';  // exactly 1 MiB: still read
+    }
+    EXPECT_EQ(file_error_of(large.path()), "no error");
+    std::ofstream(large.path(), std::ios::binary | std::ios::app) << '\n';
+    EXPECT_EQ(file_error_of(large.path()),
+              "config: cannot read '" + large.path().string() + "': larger than 1 MiB (1048576 bytes)");
+    // A device or a pipe has no size to check first: reading stops one byte past the limit.
+    EXPECT_EQ(file_error_of("/dev/zero"), "config: cannot read '/dev/zero': larger than 1 MiB (1048576 bytes)");
+    EXPECT_EQ(file_error_of("/dev/null"), "no error");
 }
 
 TEST(ConfigFile, UnreadableFileIsAnError)
