@@ -1,14 +1,11 @@
 -- GET /addresses/{id}, cycling over the preloaded ids.
 local bench = require("bench")
-local ids, i = nil, 0
 
 function init(args)
-  ids = bench.ids()
-end
-
-function request()
-  i = i + 1
-  return wrk.format("GET", "/addresses/" .. bench.id(ids, i))
+  local ids = bench.ids()
+  bench.prepare(#ids, function(n)
+    return "GET", "/addresses/" .. ids[n]
+  end)
 end
 
 done = bench.done

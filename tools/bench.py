@@ -1,10 +1,17 @@
 """tools/run.py bench: wrk against addrservice and, in the same run, against nginx as this machine's ceiling.
 
-Each workload (bench/*.lua) runs against a freshly started server that was preloaded over HTTP; wrk runs
-on one core and the server on the other (when there are two). For every run: requests per second, p50 and
-p99 latency, the server's CPU (share of one core) and peak RSS, and the ratio to nginx answering every
-request with a fixed entry body. Memory figures (idle RSS, per stored entry, per idle connection) follow.
-Results are printed as a table and written as JSON under build/release/bench/.
+Each workload (bench/*.lua) runs against a freshly started server that was preloaded over HTTP; the server
+runs on core 0 and the load generator on core 1 (when there are two). The workload scripts make their
+requests once, before the run, so that wrk spends its time sending and reading; --pipeline N sends N
+requests per write. For every run: requests per second, p50 and p99 latency, the server's CPU and the
+generator's (shares of one core), the server's peak RSS, and the ratio to nginx answering every request with
+a fixed entry body. nginx is the ceiling only when it is busy: a round whose nginx used less than 90 % of its
+core was paced by something else (the generator, or other load), and its ratios are shown in parentheses and
+left out of the summary.
+--latency then runs each server open-loop (h2load sending on a fixed schedule over 1,000 connections) at 50 %
+and 80 % of the maximum it just reached, and reports p50, p99 and p99.9 from every request's own timing.
+Memory figures (idle RSS, per stored entry, per idle connection) follow. Results are printed as tables and
+written as JSON under build/release/bench/.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import resource
@@ -43,6 +51,17 @@ WORKLOADS = {
 STORES = ("memory", "sqlite", "fs")
 IDLE_CONNECTIONS = 10000
 MEMORY_ENTRIES = 10000
+SERVER_CORE, CLIENT_CORE = 0, 1
+# A round counts only if nginx, the ceiling, used at least this share of its core: below it, the
+# generator was the limit for nginx and so, possibly, for every server of the round.
+CEILING_BUSY = 0.90
+OPEN_LOOP_CONNECTIONS = 1000
+OPEN_LOOP_LOADS = (0.5, 0.8)  # of each server's own maximum
+# Requests a connection may have in flight in the open-loop runs: one that waits for a late answer sends
+# its next requests on time, pipelined behind it, rather than holding them back (and its latency hidden).
+OPEN_LOOP_IN_FLIGHT = 16
+OPEN_LOOP_WARM_UP = 1.0  # seconds after the last connection opened before the measurement starts
+BEHIND = 0.95  # an open-loop run that sent less than this share of its rate fell behind
 
 
 def say(message: str) -> None:
@@ -209,29 +228,45 @@ def preload(port: int, count: int) -> list[str]:
 class Options:
     duration: int
     connections: int
-    wrk_core: int | None
+    pipeline: int
+    latency: bool
+    client_core: int | None
     server_core: int | None
     rundir: Path
 
 
-def run_wrk(server: Server, workload: str, ids_file: Path, options: Options, duration: int) -> dict:
+def children_cpu_seconds() -> float:
+    """CPU time of the children waited for so far (a generator's, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_wrk(server: Server, workload: str, ids_file: Path, options: Options, duration: int,
+            paths_file: Path | None = None) -> dict:
+    """One wrk run; its BENCH result with client_cpu, wrk's own CPU as a share of one core, added."""
     script, _, mix = WORKLOADS[workload]
     env = dict(os.environ, LUA_PATH=f"{BENCH_DIR}/?.lua;;", BENCH_DIR=str(BENCH_DIR), BENCH_IDS=str(ids_file),
-               BENCH_MIX=mix or "80,15,5")
-    command = pinned(options.wrk_core, [
+               BENCH_MIX=mix or "80,15,5", BENCH_PIPELINE=str(options.pipeline),
+               BENCH_PATHS=str(paths_file or ""))
+    command = pinned(options.client_core, [
         "wrk", "-t1", f"-c{options.connections}", f"-d{duration}s", "--timeout", "10s",
         "-s", str(BENCH_DIR / script), f"http://127.0.0.1:{server.port}"])
+    cpu_before, wall_before = children_cpu_seconds(), time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    client_cpu = (children_cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
     for line in result.stdout.splitlines():
         if line.startswith("BENCH "):
-            return json.loads(line[len("BENCH "):])
+            return dict(json.loads(line[len("BENCH "):]), client_cpu=client_cpu)
     raise RuntimeError(f"wrk gave no result: {result.stdout}{result.stderr}")
 
 
-def bench_one(target: Target, workload: str, options: Options, run_index: int) -> dict:
+def bench_one(target: Target, workload: str, options: Options, run_index: int) -> tuple[dict, list[dict]]:
+    """The closed-loop run of workload on a fresh server, and with --latency its open-loop runs after it."""
     _, preload_count, _ = WORKLOADS[workload]
     workdir = options.rundir / f"{run_index:02d}-{workload}-{target.name.replace('/', '-').replace(' ', '-')}"
     server = target.start(workdir, options.server_core)
+    paths_file = workdir / "paths.txt" if options.latency else None
+    open_loop_results = []
     try:
         ids = preload(server.port, preload_count) if preload_count and target.binary else []
         ids_file = workdir / "ids.txt"
@@ -239,23 +274,163 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
         if workload not in ("post", "churn"):  # a warm-up that leaves the data as preloaded
             run_wrk(server, workload, ids_file, options, 1)
         cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
-        result = run_wrk(server, workload, ids_file, options, options.duration)
+        result = run_wrk(server, workload, ids_file, options, options.duration, paths_file)
         cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
         peak_rss = proc_status(server.pid, "VmHWM")
         if server.process.poll() is not None:
             raise RuntimeError(f"{target.name} died during {workload}")
+        seconds = result["duration_us"] / 1e6
+        rps = result["requests"] / seconds if seconds else 0.0
+        if paths_file is not None:
+            paths = open_loop_paths(workload, paths_file)
+            for load in OPEN_LOOP_LOADS:
+                say(f"{workload} on {target.name}, open loop at {load:.0%} of {rps:.0f} req/s "
+                    f"({options.duration} s, {OPEN_LOOP_CONNECTIONS} connections)")
+                run = open_loop(server, paths, load * rps, options, workdir / f"open-{load * 100:.0f}")
+                if server.process.poll() is not None:
+                    raise RuntimeError(f"{target.name} died during {workload}, open loop")
+                open_loop_results.append(dict(run, workload=workload, target=target.name, load=load, max_rps=rps))
     finally:
         server.stop()
-    seconds = result["duration_us"] / 1e6
     errors = result["errors"]
     return {
-        "workload": workload, "target": target.name, "requests": result["requests"],
-        "rps": result["requests"] / seconds if seconds else 0.0,
-        "p50_ms": result["latency_us"]["p50"] / 1000, "p99_ms": result["latency_us"]["p99"] / 1000,
-        "max_ms": result["latency_us"]["max"] / 1000, "cpu": cpu, "peak_rss_mb": peak_rss / 2**20,
-        "non_2xx": errors["status"],
+        "workload": workload, "target": target.name, "requests": result["requests"], "rps": rps,
+        **latency_ms(result["latency_us"]), "cpu": cpu, "client_cpu": result["client_cpu"],
+        "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+    }, open_loop_results
+
+
+def latency_ms(latency_us: dict) -> dict:
+    """wrk's p50, p99 and max in ms; None when it recorded no latency (no batch of requests completed)."""
+    recorded = latency_us["max"] > 0
+    return {f"{key}_ms": latency_us[key] / 1000 if recorded else None for key in ("p50", "p99", "max")}
+
+
+def open_loop_paths(workload: str, paths_file: Path) -> list[str]:
+    """The paths workload's script requested (it wrote them); the open-loop runs replay GETs only."""
+    if not paths_file.exists():
+        raise RuntimeError(f"--latency replays the requests a script prepares; {workload}'s makes them as it runs")
+    paths = []
+    for line in paths_file.read_text().splitlines():
+        method, path = line.split(" ", 1)
+        if method != "GET":
+            raise RuntimeError(f"--latency replays GET requests only; {workload} sends {method}")
+        paths.append(path)
+    if not paths:
+        raise RuntimeError(f"{workload}'s script wrote no requests")
+    return paths
+
+
+@dataclass
+class Schedule:
+    """When the open-loop connections send, so that the requests of all of them arrive evenly spaced at a
+    fixed rate: connection i opens at i * spacing ms, and wave k of requests (one from each connection, in
+    order of opening) starts at about k * period; `waves` waves overlap at any time, each offset within the
+    spacing from the others. The rate is waves per spacing ms, the nearest such to the rate asked."""
+    asked: float  # requests per second
+    connections: int
+    spacing_ms: int = field(init=False)
+    waves: int = field(init=False)
+
+    # A longer ramp (connections * spacing) buys a rate nearer the one asked; this much off is near enough.
+    TOLERANCE = 0.02
+
+    def __post_init__(self) -> None:
+        candidates = [(spacing, max(1, round(self.asked * spacing / 1000)))
+                      for spacing in range(1, max(10, round(1000 / self.asked)) + 1)]
+        near = [c for c in candidates if abs(self.rate_of(*c) - self.asked) <= self.TOLERANCE * self.asked]
+        self.spacing_ms, self.waves = near[0] if near else min(
+            candidates, key=lambda c: abs(self.rate_of(*c) - self.asked))
+
+    @staticmethod
+    def rate_of(spacing_ms: int, waves: int) -> float:
+        return waves * 1000 / spacing_ms
+
+    @property
+    def rate(self) -> float:
+        return self.rate_of(self.spacing_ms, self.waves)
+
+    @property
+    def ramp(self) -> float:
+        """Seconds until the last connection has opened."""
+        return self.connections * self.spacing_ms / 1000
+
+    def timeline(self, length: float) -> list[float]:
+        """A connection's send times, in seconds from its opening, covering length seconds: about one per
+        period, wave k nudged (by less than the spacing) to its own slot within the spacing."""
+        period, spacing = self.ramp / self.waves, self.spacing_ms / 1000
+        times = []
+        for k in range(math.ceil(length / period) + 1):
+            slot = (k % self.waves) * spacing / self.waves
+            times.append(k * period + (slot - k * period) % spacing)
+        return times
+
+
+def percentile(ordered: list[int], share: float) -> int:
+    """Nearest-rank percentile of an ascending list."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def open_loop(server: Server, paths: list[str], asked: float, options: Options, base: Path) -> dict:
+    """h2load sending at about the rate asked on a fixed schedule; latency percentiles from its per-request
+    log over the requests sent in the measured window (after every connection is open and a warm-up), and
+    the server's and h2load's CPU over that window."""
+    schedule = Schedule(asked, OPEN_LOOP_CONNECTIONS)
+    measured_from = schedule.ramp + OPEN_LOOP_WARM_UP
+    times = schedule.timeline(measured_from + options.duration + 0.5)
+    script, log = base.with_suffix(".script"), base.with_suffix(".log")
+    origin = f"http://127.0.0.1:{server.port}"
+    script.write_text("".join(f"{t * 1000:.3f}\t{origin}{paths[k % len(paths)]}\n" for k, t in enumerate(times)))
+    command = pinned(options.client_core, [
+        "h2load", "--h1", "-t1", f"-c{OPEN_LOOP_CONNECTIONS}", f"-m{OPEN_LOOP_IN_FLIGHT}",
+        "-r1", f"--rate-period={schedule.spacing_ms}ms", f"--timing-script-file={script}", f"--log-file={log}"])
+    started = time.time()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(measured_from)
+        before = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(process.pid))
+        time.sleep(options.duration)
+        after = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(process.pid))
+        out, err = process.communicate(timeout=times[-1] + 60)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"h2load did not finish: {error}") from error
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"h2load failed: {err.strip() or out.strip()}")
+    window_start = (started + measured_from) * 1e6
+    latencies, failed, non_2xx = window_latencies(log, window_start, window_start + options.duration * 1e6)
+    log.unlink()
+    quantile = (lambda share: percentile(latencies, share) / 1000) if latencies else (lambda share: None)
+    wall = after[0] - before[0]
+    return {
+        "target_rps": schedule.rate, "rps": (len(latencies) + failed) / options.duration,
+        "requests": len(latencies), "failed": failed, "non_2xx": non_2xx,
+        "p50_ms": quantile(0.50), "p99_ms": quantile(0.99), "p999_ms": quantile(0.999), "max_ms": quantile(1.0),
+        "cpu": (after[1] - before[1]) / wall, "client_cpu": (after[2] - before[2]) / wall,
     }
+
+
+def window_latencies(log: Path, start_us: float, end_us: float) -> tuple[list[int], int, int]:
+    """From h2load's --log-file (start time in us since the epoch, status or -1 when the request failed,
+    latency in us), the sorted latencies of the requests started in [start_us, end_us), how many of those
+    failed, and how many were answered with a status other than 2xx."""
+    latencies, failed, non_2xx = [], 0, 0
+    with log.open() as rows:
+        for row in rows:
+            started, status, latency = row.split("\t")
+            if not start_us <= int(started) < end_us:
+                continue
+            if status == "-1":
+                failed += 1
+                continue
+            non_2xx += not status.startswith("2")
+            latencies.append(int(latency))
+    latencies.sort()
+    return latencies, failed, non_2xx
 
 
 def open_idle_connections(port: int, count: int) -> list[socket.socket]:
@@ -312,22 +487,104 @@ def build_revision(rev: str, build) -> Path:
     return tree / "build" / "release" / "src" / "addrservice"
 
 
-def table(results: list[dict], memory: list[dict]) -> str:
-    ceiling = {(r["workload"], r["round"]): r["rps"] for r in results if r["target"] == "nginx"}
+def mark_rounds(results: list[dict], open_loop_results: list[dict]) -> None:
+    """Puts into every result whether its round was client-bound (its nginx under CEILING_BUSY of its core)
+    and, for the closed-loop runs, the ratio to that round's nginx."""
+    ceiling = {(r["workload"], r["round"]): r for r in results if r["target"] == "nginx"}
+    for r in results + open_loop_results:
+        top = ceiling.get((r["workload"], r["round"]))
+        r["client_bound"] = top is not None and top["cpu"] < CEILING_BUSY
     for r in results:
         top = ceiling.get((r["workload"], r["round"]))
-        r["vs_nginx"] = r["rps"] / top if top else None
+        r["vs_nginx"] = r["rps"] / top["rps"] if top and top["rps"] and r is not top else None
+
+
+def ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def ratio_text(r: dict) -> str:
+    if r["target"] == "nginx":
+        return "client-bound" if r["client_bound"] else "ceiling"
+    if r["vs_nginx"] is None:
+        return "-"
+    return f"({r['vs_nginx']:.0%})" if r["client_bound"] else f"{r['vs_nginx']:.0%}"
+
+
+def closed_loop_table(results: list[dict]) -> list[str]:
     lines = [f"{'workload':<9} {'round':>5} {'target':<18} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU':>5} "
-             f"{'peak RSS':>9} {'vs nginx':>8} {'non-2xx':>8} {'errors':>6}"]
+             f"{'wrk CPU':>7} {'peak RSS':>9} {'vs nginx':>12} {'non-2xx':>8} {'errors':>6}"]
     for r in results:
-        ratio = f"{r['vs_nginx']:.0%}" if r["vs_nginx"] else "-"
-        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<18} {r['rps']:>9.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
-                     f"{r['cpu']:>5.0%} {r['peak_rss_mb']:>7.1f}MB {ratio:>8} {r['non_2xx']:>8} "
-                     f"{r['socket_errors']:>6}")
-    for m in memory:
-        lines.append(f"memory {m['target']}: idle RSS {m['idle_rss_mb']:.1f} MB; "
-                     f"{m['bytes_per_entry']:.0f} bytes per stored entry; {m['connections']} idle connections "
-                     f"add {m['connections_mb']:.1f} MB ({m['bytes_per_connection']:.0f} bytes each)")
+        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<18} {r['rps']:>9.0f} {ms(r['p50_ms']):>7} "
+                     f"{ms(r['p99_ms']):>7} {r['cpu']:>5.0%} {r['client_cpu']:>7.0%} {r['peak_rss_mb']:>7.1f}MB "
+                     f"{ratio_text(r):>12} {r['non_2xx']:>8} {r['socket_errors']:>6}")
+    if any(r["client_bound"] for r in results):
+        lines.append(f"(n%): client-bound round: its nginx used under {CEILING_BUSY * 100:.0f} % of its core, so "
+                     "something else (wrk, or other load on the machine) set the pace; the ratio does not count")
+    return lines
+
+
+def summary(results: list[dict]) -> list[str]:
+    """The median ratio to nginx per workload and build, over the rounds that count."""
+    lines = [f"vs nginx, over the rounds whose nginx used {CEILING_BUSY * 100:.0f} % of its core or more:"]
+    keys = dict.fromkeys((r["workload"], r["target"]) for r in results if r["target"] != "nginx")
+    for workload, target in keys:
+        runs = [r for r in results if (r["workload"], r["target"]) == (workload, target) and r["vs_nginx"]]
+        counted = sorted(r["vs_nginx"] for r in runs if not r["client_bound"])
+        if counted:
+            median = (counted[(len(counted) - 1) // 2] + counted[len(counted) // 2]) / 2
+            lines.append(f"  {workload}: {target} {median:.0%} (median of {len(counted)} of {len(runs)} rounds)")
+        else:
+            lines.append(f"  {workload}: {target}: no round counts")
+    return lines
+
+
+def answers_non_2xx(workload: str) -> bool:
+    return workload == "404"
+
+
+def open_loop_note(r: dict) -> str:
+    notes = []
+    if r["client_bound"]:
+        notes.append("max client-bound")
+    if r["rps"] < BEHIND * r["target_rps"]:
+        notes.append("behind")
+    if r["failed"]:
+        notes.append(f"{r['failed']} failed")
+    if r["non_2xx"] and not answers_non_2xx(r["workload"]):
+        notes.append(f"{r['non_2xx']} non-2xx")
+    return ", ".join(notes)
+
+
+def open_loop_table(open_loop_results: list[dict]) -> list[str]:
+    order = {w: i for i, w in enumerate(dict.fromkeys(r["workload"] for r in open_loop_results))}
+    rows = sorted(open_loop_results, key=lambda r: (order[r["workload"]], r["round"], r["load"]))
+    lines = [f"open loop, {OPEN_LOOP_CONNECTIONS} connections, latency of each request from when h2load sent it:",
+             f"{'workload':<9} {'round':>5} {'load':>5} {'target':<18} {'max req/s':>9} {'asked/s':>8} {'sent/s':>8} "
+             f"{'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} {'max ms':>7} {'CPU':>5} {'h2load CPU':>10}  note"]
+    for r in rows:
+        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['load']:>5.0%} {r['target']:<18} {r['max_rps']:>9.0f} "
+                     f"{r['target_rps']:>8.0f} {r['rps']:>8.0f} {ms(r['p50_ms']):>7} {ms(r['p99_ms']):>7} "
+                     f"{ms(r['p999_ms']):>8} {ms(r['max_ms']):>7} {r['cpu']:>5.0%} {r['client_cpu']:>10.0%}  "
+                     f"{open_loop_note(r)}")
+    lines.append(f"max client-bound: the round's nginx used under {CEILING_BUSY * 100:.0f} % of its core in the "
+                 "closed-loop run, so the maximum the loads are taken from may be wrk's; behind: h2load sent under "
+                 f"{BEHIND * 100:.0f} % of the rate asked (the server or h2load fell behind)")
+    return lines
+
+
+def memory_lines(memory: list[dict]) -> list[str]:
+    return [f"memory {m['target']}: idle RSS {m['idle_rss_mb']:.1f} MB; {m['bytes_per_entry']:.0f} bytes per stored "
+            f"entry; {m['connections']} idle connections add {m['connections_mb']:.1f} MB "
+            f"({m['bytes_per_connection']:.0f} bytes each)" for m in memory]
+
+
+def report_text(results: list[dict], open_loop_results: list[dict], memory: list[dict]) -> str:
+    lines = closed_loop_table(results) + [""] + summary(results)
+    if open_loop_results:
+        lines += [""] + open_loop_table(open_loop_results)
+    if memory:
+        lines += [""] + memory_lines(memory)
     return "\n".join(lines)
 
 
@@ -338,20 +595,24 @@ def raise_file_limit() -> None:
 
 
 def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
-    status = ensure_packages(PACKAGES_FILE) or build("release")
-    if status:
-        return status
-    raise_file_limit()
-    workloads = args.workload or list(WORKLOADS)
+    if args.pipeline < 1 or args.connections < 1 or args.duration < 1 or args.rounds < 1:
+        say("--pipeline, --connections, --duration and --rounds take a positive number")
+        return 2
+    workloads = args.workload or (["get"] if args.latency else list(WORKLOADS))
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         say(f"unknown workload {', '.join(unknown)}; one of {', '.join(WORKLOADS)}")
         return 2
+    status = ensure_packages(PACKAGES_FILE) or build("release")
+    if status:
+        return status
+    raise_file_limit()
     cores = os.cpu_count() or 1
     out = ROOT / "build" / "release" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    options = Options(args.duration, args.connections, 0 if cores > 1 else None, 1 if cores > 1 else None,
+    options = Options(args.duration, args.connections, args.pipeline, args.latency,
+                      CLIENT_CORE if cores > 1 else None, SERVER_CORE if cores > 1 else None,
                       Path(tempfile.mkdtemp(prefix=f"run-{stamp}-", dir=out)))
     stores = args.store or ["memory"]
     binaries = [("addrservice", ROOT / "build" / "release" / "src" / "addrservice")]
@@ -365,6 +626,7 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
                for name, binary in binaries for store in stores]
     targets.append(Target("nginx", None))
     results: list[dict] = []
+    open_loop_results: list[dict] = []
     memory: list[dict] = []
     try:
         index = 0
@@ -376,10 +638,12 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
                 for target in order:
                     index += 1
                     say(f"{workload} on {target.name}, round {round_number} ({args.duration} s, "
-                        f"{args.connections} connections)")
-                    result = bench_one(target, workload, options, index)
-                    result["round"] = round_number
+                        f"{args.connections} connections, pipeline {args.pipeline})")
+                    result, open_loop_runs = bench_one(target, workload, options, index)
+                    for run in (result, *open_loop_runs):
+                        run["round"] = round_number
                     results.append(result)
+                    open_loop_results.extend(open_loop_runs)
         if not args.no_memory:
             for target in targets[:-1]:
                 say(f"memory figures of {target.name}")
@@ -387,17 +651,22 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
     except (RuntimeError, OSError) as error:
         say(f"failed: {error} (files in {options.rundir})")
         return 1
-    text = table(results, memory)  # also puts each run's ratio to nginx into results
-    report = {"when": stamp, "duration_s": args.duration, "connections": args.connections, "stores": stores,
-              "cores": cores, "results": results, "memory": memory}
+    mark_rounds(results, open_loop_results)
+    report = {"when": stamp, "duration_s": args.duration, "connections": args.connections,
+              "pipeline": args.pipeline, "stores": stores, "cores": cores, "server_core": options.server_core,
+              "client_core": options.client_core, "ceiling_busy": CEILING_BUSY, "results": results,
+              "open_loop": {"connections": OPEN_LOOP_CONNECTIONS, "in_flight": OPEN_LOOP_IN_FLIGHT,
+                            "results": open_loop_results},
+              "memory": memory}
     path = out / f"bench-{stamp}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(text)
+    print(report_text(results, open_loop_results, memory))
     say(f"results in {path.relative_to(ROOT)}")
-    failures = [r for r in results if r["socket_errors"] or (r["non_2xx"] and r["workload"] != "404"
-                                                               and r["target"] != "nginx")]
+    unexpected = [r for r in results + open_loop_results
+                  if r["non_2xx"] and not answers_non_2xx(r["workload"]) and r["target"] != "nginx"]
+    failures = [r for r in results if r["socket_errors"]] + [r for r in open_loop_results if r["failed"]] + unexpected
     if failures:
-        say("some runs had errors: " + ", ".join(f"{r['workload']}/{r['target']}" for r in failures))
+        say("some runs had errors: " + ", ".join(dict.fromkeys(f"{r['workload']}/{r['target']}" for r in failures)))
         return 1
     return 0
 
@@ -405,9 +674,16 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="wrk workloads against addrservice and nginx",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", action="append", help=f"one of {', '.join(WORKLOADS)} (repeatable; default all)")
+    p.add_argument("--workload", action="append",
+                   help=f"one of {', '.join(WORKLOADS)} (repeatable; default all, or get with --latency)")
     p.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
     p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    p.add_argument("--pipeline", type=int, default=1, metavar="N",
+                   help="requests wrk sends per write on each connection (default 1: no pipelining)")
+    p.add_argument("--latency", action="store_true",
+                   help=f"after each closed-loop run, open-loop runs at "
+                        f"{' and '.join(f'{x * 100:.0f}%%' for x in OPEN_LOOP_LOADS)} of the rate it reached, "
+                        f"{OPEN_LOOP_CONNECTIONS} connections (GET workloads)")
     p.add_argument("--store", choices=STORES, action="append",
                    help="addrservice's store (repeatable: each runs side by side; default memory)")
     p.add_argument("--vs", metavar="REV", help="also build REV and run it alternately with this tree")
