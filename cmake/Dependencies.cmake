@@ -30,4 +30,6 @@ endif()
 if(ADDRSERVICE_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
+  # Property tests: librapidcheck-dev, a static library with its CMake package and a GoogleTest header.
+  find_package(rapidcheck REQUIRED)
 endif()
