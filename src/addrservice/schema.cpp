@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace addrservice {
 
@@ -119,9 +120,13 @@ std::string join(const json& values, std::string_view separator)
     return out;
 }
 
+/// The formats valijson checks; it passes any other.
+constexpr std::array<std::string_view, 3> formats_valijson_checks{"date", "time", "date-time"};
+
 /// JSON Schema applies `format` to strings only, but valijson reads any value under it as a string and
-/// aborts when it is an array or an object. So each {"format": F} becomes
-/// {"allOf": [{"if": {"type": "string"}, "then": {"format": F}}]}, at every place a schema can be.
+/// aborts when it is an array or an object. So, at every place a schema can be, a format valijson checks
+/// becomes {"allOf": [{"if": {"type": "string"}, "then": {"format": F}}]}, and one it would pass anyway
+/// is left out, costing nothing (email is checked here, by check_formats).
 void guard_formats(json& schema)
 {
     if (!schema.is_object()) {
@@ -143,9 +148,12 @@ void guard_formats(json& schema)
         }
     }
     if (const auto format = schema.find("format"); format != schema.end()) {
-        json conditional = {{"if", {{"type", "string"}}}, {"then", {{"format", std::move(*format)}}}};
+        auto name = std::move(*format);
         schema.erase(format);
-        schema["allOf"].push_back(std::move(conditional));
+        if (name.is_string() && std::find(formats_valijson_checks.begin(), formats_valijson_checks.end(),
+                                          name.get_ref<const std::string&>()) != formats_valijson_checks.end()) {
+            schema["allOf"].push_back({{"if", {{"type", "string"}}}, {"then", {{"format", std::move(name)}}}});
+        }
     }
 }
 
@@ -169,7 +177,10 @@ const boost::json::value* value_at(const boost::json::value& document, const Tok
     return node;
 }
 
-void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out);
+/// The way from a document's root to one of its values: property names and array indices.
+using Path = std::vector<std::variant<std::string_view, std::size_t>>;
+
+void check_formats(const boost::json::value& value, Path& path, std::vector<Violation>& out);
 
 }  // namespace
 
@@ -305,8 +316,8 @@ std::vector<Violation> SchemaValidator::validate(const boost::json::value& docum
         }
     }
     // What valijson leaves unchecked: the email format, and numbers that JSON text cannot carry back.
-    std::string pointer;
-    check_formats(document, pointer, violations);
+    Path path;
+    check_formats(document, path, violations);
     std::stable_sort(violations.begin(), violations.end(),
                      [](const Violation& a, const Violation& b) { return a.pointer < b.pointer; });
     violations.erase(std::unique(violations.begin(), violations.end()), violations.end());
@@ -330,34 +341,48 @@ bool is_plausible_email(std::string_view text) noexcept
 
 namespace {
 
-constexpr std::string_view emails_prefix = "/emails/";
+std::string pointer_of(const Path& path)
+{
+    std::string pointer;
+    for (const auto& step : path) {
+        if (const auto* name = std::get_if<std::string_view>(&step)) {
+            append_pointer_token(pointer, *name);
+        } else {
+            pointer += '/';
+            pointer += std::to_string(std::get<std::size_t>(step));
+        }
+    }
+    return pointer;
+}
 
-void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out)
+/// True at /emails/N, an email item of the schema: {"kind": ..., "email": "..."}.
+bool is_email_item(const Path& path)
+{
+    return path.size() == 2 && path[0] == Path::value_type(std::string_view("emails")) &&
+           std::holds_alternative<std::size_t>(path[1]);
+}
+
+/// Only a violation's pointer is written: most documents have none.
+void check_formats(const boost::json::value& value, Path& path, std::vector<Violation>& out)
 {
     if (value.is_double() && !std::isfinite(value.get_double())) {
-        out.push_back({pointer, "number out of range"});
+        out.push_back({pointer_of(path), "number out of range"});
     } else if (const auto* object = value.if_object()) {
         for (const auto& member : *object) {
-            const auto size = pointer.size();
-            append_pointer_token(pointer, member.key());
-            check_formats(member.value(), pointer, out);
-            pointer.resize(size);
+            path.emplace_back(member.key());
+            check_formats(member.value(), path, out);
+            path.pop_back();
         }
-        // An email item of the schema: {"kind": ..., "email": "..."} at /emails/N.
         if (const auto* email = object->if_contains("email");
-            email != nullptr && email->is_string() && exact_integer_text(*email).empty() &&
-            starts_with(pointer, emails_prefix) && is_index(std::string_view(pointer).substr(emails_prefix.size())) &&
+            email != nullptr && email->is_string() && exact_integer_text(*email).empty() && is_email_item(path) &&
             !is_plausible_email(email->get_string())) {
-            out.push_back({pointer + "/email", "must be a valid email address"});
+            out.push_back({pointer_of(path) + "/email", "must be a valid email address"});
         }
     } else if (const auto* array = value.if_array()) {
-        std::size_t index = 0;
-        for (const auto& item : *array) {
-            const auto size = pointer.size();
-            pointer += '/';
-            pointer += std::to_string(index++);
-            check_formats(item, pointer, out);
-            pointer.resize(size);
+        for (std::size_t index = 0; index < array->size(); ++index) {
+            path.emplace_back(index);
+            check_formats((*array)[index], path, out);
+            path.pop_back();
         }
     }
 }
