@@ -24,8 +24,9 @@ inline constexpr std::size_t max_json_depth = 64;
 boost::json::value parse_json_body(std::string_view text, boost::json::storage_ptr storage = {},
                                    std::size_t max_depth = max_json_depth);
 
-/// An integer that Boost.JSON cannot hold exactly is carried as a string: this byte, then the integer's
-/// text. UTF-8 never contains the byte, so no string of a parsed document can be taken for one.
+/// An integer Boost.JSON cannot hold as written (beyond 64 bits, or "-0") is carried as a string: this
+/// byte, then the integer's text. UTF-8 never contains the byte, so no string of a parsed document can
+/// be taken for one.
 inline constexpr char exact_integer_marker = '\xFF';
 
 /// The text of the exact integer value carries ("-12345678901234567890123"), or "" when it carries none.
