@@ -20,10 +20,11 @@ namespace {
 
 namespace json = boost::json;
 
-/// Builds values from the parser's events, as Boost.JSON's own parser does, except that a number with
-/// a fraction or an exponent is read from its text with std::from_chars, which rounds correctly (the
-/// parser's own conversion of Boost 1.81 can be one unit in the last place off, and what was stored
-/// must come back value for value).
+/// Builds values from the parser's events, as Boost.JSON's own parser does, except for two kinds of
+/// number, since what was stored must come back value for value: an integer that fits no 64-bit type
+/// (the parser would round it to a double), and "-0", become exact integers; a number with a fraction
+/// or an exponent is read from its text with std::from_chars, which rounds correctly (the parser's own
+/// conversion of Boost 1.81 can be one unit in the last place off).
 class ValueBuilder {
 public:
     static constexpr std::size_t max_object_size = json::object::max_size();
@@ -75,8 +76,16 @@ public:
         number_.append(part.data(), part.size());
         return true;
     }
-    bool on_int64(std::int64_t number, json::string_view /*part*/, json::error_code& /*ec*/)
+    bool on_int64(std::int64_t number, json::string_view part, json::error_code& /*ec*/)
     {
+        if (number == 0) {
+            number_.append(part.data(), part.size());
+            // "-0": an int64 cannot tell it from 0.
+            if (number_.front() == '-') {
+                push_exact_integer();
+                return true;
+            }
+        }
         number_.clear();
         values_.push_int64(number);
         return true;
@@ -90,6 +99,10 @@ public:
     bool on_double(double approximate, json::string_view part, json::error_code& /*ec*/)
     {
         number_.append(part.data(), part.size());
+        if (number_.find_first_of(".eE") == std::string::npos) {
+            push_exact_integer();
+            return true;
+        }
         double exact = 0.0;
         const auto [end, error] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
         // Out of range: the parser's infinity or zero is the value.
@@ -111,6 +124,14 @@ public:
     bool on_comment(json::string_view /*part*/, json::error_code& /*ec*/) { return true; }
 
 private:
+    /// Pushes the integer whose text number_ holds as an exact integer.
+    void push_exact_integer()
+    {
+        number_.insert(number_.begin(), exact_integer_marker);
+        values_.push_string(number_);
+        number_.clear();
+    }
+
     json::value_stack values_;
     std::string number_;  // the text of the number being read, when it comes in parts
 };
@@ -151,7 +172,11 @@ public:
                 break;
             }
             case json::kind::string:
-                write_string(value.get_string());
+                if (const auto digits = exact_integer_text(value); !digits.empty()) {
+                    out_ += digits;
+                } else {
+                    write_string(value.get_string());
+                }
                 break;
             case json::kind::int64:
                 write_number(value.get_int64());
@@ -259,6 +284,15 @@ json::value parse_json_body(std::string_view text, json::storage_ptr storage, st
         throw InvalidJsonError("invalid JSON at byte " + std::to_string(used) + ": text after the value");
     }
     return parser.handler().release();
+}
+
+std::string_view exact_integer_text(const json::value& value) noexcept
+{
+    const auto* text = value.if_string();
+    if (text == nullptr || text->empty() || text->front() != exact_integer_marker) {
+        return {};
+    }
+    return {text->data() + 1, text->size() - 1};
 }
 
 std::string canonical_json(const json::value& value)

@@ -17,16 +17,25 @@ inline constexpr std::size_t max_json_depth = 64;
 
 /// Parses a request body as UTF-8 JSON into values that live in storage (the default: the heap).
 /// Throws InvalidJsonError when it is not JSON, not UTF-8, or nested deeper than max_depth, so deep
-/// input is a client error rather than deep recursion later. Numbers with a fraction or an exponent
-/// are read to the nearest double (a number too large for one becomes infinite); a key given twice
-/// keeps its last value.
+/// input is a client error rather than deep recursion later. Integers that fit std::int64_t or
+/// std::uint64_t are those; any other integer (and "-0") is an exact integer (below); numbers with a
+/// fraction or an exponent are read to the nearest double (one too large for a double becomes
+/// infinite); a key given twice keeps its last value.
 boost::json::value parse_json_body(std::string_view text, boost::json::storage_ptr storage = {},
                                    std::size_t max_depth = max_json_depth);
 
+/// An integer Boost.JSON cannot hold as written (beyond 64 bits, or "-0") is carried as a string: this
+/// byte, then the integer's text. UTF-8 never contains the byte, so no string of a parsed document can
+/// be taken for one.
+inline constexpr char exact_integer_marker = '\xFF';
+
+/// The text of the exact integer value carries ("-12345678901234567890123"), or "" when it carries none.
+std::string_view exact_integer_text(const boost::json::value& value) noexcept;
+
 /// The canonical text of a value: no whitespace, object keys sorted, strings escaped as JSON requires
-/// (and nothing else), integers as written, other numbers in their shortest form that reads back to
-/// the same double (with ".0" when that form looks like an integer). Throws std::invalid_argument for
-/// a number JSON cannot carry (infinite or NaN).
+/// (and nothing else), integers as written (exact integers too), other numbers in their shortest form
+/// that reads back to the same double (with ".0" when that form looks like an integer). Throws
+/// std::invalid_argument for a number JSON cannot carry (infinite or NaN).
 std::string canonical_json(const boost::json::value& value);
 
 }  // namespace addrservice

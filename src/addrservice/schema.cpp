@@ -1,8 +1,10 @@
 #include "addrservice/schema.hpp"
 
+#include "addrservice/json_text.hpp"
+#include "addrservice/schema_adapter.hpp"
+
 #include <boost/json/value.hpp>
 #include <nlohmann/json.hpp>
-#include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -10,15 +12,21 @@
 #include <valijson/validator.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace addrservice {
 
 namespace {
 
 using nlohmann::json;
+
+/// Where a violation is: the property names and array indices from the document's root.
+using Tokens = std::vector<std::string_view>;
 
 /// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
 void append_pointer_token(std::string& pointer, std::string_view key)
@@ -39,14 +47,23 @@ void append_pointer_token(std::string& pointer, std::string_view key)
     }
 }
 
-/// valijson names a location as {"<root>", "[addresses]", "[0]", ...}; turn it into a JSON pointer.
-std::string pointer_from_context(const std::vector<std::string>& context)
+/// valijson names a location as {"<root>", "[addresses]", "[0]", ...}, a name whole between the brackets.
+Tokens tokens_from_context(const std::vector<std::string>& context)
 {
-    std::string pointer;
+    Tokens tokens;
     for (const auto& part : context) {
         if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
-            append_pointer_token(pointer, std::string_view(part).substr(1, part.size() - 2));
+            tokens.push_back(std::string_view(part).substr(1, part.size() - 2));
         }
+    }
+    return tokens;
+}
+
+std::string pointer_from_tokens(const Tokens& tokens)
+{
+    std::string pointer;
+    for (const auto token : tokens) {
+        append_pointer_token(pointer, token);
     }
     return pointer;
 }
@@ -56,18 +73,39 @@ bool starts_with(std::string_view text, std::string_view prefix)
     return text.substr(0, prefix.size()) == prefix;
 }
 
-/// The text between the last pair of single quotes, e.g. the property name in valijson's messages.
-std::string last_quoted(std::string_view text)
+/// What text holds between prefix and suffix, when it is prefix + something + suffix.
+std::optional<std::string_view> between(std::string_view text, std::string_view prefix, std::string_view suffix)
 {
-    const auto close = text.rfind('\'');
-    if (close == std::string_view::npos || close == 0) {
-        return {};
+    if (text.size() < prefix.size() + suffix.size() || !starts_with(text, prefix) ||
+        text.substr(text.size() - suffix.size()) != suffix) {
+        return std::nullopt;
     }
-    const auto open = text.rfind('\'', close - 1);
-    if (open == std::string_view::npos) {
-        return {};
-    }
-    return std::string(text.substr(open + 1, close - open - 1));
+    return text.substr(prefix.size(), text.size() - prefix.size() - suffix.size());
+}
+
+/// valijson's messages that only sum up failures it has already reported at a deeper pointer.
+bool is_summary(std::string_view description)
+{
+    static constexpr std::array<std::string_view, 5> summaries{
+        "Failed to validate item #",
+        "Failed to validate against schema associated with property name",
+        "Failed to validate against additional properties schema",
+        "Failed to validate against a conditional schema",
+        "Failed to validate against child schema #",
+    };
+    return std::any_of(summaries.begin(), summaries.end(),
+                       [description](std::string_view summary) { return starts_with(description, summary); });
+}
+
+constexpr std::string_view missing_property_prefix = "Missing required property '";
+constexpr std::string_view unknown_property_prefix =
+    "Object contains a property that could not be validated using 'properties' or 'additionalProperties' "
+    "constraints: '";
+constexpr std::string_view quoted_name_suffix = "'.";
+
+bool is_index(std::string_view token)
+{
+    return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string join(const json& values, std::string_view separator)
@@ -82,41 +120,101 @@ std::string join(const json& values, std::string_view separator)
     return out;
 }
 
-void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out);
+/// The formats valijson checks; it passes any other.
+constexpr std::array<std::string_view, 3> formats_valijson_checks{"date", "time", "date-time"};
+
+/// JSON Schema applies `format` to strings only, but valijson reads any value under it as a string and
+/// aborts when it is an array or an object. So, at every place a schema can be, a format valijson checks
+/// becomes {"allOf": [{"if": {"type": "string"}, "then": {"format": F}}]}, and one it would pass anyway
+/// is left out, costing nothing (email is checked here, by check_formats).
+void guard_formats(json& schema)
+{
+    if (!schema.is_object()) {
+        return;
+    }
+    for (const auto* keyword : {"additionalItems", "additionalProperties", "contains", "else", "if", "items", "not",
+                                "propertyNames", "then", "allOf", "anyOf", "oneOf"}) {
+        if (const auto found = schema.find(keyword); found != schema.end()) {
+            if (found->is_array()) {
+                std::for_each(found->begin(), found->end(), guard_formats);
+            } else {
+                guard_formats(*found);
+            }
+        }
+    }
+    for (const auto* keyword : {"definitions", "properties", "patternProperties", "dependencies"}) {
+        if (const auto found = schema.find(keyword); found != schema.end() && found->is_object()) {
+            std::for_each(found->begin(), found->end(), guard_formats);
+        }
+    }
+    if (const auto format = schema.find("format"); format != schema.end()) {
+        auto name = std::move(*format);
+        schema.erase(format);
+        if (name.is_string() && std::find(formats_valijson_checks.begin(), formats_valijson_checks.end(),
+                                          name.get_ref<const std::string&>()) != formats_valijson_checks.end()) {
+            schema["allOf"].push_back({{"if", {{"type", "string"}}}, {"then", {{"format", std::move(name)}}}});
+        }
+    }
+}
+
+/// The value at tokens in document, or nullptr when there is none.
+const boost::json::value* value_at(const boost::json::value& document, const Tokens& tokens)
+{
+    const boost::json::value* node = &document;
+    for (const auto token : tokens) {
+        if (const auto* object = node->if_object()) {
+            node = object->if_contains(token);
+        } else if (const auto* array = node->if_array(); array != nullptr && is_index(token)) {
+            const auto index = std::stoull(std::string(token));
+            node = index < array->size() ? &(*array)[index] : nullptr;
+        } else {
+            node = nullptr;
+        }
+        if (node == nullptr) {
+            return nullptr;
+        }
+    }
+    return node;
+}
+
+/// The way from a document's root to one of its values: property names and array indices.
+using Path = std::vector<std::variant<std::string_view, std::size_t>>;
+
+void check_formats(const boost::json::value& value, Path& path, std::vector<Violation>& out);
 
 }  // namespace
 
 struct SchemaValidator::Impl {
-    json document;  // the schema as JSON, to phrase messages from its constraints
+    json document;  // the schema as written, to phrase messages from its constraints
     valijson::Schema schema;
 
-    /// The subschema that applies at a JSON pointer of a document, following $ref and items/properties.
-    [[nodiscard]] const json* subschema_at(std::string_view pointer) const
+    /// The subschema with this $ref resolved (however many hops), or nullptr when it cannot be.
+    [[nodiscard]] const json* resolve(const json* node) const
     {
-        const json* node = &document;
-        auto resolve = [this](const json* n) -> const json* {
-            for (int hops = 0; n != nullptr && n->is_object() && n->contains("$ref") && hops < 8; ++hops) {
-                const auto& ref = (*n)["$ref"].get_ref<const std::string&>();
-                if (!starts_with(ref, "#")) {
-                    return nullptr;
-                }
-                const json::json_pointer target(ref.substr(1));
-                n = document.contains(target) ? &document[target] : nullptr;
+        for (int hops = 0; node != nullptr && node->is_object() && node->contains("$ref"); ++hops) {
+            const auto& ref = (*node)["$ref"];
+            if (hops == 8 || !ref.is_string() || !starts_with(ref.get_ref<const std::string&>(), "#/")) {
+                return nullptr;
             }
-            return n;
-        };
-        node = resolve(node);
-        std::size_t pos = 0;
-        while (node != nullptr && pos < pointer.size()) {
-            const auto next = pointer.find('/', pos + 1);
-            const auto token =
-                pointer.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
-            pos = next == std::string_view::npos ? pointer.size() : next;
-            if (node->contains("items") && !token.empty() &&
-                std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-                node = &(*node)["items"];
-            } else if (node->contains("properties") && (*node)["properties"].contains(std::string(token))) {
-                node = &(*node)["properties"][std::string(token)];
+            const json::json_pointer target(ref.get<std::string>().substr(1));
+            node = document.contains(target) ? &document[target] : nullptr;
+        }
+        return node;
+    }
+
+    /// The subschema that applies at tokens of a document, following $ref and items/properties.
+    [[nodiscard]] const json* subschema_at(const Tokens& tokens) const
+    {
+        const json* node = resolve(&document);
+        for (const auto token : tokens) {
+            if (node == nullptr || !node->is_object()) {
+                return nullptr;
+            }
+            if (const auto items = node->find("items"); items != node->end() && items->is_object() && is_index(token)) {
+                node = &*items;
+            } else if (const auto properties = node->find("properties");
+                       properties != node->end() && properties->is_object() && properties->contains(token)) {
+                node = &*properties->find(token);
             } else {
                 return nullptr;
             }
@@ -125,17 +223,65 @@ struct SchemaValidator::Impl {
         return node;
     }
 
-    [[nodiscard]] std::string phrase(const std::string& pointer, const std::string& description) const
+    [[nodiscard]] std::string phrase(const Tokens& tokens, const std::string& description) const
     {
-        const json* sub = subschema_at(pointer);
-        if (starts_with(description, "Value type not permitted") && sub != nullptr && sub->contains("type")) {
-            const auto& type = (*sub)["type"];
-            return "must be of type " + (type.is_array() ? join(type, " or ") : type.get<std::string>());
+        const json* sub = subschema_at(tokens);
+        if (sub == nullptr || !sub->is_object()) {
+            return description;
         }
-        if (starts_with(description, "Failed to match against any enum") && sub != nullptr && sub->contains("enum")) {
-            return "must be one of " + join((*sub)["enum"], ", ");
+        if (const auto type = sub->find("type");
+            type != sub->end() && starts_with(description, "Value type not permitted")) {
+            return "must be of type " + join(type->is_array() ? *type : json::array({*type}), " or ");
+        }
+        if (const auto values = sub->find("enum");
+            values != sub->end() && starts_with(description, "Failed to match against any enum")) {
+            return "must be one of " + join(*values, ", ");
         }
         return description;
+    }
+
+    /// Each property of the object at tokens that its schema does not name; valijson names only one.
+    void report_unknown_properties(const boost::json::value& body, const Tokens& tokens, const std::string& pointer,
+                                   std::string_view first_name, std::vector<Violation>& out) const
+    {
+        auto report_one = [&](std::string_view name) {
+            auto member_pointer = pointer;
+            append_pointer_token(member_pointer, name);
+            out.push_back({std::move(member_pointer), "unknown property '" + std::string(name) + "'"});
+        };
+        const auto* value = value_at(body, tokens);
+        const auto* object = value != nullptr ? value->if_object() : nullptr;
+        const json* sub = subschema_at(tokens);
+        // With patterns it takes a regex to know; valijson's one name is then what is reported.
+        if (object == nullptr || sub == nullptr || !sub->is_object() || sub->contains("patternProperties")) {
+            report_one(first_name);
+            return;
+        }
+        const auto properties = sub->find("properties");
+        const bool has_properties = properties != sub->end() && properties->is_object();
+        for (const auto& member : *object) {
+            if (!has_properties || !properties->contains(member.key())) {
+                report_one(member.key());
+            }
+        }
+    }
+
+    void report(const boost::json::value& body, const valijson::ValidationResults::Error& error,
+                std::vector<Violation>& out) const
+    {
+        const auto& what = error.description;
+        if (is_summary(what)) {
+            return;
+        }
+        const auto tokens = tokens_from_context(error.context);
+        auto pointer = pointer_from_tokens(tokens);
+        if (const auto name = between(what, missing_property_prefix, quoted_name_suffix)) {
+            out.push_back({std::move(pointer), "missing required property '" + std::string(*name) + "'"});
+        } else if (const auto unknown = between(what, unknown_property_prefix, quoted_name_suffix)) {
+            report_unknown_properties(body, tokens, pointer, *unknown, out);
+        } else {
+            out.push_back({std::move(pointer), phrase(tokens, what)});
+        }
     }
 };
 
@@ -143,8 +289,10 @@ SchemaValidator::SchemaValidator(std::string_view schema_text) : impl_(std::make
 {
     try {
         impl_->document = json::parse(schema_text);
+        auto guarded = impl_->document;
+        guard_formats(guarded);
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-        const valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
+        const valijson::adapters::NlohmannJsonAdapter adapter(guarded);
         parser.populateSchema(adapter, impl_->schema);
     } catch (const std::exception& e) {
         throw std::invalid_argument(std::string("invalid JSON schema: ") + e.what());
@@ -159,33 +307,17 @@ std::vector<Violation> SchemaValidator::validate(const boost::json::value& docum
 {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
-    const valijson::adapters::BoostJsonAdapter adapter(document);
+    const schema_adapter::BodyAdapter adapter(document);
     std::vector<Violation> violations;
     if (!validator.validate(impl_->schema, adapter, &results)) {
         valijson::ValidationResults::Error error;
         while (results.popError(error)) {
-            const auto& what = error.description;
-            // Summaries of a failure already reported at a deeper pointer.
-            if (starts_with(what, "Failed to validate item #") ||
-                starts_with(what, "Failed to validate against schema associated with property name") ||
-                starts_with(what, "Failed to validate against additional properties schema")) {
-                continue;
-            }
-            auto pointer = pointer_from_context(error.context);
-            if (starts_with(what, "Missing required property")) {
-                violations.push_back({pointer, "missing required property '" + last_quoted(what) + "'"});
-            } else if (starts_with(what, "Object contains a property that could not be validated")) {
-                const auto name = last_quoted(what);
-                append_pointer_token(pointer, name);
-                violations.push_back({std::move(pointer), "unknown property '" + name + "'"});
-            } else {
-                violations.push_back({pointer, impl_->phrase(pointer, what)});
-            }
+            impl_->report(document, error, violations);
         }
     }
     // What valijson leaves unchecked: the email format, and numbers that JSON text cannot carry back.
-    std::string pointer;
-    check_formats(document, pointer, violations);
+    Path path;
+    check_formats(document, path, violations);
     std::stable_sort(violations.begin(), violations.end(),
                      [](const Violation& a, const Violation& b) { return a.pointer < b.pointer; });
     violations.erase(std::unique(violations.begin(), violations.end()), violations.end());
@@ -209,31 +341,48 @@ bool is_plausible_email(std::string_view text) noexcept
 
 namespace {
 
-void check_formats(const boost::json::value& value, std::string& pointer, std::vector<Violation>& out)
+std::string pointer_of(const Path& path)
+{
+    std::string pointer;
+    for (const auto& step : path) {
+        if (const auto* name = std::get_if<std::string_view>(&step)) {
+            append_pointer_token(pointer, *name);
+        } else {
+            pointer += '/';
+            pointer += std::to_string(std::get<std::size_t>(step));
+        }
+    }
+    return pointer;
+}
+
+/// True at /emails/N, an email item of the schema: {"kind": ..., "email": "..."}.
+bool is_email_item(const Path& path)
+{
+    return path.size() == 2 && path[0] == Path::value_type(std::string_view("emails")) &&
+           std::holds_alternative<std::size_t>(path[1]);
+}
+
+/// Only a violation's pointer is written: most documents have none.
+void check_formats(const boost::json::value& value, Path& path, std::vector<Violation>& out)
 {
     if (value.is_double() && !std::isfinite(value.get_double())) {
-        out.push_back({pointer, "number out of range"});
+        out.push_back({pointer_of(path), "number out of range"});
     } else if (const auto* object = value.if_object()) {
         for (const auto& member : *object) {
-            const auto size = pointer.size();
-            append_pointer_token(pointer, member.key());
-            check_formats(member.value(), pointer, out);
-            pointer.resize(size);
+            path.emplace_back(member.key());
+            check_formats(member.value(), path, out);
+            path.pop_back();
         }
-        // An email item of the schema: {"kind": ..., "email": "..."} under /emails/N.
-        if (const auto* email = object->if_contains("email"); email != nullptr && email->is_string() &&
-                                                              starts_with(pointer, "/emails/") &&
-                                                              !is_plausible_email(email->get_string())) {
-            out.push_back({pointer + "/email", "must be a valid email address"});
+        if (const auto* email = object->if_contains("email");
+            email != nullptr && email->is_string() && exact_integer_text(*email).empty() && is_email_item(path) &&
+            !is_plausible_email(email->get_string())) {
+            out.push_back({pointer_of(path) + "/email", "must be a valid email address"});
         }
     } else if (const auto* array = value.if_array()) {
-        std::size_t index = 0;
-        for (const auto& item : *array) {
-            const auto size = pointer.size();
-            pointer += '/';
-            pointer += std::to_string(index++);
-            check_formats(item, pointer, out);
-            pointer.resize(size);
+        for (std::size_t index = 0; index < array->size(); ++index) {
+            path.emplace_back(index);
+            check_formats((*array)[index], path, out);
+            path.pop_back();
         }
     }
 }

@@ -125,5 +125,33 @@ TEST(RoutesOnFsStore, AnIdTooLongForAFileNameIsNotFound)
     std::filesystem::remove_all(dir);
 }
 
+TEST_F(RoutesTest, AnArrayAsTheEmailIs400AndTheServerKeepsServing)
+{
+    const std::string entry = R"({"full_name":"x","emails":[{"kind":"home","email":[1]}]})";
+    const auto expected = json::parse(R"({"method": "POST", "uri": "/addresses", "code": 400,
+        "message": "JSON Schema validation failed",
+        "errors": [{"pointer": "/emails/0/email", "message": "must be of type string"}]})");
+    auto response =
+        client.request(verb::post, "/addresses", entry, {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(response.result(), status::bad_request);
+    EXPECT_EQ(body(response), expected);
+    response =
+        client.request(verb::put, "/addresses/0000", R"({"full_name":"x","emails":[{"kind":"home","email":{"a":1}}]})");
+    EXPECT_EQ(response.result(), status::bad_request);
+    EXPECT_EQ(body(response)["errors"], expected["errors"]);
+    EXPECT_EQ(client.get("/livez").result(), status::ok);
+    EXPECT_EQ(client.request(verb::post, "/addresses", R"({"full_name":"x"})").result(), status::created);
+}
+
+TEST_F(RoutesTest, IntegersOfAnySizeComeBackDigitForDigit)
+{
+    const std::string entry =
+        R"({"addresses":[{"country":"Freedonia","kind":"home","pincode":12345678901234567890123,"street_name":"Elm Row"}],)"
+        R"("full_name":"x","phone_numbers":[{"country_code":-18446744073709551616,"kind":"work","local_number":18446744073709551615}]})";
+    const auto created = client.request(verb::post, "/addresses", entry);
+    ASSERT_EQ(created.result(), status::created);
+    EXPECT_EQ(client.get(std::string(created[field::location])).body(), entry);
+}
+
 }  // namespace
 }  // namespace addrservice::testing

@@ -131,6 +131,49 @@ TEST_F(AddressServiceTest, StoresTheNormalisedEntry)
     EXPECT_EQ(run_task(service.get(id))->json, R"({"full_name":"Anaïs Brandt"})");
 }
 
+/// The violations create finds in body; none when it stores the entry.
+std::vector<Violation> violations_of_create(AddressService& service, const std::string& body)
+{
+    try {
+        run_task(service.create(body));
+    } catch (const SchemaValidationError& e) {
+        return e.violations();
+    }
+    return {};
+}
+
+TEST_F(AddressServiceTest, AnArrayOrObjectAsTheEmailIsAViolationNotACrash)
+{
+    for (const auto* email : {"[1]", "{\"a\": 1}", "[\"ada@example.org\"]"}) {
+        const auto violations = violations_of_create(
+            service, std::string(R"({"full_name":"x","emails":[{"kind":"home","email":)") + email + "}]}");
+        ASSERT_EQ(violations.size(), 1U) << email;
+        EXPECT_EQ(violations[0].pointer, "/emails/0/email");
+        EXPECT_EQ(violations[0].message, "must be of type string");
+    }
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_F(AddressServiceTest, AnUnknownPropertyIsNamedWholeWhateverItsName)
+{
+    const auto violations = violations_of_create(service, R"({"full_name":"x","it's":1,"a/b~'":2})");
+    ASSERT_EQ(violations.size(), 2U);
+    EXPECT_EQ(violations[0].pointer, "/a~1b~0'");
+    EXPECT_EQ(violations[0].message, "unknown property 'a/b~''");
+    EXPECT_EQ(violations[1].pointer, "/it's");
+    EXPECT_EQ(violations[1].message, "unknown property 'it's'");
+}
+
+TEST_F(AddressServiceTest, IntegersOfAnySizeComeBackAsTheyWere)
+{
+    const std::string entry =
+        R"({"addresses":[{"country":"Freedonia","kind":"home","pincode":12345678901234567890123,"street_name":"Elm Row",)"
+        R"("street_number":-98765432109876543210,"unit_number":-0}],"full_name":"x","phone_numbers":[{"area_code":)"
+        R"(9223372036854775808,"country_code":18446744073709551616,"kind":"work","local_number":18446744073709551615}]})";
+    const auto id = run_task(service.create(entry));
+    EXPECT_EQ(run_task(service.get(id))->json, entry);
+}
+
 TEST_F(AddressServiceTest, ReadyAsksTheStore)
 {
     EXPECT_TRUE(run_task(service.ready()));

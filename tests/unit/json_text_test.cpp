@@ -60,7 +60,32 @@ TEST(JsonParse, IntegersStayIntegers)
 {
     EXPECT_EQ(parse_json_body("-9223372036854775808").as_int64(), std::numeric_limits<std::int64_t>::min());
     EXPECT_EQ(parse_json_body("18446744073709551615").as_uint64(), std::numeric_limits<std::uint64_t>::max());
-    EXPECT_TRUE(parse_json_body("18446744073709551616").is_double());
+    EXPECT_FALSE(parse_json_body("18446744073709551616").is_double());
+}
+
+/// An integer of this many digits: 1 followed by zeros.
+std::string power_of_ten(std::size_t zeros)
+{
+    return "1" + std::string(zeros, '0');
+}
+
+TEST(JsonParse, IntegersBeyondSixtyFourBitsKeepTheirText)
+{
+    for (const auto& text : {std::string("18446744073709551616"), std::string("-9223372036854775809"),
+                             std::string("12345678901234567890123"), std::string("-12345678901234567890123"),
+                             power_of_ten(400), "-" + power_of_ten(400), std::string("-0")}) {
+        const auto value = parse_json_body(text);
+        EXPECT_EQ(exact_integer_text(value), text);
+        EXPECT_FALSE(value.is_double()) << text;
+    }
+}
+
+TEST(JsonParse, OtherValuesCarryNoIntegerText)
+{
+    for (const auto* text : {"0", "-7", "18446744073709551615", "-9223372036854775808", "1.5", "1e30", "-0.0",
+                             "\"18446744073709551616\"", "\"\"", "null", "[]", "{}"}) {
+        EXPECT_EQ(exact_integer_text(parse_json_body(text)), "") << text;
+    }
 }
 
 TEST(JsonParse, ARepeatedKeyKeepsItsLastValue)
@@ -162,9 +187,19 @@ TEST(CanonicalJson, LongStringsAreWrittenWhole)
 TEST(CanonicalJson, NumbersInTheirShortestForm)
 {
     EXPECT_EQ(canonical("[0, -0, 42, -7, 18446744073709551615, -9223372036854775808]"),
-              "[0,0,42,-7,18446744073709551615,-9223372036854775808]");
+              "[0,-0,42,-7,18446744073709551615,-9223372036854775808]");
     EXPECT_EQ(canonical("[1.5, 100.0, 1e2, -0.0, 0.1, 18.4, 1e300, 2.5e-7]"),
               "[1.5,100.0,100.0,-0.0,0.1,18.4,1e+300,2.5e-07]");
+}
+
+TEST(CanonicalJson, IntegersOfAnySizeAreWrittenAsTheirDigits)
+{
+    for (const auto& text : {std::string("9223372036854775808"), std::string("18446744073709551616"),
+                             std::string("-9223372036854775809"), std::string("12345678901234567890123"),
+                             std::string("-12345678901234567890123"), power_of_ten(400), "-" + power_of_ten(400)}) {
+        EXPECT_EQ(canonical(text), text);
+        EXPECT_EQ(canonical(R"({"n": [)" + text + "]}"), R"({"n":[)" + text + "]}");
+    }
 }
 
 TEST(CanonicalJson, EveryDoubleReadsBackTheSame)

@@ -149,6 +149,133 @@ TEST_F(SchemaTest, AnInvalidSchemaIsRefusedAtConstruction)
     EXPECT_THROW(SchemaValidator("{not json"), std::invalid_argument);
 }
 
+/// The violations of a valid entry whose value at pointer is replaced by the JSON text value.
+std::vector<Violation> with_value_at(const SchemaValidator& validator, std::string_view pointer, std::string_view value)
+{
+    auto entry = parse_json_body(R"({"full_name": "Wren Halloway", "addresses": [{"kind": "home",
+        "street_name": "Elm Row", "pincode": 40817, "country": "Freedonia"}], "phone_numbers": [{"kind": "work",
+        "country_code": 99, "local_number": 5550137}], "emails": [{"kind": "home", "email": "wren@halloway.example"}]})");
+    entry.at_pointer(pointer) = parse_json_body(value);
+    return validator.validate(entry);
+}
+
+TEST_F(SchemaTest, AnyValueAsTheEmailIsATypeErrorNotACrash)
+{
+    for (const auto* value : {"[1]", "{\"a\": 1}", "[]", "{}", "[\"x@y.example\"]", "1", "1.5", "null", "true",
+                              "18446744073709551615", "123456789012345678901234567890"}) {
+        EXPECT_EQ(with_value_at(validator, "/emails/0/email", value),
+                  (std::vector<Violation>{{"/emails/0/email", "must be of type string"}}))
+            << value;
+    }
+}
+
+TEST_F(SchemaTest, AnyValueOfAWrongTypeAnywhereIsAViolationAtItsPointer)
+{
+    for (const auto* value :
+         {"null", "true", "false", "0", "-7", "2.5", "-0", "18446744073709551615", "-123456789012345678901234567890",
+          "\"\"", "\"text\"", "[]", "[null]", "[[1], {}]", "{}", "{\"\": []}", "{\"email\": 1}"}) {
+        for (const auto* pointer :
+             {"/full_name", "/addresses", "/addresses/0/kind", "/addresses/0/street_name", "/addresses/0/pincode",
+              "/addresses/0/country", "/phone_numbers", "/phone_numbers/0/country_code",
+              "/phone_numbers/0/local_number", "/emails", "/emails/0/kind", "/emails/0/email", "/emails/0"}) {
+            for (const auto& violation : with_value_at(validator, pointer, value)) {
+                EXPECT_EQ(violation.pointer.rfind(pointer, 0), 0U)
+                    << pointer << " = " << value << ": " << violation.pointer;
+            }
+        }
+    }
+}
+
+TEST_F(SchemaTest, StringsAreComparedWholeEvenWithANulInside)
+{
+    EXPECT_EQ(with_value_at(validator, "/emails/0/kind", R"("home\u0000x")"),
+              (std::vector<Violation>{{"/emails/0/kind", "must be one of home, work"}}));
+}
+
+TEST_F(SchemaTest, IntegersOfAnySizeAreNumbers)
+{
+    for (
+        const auto* value :
+        {"9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551616",
+         "-9223372036854775809", "12345678901234567890123", "-0",
+         "1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"}) {
+        EXPECT_EQ(with_value_at(validator, "/addresses/0/pincode", value), std::vector<Violation>{}) << value;
+        EXPECT_EQ(with_value_at(validator, "/phone_numbers/0/local_number", value), std::vector<Violation>{}) << value;
+        EXPECT_EQ(with_value_at(validator, "/full_name", value),
+                  (std::vector<Violation>{{"/full_name", "must be of type string"}}))
+            << value;
+    }
+}
+
+TEST(SchemaTypes, IntegersBeyondSixtyFourBitsAreIntegers)
+{
+    const SchemaValidator integers(R"({"type": "array", "items": {"type": "integer", "minimum": 0}})");
+    EXPECT_EQ(integers.validate(parse_json_body("[0, 18446744073709551615, 12345678901234567890123]")),
+              std::vector<Violation>{});
+    const auto violations = integers.validate(parse_json_body("[1.5, -12345678901234567890123, \"1\"]"));
+    ASSERT_EQ(violations.size(), 3U);
+    EXPECT_EQ(violations[0].pointer, "/0");
+    EXPECT_EQ(violations[1].pointer, "/1");
+    EXPECT_EQ(violations[2].pointer, "/2");
+}
+
+TEST(SchemaTypes, AFormatAppliesToStringsOnly)
+{
+    const SchemaValidator dates(R"({"type": "array", "items": {"format": "date"}})");
+    EXPECT_EQ(dates.validate(parse_json_body(R"([[1], {"a": 1}, 7, null, "2024-02-29"])")), std::vector<Violation>{});
+    const auto violations = dates.validate(parse_json_body(R"([[], "2024-13-01"])"));
+    ASSERT_EQ(violations.size(), 1U);
+    EXPECT_EQ(violations[0].pointer, "/1");
+}
+
+TEST(SchemaTypes, ASchemaTheLibraryCannotUseIsRefusedNotAnAbort)
+{
+    EXPECT_THROW(SchemaValidator(R"({"type": 5})"), std::invalid_argument);
+    EXPECT_THROW(SchemaValidator(R"({"properties": {"a": {"$ref": "#/definitions/none"}}})"), std::invalid_argument);
+}
+
+TEST_F(SchemaTest, UnknownPropertiesAreNamedExactlyWhateverTheirName)
+{
+    for (const std::string name : {"it's", "'", "''", "a'b'c", "~", "/", "~1", "~0/", "", "a\"b", "x]y", "[z]",
+                                   "\xC3\xA9t\xC3\xA9", "\xE5\x90\x8D\xE5\x89\x8D", "\xF0\x9F\x8C\x8D", "tab\there"}) {
+        auto entry = valid_entry();
+        entry[name] = 1;
+        std::string pointer = "/";
+        for (const char c : name) {
+            pointer += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+        }
+        EXPECT_EQ(check(entry), (std::vector<Violation>{{pointer, "unknown property '" + name + "'"}})) << name;
+    }
+}
+
+TEST_F(SchemaTest, EveryUnknownPropertyIsNamed)
+{
+    auto entry = valid_entry();
+    entry["b'"] = 1;
+    entry["a"] = 2;
+    entry["addresses"][0]["x/y"] = 3;
+    EXPECT_EQ(check(entry), (std::vector<Violation>{
+                                {"/a", "unknown property 'a'"},
+                                {"/addresses/0/x~1y", "unknown property 'x/y'"},
+                                {"/b'", "unknown property 'b''"},
+                            }));
+}
+
+TEST_F(SchemaTest, MissingPropertiesAreNamedAtTheirObject)
+{
+    auto entry = valid_entry();
+    entry.erase("full_name");
+    entry["emails"][0] = json::object();
+    EXPECT_EQ(check(entry), (std::vector<Violation>{
+                                {"", "missing required property 'full_name'"},
+                                {"/emails/0", "missing required property 'email'"},
+                                {"/emails/0", "missing required property 'kind'"},
+                            }));
+}
+
 TEST(EmailFormat, PlausibleAddresses)
 {
     EXPECT_TRUE(is_plausible_email("ada@example.org"));
