@@ -32,9 +32,8 @@ std::string AddressService::normalise(std::string_view body) const
     if (auto violations = validator_.validate(document); !violations.empty()) {
         throw SchemaValidationError(std::move(violations));
     }
-    // The schema allows no property it does not name, so the valid document is exactly what the model
-    // holds (model_test checks the model round-trips such documents); it is stored in its canonical
-    // text, without a trip through the model and back.
+    // The schema allows no property it does not name, so the valid document is the entry: it is stored
+    // as its canonical text, with no typed copy in between.
     return canonical_json(document);
 }
 
