@@ -1,6 +1,7 @@
 #include "addrservice/address_service.hpp"
 
 #include "addrservice/errors.hpp"
+#include "addrservice/hex.hpp"
 #include "addrservice/json_text.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -13,13 +14,6 @@
 #include <cstdint>
 
 namespace addrservice {
-
-namespace {
-
-constexpr std::array<char, 16> hex_digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                          '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-
-}  // namespace
 
 AddressService::AddressService(std::shared_ptr<AddressStore> store) : store_(std::move(store)) {}
 
@@ -43,8 +37,8 @@ std::string AddressService::new_id()
     std::string id;
     id.reserve(32);
     for (const auto byte : uuid) {
-        id += hex_digits[byte >> 4U];
-        id += hex_digits[byte & 0xFU];
+        id += hex_digit(byte >> 4U);
+        id += hex_digit(byte);
     }
     return id;
 }
