@@ -1,6 +1,7 @@
 #include "addrservice/address_service.hpp"
 
 #include "addrservice/errors.hpp"
+#include "addrservice/hex.hpp"
 #include "addrservice/json_text.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -14,13 +15,6 @@
 
 namespace addrservice {
 
-namespace {
-
-constexpr std::array<char, 16> hex_digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                          '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
-
-}  // namespace
-
 AddressService::AddressService(std::shared_ptr<AddressStore> store) : store_(std::move(store)) {}
 
 std::string AddressService::normalise(std::string_view body) const
@@ -32,9 +26,8 @@ std::string AddressService::normalise(std::string_view body) const
     if (auto violations = validator_.validate(document); !violations.empty()) {
         throw SchemaValidationError(std::move(violations));
     }
-    // The schema allows no property it does not name, so the valid document is exactly what the model
-    // holds (model_test checks the model round-trips such documents); it is stored in its canonical
-    // text, without a trip through the model and back.
+    // The schema allows no property it does not name, so the valid document is the entry: it is stored
+    // as its canonical text, with no typed copy in between.
     return canonical_json(document);
 }
 
@@ -44,8 +37,8 @@ std::string AddressService::new_id()
     std::string id;
     id.reserve(32);
     for (const auto byte : uuid) {
-        id += hex_digits[byte >> 4U];
-        id += hex_digits[byte & 0xFU];
+        id += hex_digit(byte >> 4U);
+        id += hex_digit(byte);
     }
     return id;
 }

@@ -1,5 +1,7 @@
 #include "addrservice/logfmt.hpp"
 
+#include "addrservice/hex.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -69,8 +71,6 @@ std::string sanitize_log_key(std::string_view key)
 
 void append_logfmt_quoted(std::string& out, std::string_view value)
 {
-    static constexpr std::array<char, 16> hex{'0', '1', '2', '3', '4', '5', '6', '7',
-                                              '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     out += '"';
     for (const char c : value) {
         const auto byte = static_cast<unsigned char>(c);
@@ -93,8 +93,8 @@ void append_logfmt_quoted(std::string& out, std::string_view value)
             default:
                 if (byte < 0x20 || byte == 0x7f) {
                     out += "\\u00";
-                    out += hex[byte >> 4U];
-                    out += hex[byte & 0xFU];
+                    out += hex_digit(byte >> 4U);
+                    out += hex_digit(byte);
                 } else {
                     out += c;
                 }

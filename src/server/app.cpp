@@ -1,6 +1,7 @@
 #include "server/app.hpp"
 
 #include "addrservice/errors.hpp"
+#include "addrservice/hex.hpp"
 #include "addrservice/version.hpp"
 #include "server/gzip.hpp"
 #include "server/openapi.hpp"
@@ -235,13 +236,11 @@ App::App(AddressService& service, Logger& logger, AppOptions options)
 
 std::string App::new_request_id()
 {
-    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string id(32, '0');
     for (std::size_t half = 0; half < 2; ++half) {
         auto bits = random_();
         for (std::size_t i = 0; i < 16; ++i) {
-            id[half * 16 + i] = digits[bits & 0xFU];
+            id[half * 16 + i] = hex_digit(bits);
             bits >>= 4U;
         }
     }

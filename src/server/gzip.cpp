@@ -34,7 +34,7 @@ std::string gzip_compress(std::string_view data)
         throw GzipError("deflateInit2 failed");
     }
     std::string out;
-    out.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
+    out.resize(deflateBound(&stream, data.size()));
     stream.next_in = in_ptr(data);
     stream.avail_in = static_cast<uInt>(data.size());
     stream.next_out = out_ptr(out.data());

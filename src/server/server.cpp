@@ -75,7 +75,7 @@ bool is_quiet_close(const beast::error_code& ec)
 /// reused from one response to the next).
 void serialize_head(const Response& response, std::string& out)
 {
-    const auto code = static_cast<unsigned>(response.result_int());
+    const unsigned code = response.result_int();
     out.assign(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     out += static_cast<char>('0' + code / 100 % 10);
     out += static_cast<char>('0' + code / 10 % 10);

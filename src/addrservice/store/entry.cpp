@@ -1,7 +1,8 @@
 #include "addrservice/store/store.hpp"
 
+#include "addrservice/hex.hpp"
+
 #include <algorithm>
-#include <array>
 
 namespace addrservice {
 
@@ -22,11 +23,9 @@ std::uint64_t etag_hash(std::string_view bytes, std::uint64_t hash) noexcept
 
 std::string format_etag(std::uint64_t hash, std::size_t length)
 {
-    static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string out = "\"";
     for (int shift = 60; shift >= 0; shift -= 4) {
-        out += digits[(hash >> shift) & 0xFU];
+        out += hex_digit(hash >> shift);
     }
     // The length makes a collision need equal-sized representations too.
     out += '-';
