@@ -343,6 +343,24 @@ TEST(PostgresMigrations, ANewerSchemaIsRefusedWithAClearMessage)
     }
 }
 
+TEST(PostgresMigrations, AMigrationTheRoleMayNotRunIsAnOpenError)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    // Since PostgreSQL 15 only the owner of the public schema may create tables in it.
+    server.execute(database, "ALTER DATABASE " + database + " OWNER TO postgres");
+    server.execute(database, "ALTER SCHEMA public OWNER TO postgres");
+    boost::asio::io_context io;
+    try {
+        PostgresStore store(postgres_config(server.url(database)), io);
+        FAIL() << "migrated without the right to";
+    } catch (const StoreOpenError& e) {
+        EXPECT_NE(std::string(e.what()).find("/" + database + ": permission denied for schema public"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(PostgresMigrations, InstancesStartingTogetherOnAnEmptyDatabaseAllComeUp)
 {
     auto& server = postgres();

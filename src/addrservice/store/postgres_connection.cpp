@@ -104,7 +104,9 @@ Result checked(Result result, const std::string& name)
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         return result;
     }
-    const auto message = name + ": " + one_line(PQresultErrorMessage(result.get()));
+    // The server's own words, without the statement's text and position that libpq's full message adds.
+    const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+    const auto message = name + ": " + one_line(primary != nullptr ? primary : PQresultErrorMessage(result.get()));
     if (is_transient(sqlstate_of(result))) {
         throw StoreUnavailableError(message);
     }

@@ -432,7 +432,16 @@ PostgresStore::PostgresStore(const StoreConfig& config, boost::asio::io_context&
     auto opening = boost::asio::co_spawn(
         startup, open_database(std::make_shared<const ConnectOptions>(options), timeout), boost::asio::use_future);
     startup.run();
-    const auto opened = opening.get();
+    Opened opened;
+    try {
+        opened = opening.get();
+    } catch (const StoreUnavailableError&) {
+        throw;  // the database cannot be reached: not a matter of configuration
+    } catch (const StoreOpenError&) {
+        throw;
+    } catch (const StoreError& e) {
+        throw StoreOpenError(e.what());  // a migration the database refused
+    }
     pool_ = std::make_shared<PostgresPool>(io.get_executor(), options, opened.name, config, opened.count);
     for (std::size_t i = 0; i < pool_->slots.size(); ++i) {
         boost::asio::co_spawn(io, keep(pool_, i), boost::asio::detached);
