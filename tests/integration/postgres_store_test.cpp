@@ -1,6 +1,7 @@
 // The postgres store against a real PostgreSQL server of the tests' own (support/postgres.hpp): the
 // conformance suite, start-up and its errors, migrations, several instances on one database, outages.
 #include "addrservice/store/postgres_store.hpp"
+#include "addrservice/store/postgres_connection.hpp"
 #include "support/postgres.hpp"
 #include "support/run_task.hpp"
 #include "support/store_conformance.hpp"
@@ -22,6 +23,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 namespace addrservice {
@@ -249,6 +252,66 @@ TEST(PostgresStore, AWrongPasswordAtStartIsUnavailableNamingTheCauseNotThePasswo
         EXPECT_NE(message.find("password authentication failed"), std::string::npos) << message;
         EXPECT_EQ(message.find(wrong), std::string::npos) << message;
         EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+}
+
+TEST(PostgresStore, AHostNameIsLookedUpAndKeptInTheName)
+{
+    // libpq would look it up with a blocking call; the store looks it up off the loop and hands libpq
+    // the addresses, keeping the name.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    const auto url = "postgresql://addrbook:" + std::string(PostgresServer::password) +
+                     "@localhost:" + std::to_string(server.port()) + "/" + database;
+    PostgresStore store(postgres_config(url), io);
+    EXPECT_EQ(store.describe(), "postgres://addrbook@localhost:" + std::to_string(server.port()) + "/" + database);
+    run_task(io, store.create("by-name", entry("Named")));
+    EXPECT_NE(run_task(io, store.read("by-name")), nullptr);
+}
+
+TEST(PostgresConnection, HostNamesBecomeAddressesOneEntryEachAndSocketsStayAsTheyAre)
+{
+    boost::asio::io_context io;
+    const postgres::ConnectOptions options{{"host", "localhost,/var/run/postgresql,192.0.2.7"}, {"port", "5432"}};
+    const auto resolved =
+        run_task(io, postgres::with_host_addresses(options, postgres::deadline_in(std::chrono::seconds(5))));
+    std::map<std::string, std::string> values(resolved.begin(), resolved.end());
+    // localhost may have more than one address (127.0.0.1, ::1): each is an entry of its own.
+    std::vector<std::string> hosts;
+    std::vector<std::string> addresses;
+    std::istringstream host_list(values["host"]);
+    std::istringstream address_list(values["hostaddr"] + ",");
+    for (std::string item; std::getline(host_list, item, ',');) {
+        hosts.push_back(item);
+    }
+    for (std::string item; std::getline(address_list, item, ',');) {
+        addresses.push_back(item);
+    }
+    ASSERT_EQ(hosts.size(), addresses.size()) << values["host"] << " / " << values["hostaddr"];
+    ASSERT_GE(hosts.size(), 3U);
+    EXPECT_EQ(hosts.front(), "localhost");
+    EXPECT_TRUE(addresses.front() == "127.0.0.1" || addresses.front() == "::1") << addresses.front();
+    EXPECT_EQ(hosts[hosts.size() - 2], "/var/run/postgresql");
+    EXPECT_EQ(addresses[addresses.size() - 2], "");
+    EXPECT_EQ(hosts.back(), "192.0.2.7");
+    EXPECT_EQ(addresses.back(), "192.0.2.7");
+    EXPECT_EQ(values["port"], "5432");
+}
+
+TEST(PostgresStore, AHostNameThatDoesNotResolveIsUnavailable)
+{
+    boost::asio::io_context io;
+    try {
+        PostgresStore store(postgres_config("postgresql://addrbook:s3cret@db.invalid:5432/book", 3000), io);
+        FAIL() << "opened an unknown host";
+    } catch (const StoreUnavailableError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(
+            message.find("postgres://addrbook@db.invalid:5432/book: cannot connect: cannot look up \"db.invalid\""),
+            std::string::npos)
+            << message;
+        EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
     }
 }
 

@@ -1,13 +1,17 @@
 #include "addrservice/store/postgres_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <openssl/ssl.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 
 namespace addrservice::postgres {
 
@@ -55,6 +59,102 @@ Task<bool> wait_until(std::shared_ptr<Connection> connection, WaitType wait, Clo
         socket.release();
     }
     co_return Clock::now() < deadline && connection->handle() != nullptr;
+}
+
+/// A keyword's value in options, if set.
+std::optional<std::string> option_of(const ConnectOptions& options, std::string_view keyword)
+{
+    const auto found =
+        std::find_if(options.begin(), options.end(), [keyword](const auto& option) { return option.first == keyword; });
+    return found != options.end() ? std::optional<std::string>(found->second) : std::nullopt;
+}
+
+void set_option(ConnectOptions& options, const std::string& keyword, std::string value)
+{
+    const auto found = std::find_if(options.begin(), options.end(),
+                                    [&keyword](const auto& option) { return option.first == keyword; });
+    if (found != options.end()) {
+        found->second = std::move(value);
+    } else {
+        options.emplace_back(keyword, std::move(value));
+    }
+}
+
+/// What libpq would take for keyword: the options' value, else its default (the PG* environment).
+std::optional<std::string> effective_option(const ConnectOptions& options, std::string_view keyword)
+{
+    if (auto value = option_of(options, keyword)) {
+        return value;
+    }
+    std::optional<std::string> fallback;
+    PQconninfoOption* defaults = PQconndefaults();
+    for (const auto* option = defaults; option != nullptr && option->keyword != nullptr; ++option) {
+        if (option->keyword == keyword && option->val != nullptr) {
+            fallback = option->val;
+        }
+    }
+    PQconninfoFree(defaults);
+    return fallback;
+}
+
+std::vector<std::string> split_list(const std::string& text)
+{
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = text.find(',', start);
+        items.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos) {
+            return items;
+        }
+        start = comma + 1;
+    }
+}
+
+std::string join_list(const std::vector<std::string>& items)
+{
+    std::string text;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        text += i == 0 ? "" : ",";
+        text += items[i];
+    }
+    return text;
+}
+
+/// Cancels a lookup when the deadline comes, unless it is already over.
+struct CancelLookup {
+    std::shared_ptr<boost::asio::ip::tcp::resolver> resolver;
+    std::shared_ptr<bool> waiting;
+
+    void operator()(const boost::system::error_code& ec) const
+    {
+        if (!ec && *waiting) {
+            resolver->cancel();
+        }
+    }
+};
+
+/// The addresses of a host name, looked up off the loop (Asio's resolver), within the deadline.
+Task<std::vector<std::string>> look_up(std::string host, Deadline deadline, std::string name)
+{
+    const auto executor = co_await boost::asio::this_coro::executor;
+    const auto resolver = std::make_shared<boost::asio::ip::tcp::resolver>(executor);
+    const auto waiting = std::make_shared<bool>(true);
+    boost::asio::steady_timer timer(executor, deadline.at);
+    timer.async_wait(CancelLookup{resolver, waiting});
+    const auto [ec, results] = co_await resolver->async_resolve(host, "", use_tuple);
+    *waiting = false;
+    timer.cancel();
+    if (ec || results.empty()) {
+        const auto why = Clock::now() >= deadline.at ? "no answer within " + timeout_text(deadline.budget)
+                                                     : (ec ? ec.message() : std::string("no address"));
+        throw StoreUnavailableError(name + ": cannot connect: cannot look up \"" + host + "\": " + why);
+    }
+    std::vector<std::string> addresses;
+    for (const auto& entry : results) {
+        addresses.push_back(entry.endpoint().address().to_string());
+    }
+    co_return addresses;
 }
 
 }  // namespace
@@ -318,10 +418,65 @@ void Connection::dispatch()
     }
 }
 
+std::string describe(const ConnectOptions& options)
+{
+    const auto user = effective_option(options, "user").value_or("");
+    return "postgres://" + user + "@" + effective_option(options, "host").value_or("") + ":" +
+           effective_option(options, "port").value_or("") + "/" + effective_option(options, "dbname").value_or(user);
+}
+
+Task<ConnectOptions> with_host_addresses(ConnectOptions options, Deadline deadline)
+{
+    if (effective_option(options, "hostaddr") || effective_option(options, "service")) {
+        co_return options;  // addresses given, or hosts named in a service file: left to libpq
+    }
+    const auto hosts = split_list(effective_option(options, "host").value_or(""));
+    const auto ports = split_list(effective_option(options, "port").value_or(""));
+    const bool port_per_host = ports.size() > 1;
+    if (port_per_host && ports.size() != hosts.size()) {
+        co_return options;  // libpq will refuse it, with its own message
+    }
+    const auto name = describe(options);
+    std::vector<std::string> named;
+    std::vector<std::string> addresses;
+    std::vector<std::string> host_ports;
+    bool looked_up = false;
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        const auto& host = hosts[i];
+        boost::system::error_code not_an_address;
+        boost::asio::ip::make_address(host, not_an_address);
+        // A socket directory (or the default one) and a literal address need no lookup.
+        std::vector<std::string> found{host.empty() || host.front() == '/' || host.front() == '@' ? "" : host};
+        if (!host.empty() && host.front() != '/' && host.front() != '@' && not_an_address) {
+            found = co_await look_up(host, deadline, name);
+            looked_up = true;
+        }
+        // Each address is tried in turn, as libpq tries every address of a name it looks up itself.
+        for (auto& address : found) {
+            named.push_back(host);
+            addresses.push_back(std::move(address));
+            if (port_per_host) {
+                host_ports.push_back(ports[i]);
+            }
+        }
+    }
+    if (!looked_up) {
+        co_return options;
+    }
+    set_option(options, "host", join_list(named));
+    set_option(options, "hostaddr", join_list(addresses));
+    if (port_per_host) {
+        set_option(options, "port", join_list(host_ports));
+    }
+    co_return options;
+}
+
 Task<void> connect(std::shared_ptr<Connection> connection, std::shared_ptr<const ConnectOptions> options,
                    Deadline deadline)
 {
-    connection->start(*options);
+    // libpq would look host names up itself, inside PQconnectStartParams, with a blocking getaddrinfo.
+    const auto resolved = co_await with_host_addresses(*options, deadline);
+    connection->start(resolved);
     PGconn* conn = connection->handle();
     auto polling = PGRES_POLLING_WRITING;
     while (polling != PGRES_POLLING_OK) {

@@ -162,6 +162,12 @@ private:
     std::shared_ptr<Connection> connection_;
 };
 
+/// The store's name from connection options and libpq's defaults: postgres://user@host:port/dbname.
+std::string describe(const ConnectOptions& options);
+/// The options with the hosts' addresses (hostaddr) looked up without blocking the loop; each address of a
+/// name becomes an entry of its own (the name stays, for TLS and the password file). Options that give
+/// addresses or a service file are left as they are.
+Task<ConnectOptions> with_host_addresses(ConnectOptions options, Deadline deadline);
 /// Connects within the deadline, without blocking the loop (PQconnectPoll driven by socket waits).
 /// Throws StoreUnavailableError naming the connection and libpq's reason.
 Task<void> connect(std::shared_ptr<Connection> connection, std::shared_ptr<const ConnectOptions> options,
