@@ -111,6 +111,13 @@ PostgresServer::PostgresServer() : bin_(find_bin_dir())
     run_tool({(bin_ / "initdb").string(), "-D", (directory_ / "data").string(), "-U", "postgres", "-E", "UTF8",
               "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"},
              directory_);
+    // TLS as on a packaged server (libpq prefers it): a throwaway certificate of the server's own.
+    const auto data = directory_ / "data";
+    run_tool({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+              "-subj", "/CN=localhost", "-days", "7", "-keyout", (data / "server.key").string(), "-out",
+              (data / "server.crt").string()},
+             directory_);
+    run_tool({"/bin/chmod", "600", (data / "server.key").string()}, directory_);
     start_on_free_port();
     execute("postgres", std::string("CREATE ROLE ") + role + " LOGIN PASSWORD '" + password + "'");
 }
@@ -183,7 +190,7 @@ void PostgresServer::start_on_free_port()
 void PostgresServer::start()
 {
     const auto options = "-p " + std::to_string(port_) + " -k " + directory_.string() +
-                         " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off";
+                         " -c listen_addresses=127.0.0.1 -c ssl=on -c fsync=off -c full_page_writes=off";
     run_tool({(bin_ / "pg_ctl").string(), "-D", (directory_ / "data").string(), "-l",
               (directory_ / "server.log").string(), "-w", "-t", "60", "-o", options, "start"},
              directory_);

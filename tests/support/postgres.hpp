@@ -9,7 +9,8 @@ namespace addrservice::testing {
 /// A PostgreSQL server of the tests' own: initdb into a temporary directory (as the unprivileged
 /// `postgres` user when the tests run as root: initdb refuses root), pg_ctl start on a free loopback port
 /// and on a unix socket in that directory. Stopped (immediate) and removed when destroyed, and by a
-/// watchdog process if this process dies first. TCP connections need a password; the socket trusts.
+/// watchdog process if this process dies first. TCP connections need a password (and use TLS unless the
+/// client declines it: sslmode=disable); the socket trusts.
 class PostgresServer {
 public:
     PostgresServer();  // throws std::runtime_error with the tools' output
