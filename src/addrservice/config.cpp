@@ -187,6 +187,36 @@ void for_each_key(const YAML::Node& node, const std::string& path, const std::ma
     }
 }
 
+/// A libpq connection string; empty takes everything from the PG* environment. Never echoed in an
+/// error: it may hold a password.
+std::string read_connection_string(const YAML::Node& node, const std::string& key)
+{
+    if (!node.IsScalar()) {
+        fail(key, "expected a connection string (\"\" for the PG* environment), got " + describe_node(node));
+    }
+    return node.Scalar();
+}
+
+/// addr-db.postgres: a connection string, or {url, pool_size, timeout_ms}.
+void read_postgres(const YAML::Node& node, const std::string& key, StoreConfig& store)
+{
+    constexpr std::uint32_t largest_pool = 1000;
+    constexpr std::uint32_t longest_timeout_ms = 600'000;  // ten minutes
+    store.location.clear();
+    if (!node.IsMap()) {
+        store.location = read_connection_string(node, key);
+        return;
+    }
+    for_each_key(
+        node, key,
+        {
+            {"url", [&store](const YAML::Node& value,
+                             const std::string& path) { store.location = read_connection_string(value, path); }},
+            {"pool_size", into(store.pool_size, std::uint32_t{1}, largest_pool)},
+            {"timeout_ms", into(store.timeout_ms, std::uint32_t{1}, longest_timeout_ms)},
+        });
+}
+
 void read_store(const YAML::Node& node, const std::string& key, StoreConfig& store)
 {
     static const std::map<std::string, StoreConfig::Kind> kinds{{"memory", StoreConfig::Kind::memory},
@@ -208,6 +238,8 @@ void read_store(const YAML::Node& node, const std::string& key, StoreConfig& sto
             fail(key + ".memory", "expected null, got " + describe_node(item.second));
         }
         store.location.clear();
+    } else if (store.kind == StoreConfig::Kind::postgres) {
+        read_postgres(item.second, key + ".postgres", store);
     } else {
         store.location = read_string(item.second, key + "." + name);
     }
@@ -444,7 +476,7 @@ std::string describe(const StoreConfig& store)
         case StoreConfig::Kind::sqlite:
             return "sqlite:" + store.location;
         case StoreConfig::Kind::postgres:
-            return "postgres:" + store.location;
+            return "postgres";  // the connection string may hold a password
     }
     return "memory";
 }

@@ -375,6 +375,12 @@ Response App::error_for_current_exception(Exchange& exchange)
         return make_error(exchange, Status::bad_request, "JSON Schema validation failed", &errors, e.what());
     } catch (const NotFoundError& e) {
         return make_error(exchange, Status::not_found, e.what(), nullptr, e.what());
+    } catch (const StoreUnavailableError& e) {
+        // The store reconnects by itself: the client may try again shortly.
+        detail = e.what();
+        Response response = make_error(exchange, Status::service_unavailable, "Store unavailable", nullptr, e.what());
+        response.set(field::retry_after, "1");
+        return response;
     } catch (const std::exception& e) {
         detail = e.what();
         return make_error(exchange, Status::internal_server_error, "Internal Server Error", nullptr, e.what());

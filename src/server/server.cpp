@@ -493,7 +493,7 @@ namespace {
 /// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
-    auto store = make_store(config.store);
+    auto store = make_store(config.store, io);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
@@ -526,8 +526,12 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
     logger.info(starting);
 
     server.start();
-    // Once drained, nothing is left to wait for but the signals: stop listening, and run() returns.
-    server.on_drained([&signals] { signals.cancel(); });
+    // Once drained, nothing is left to do but wait for signals and keep the store's connections (a
+    // database store's background work never runs out): stop the loop, and run() returns.
+    server.on_drained([&signals, &io] {
+        signals.cancel();
+        io.stop();
+    });
     io.run();
 }
 

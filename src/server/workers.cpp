@@ -1,6 +1,7 @@
 #include "addrservice/store/store_factory.hpp"
 #include "server/server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <sys/prctl.h>
@@ -82,7 +83,10 @@ int run_workers(const Config& config)
 {
     // A store that cannot be opened is reported once, here, rather than by every worker. (Closed again
     // before forking: each worker opens its own connection.)
-    make_store(config.store).reset();
+    {
+        boost::asio::io_context io;
+        make_store(config.store, io).reset();
+    }
     const PortReservation reservation(config.host, config.port);
     Config worker_config = config;
     worker_config.port = reservation.port();

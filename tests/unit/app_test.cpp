@@ -29,6 +29,19 @@ public:
     [[nodiscard]] std::string describe() const override { return "broken"; }
 };
 
+/// A store whose database cannot be reached just now.
+class UnavailableStore final : public AddressStore {
+public:
+    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreUnavailableError("db: down"); }
+    Task<EntryPtr> read(std::string /*id*/) override { throw StoreUnavailableError("db: down"); }
+    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreUnavailableError("db: down"); }
+    Task<bool> remove(std::string /*id*/) override { throw StoreUnavailableError("db: down"); }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreUnavailableError("db: down"); }
+    Task<bool> ready() override { co_return false; }
+    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
+    [[nodiscard]] std::string describe() const override { return "unavailable"; }
+};
+
 class AppTest : public ::testing::Test {
 protected:
     explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
@@ -331,6 +344,30 @@ TEST_F(BrokenStoreTest, StoreFaultIs500WithTraceInDebug)
     // And the next request is served.
     EXPECT_EQ(call(verb::get, "/livez").result(), Status::ok);
     EXPECT_EQ(call(verb::get, "/readyz").result(), Status::service_unavailable);
+}
+
+class UnavailableStoreTest : public AppTest {
+protected:
+    UnavailableStoreTest() : AppTest(std::make_shared<UnavailableStore>()) {}
+};
+
+TEST_F(UnavailableStoreTest, AnUnreachableStoreIs503StoreUnavailableWithRetryAfter)
+{
+    for (const auto method : {verb::get, verb::put, verb::delete_}) {
+        const auto response = call(method, "/addresses/abc", R"({"full_name":"Wren Halloway"})");
+        EXPECT_EQ(response.result(), Status::service_unavailable);
+        EXPECT_EQ(response.reason(), "Store unavailable");
+        EXPECT_EQ(response[field::retry_after], "1");
+        EXPECT_EQ(body(response)["message"], "Store unavailable");
+        EXPECT_EQ(body(response)["code"], 503);
+        EXPECT_FALSE(body(response).contains("trace"));
+    }
+    EXPECT_EQ(call(verb::post, "/addresses", R"({"full_name":"Wren Halloway"})").result(), Status::service_unavailable);
+    EXPECT_EQ(call(verb::get, "/addresses").result(), Status::service_unavailable);
+    EXPECT_EQ(call(verb::get, "/readyz").result(), Status::service_unavailable);
+    EXPECT_EQ(call(verb::get, "/livez").result(), Status::ok);
+    EXPECT_NE(log.str().find(R"(status=503 time_ms=)"), std::string::npos);
+    EXPECT_NE(log.str().find(R"(reason="Store unavailable" error="db: down")"), std::string::npos) << log.str();
 }
 
 TEST(HeaderHelpers, AcceptsGzip)

@@ -296,7 +296,38 @@ TEST(ConfigNames, LevelsAndFormats)
     EXPECT_EQ(describe(StoreConfig{}), "sqlite:./var/addressbook.db");
     EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::memory, ""}), "memory");
     EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::fs, "d"}), "fs:d");
-    EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::postgres, "u"}), "postgres:u");
+    // A connection string may hold a password: it is never shown.
+    EXPECT_EQ(describe(StoreConfig{StoreConfig::Kind::postgres, "postgresql://ada:s3cret@db/book"}), "postgres");
+}
+
+TEST(ConfigFile, PostgresTakesAConnectionStringOrAMapping)
+{
+    const auto url = load_config_text("addr-db: {postgres: 'host=db.example dbname=book'}").store;
+    EXPECT_EQ(url.kind, StoreConfig::Kind::postgres);
+    EXPECT_EQ(url.location, "host=db.example dbname=book");
+    EXPECT_EQ(url.pool_size, StoreConfig{}.pool_size);
+    EXPECT_EQ(url.timeout_ms, StoreConfig{}.timeout_ms);
+    // Empty: everything from the PG* environment.
+    EXPECT_EQ(load_config_text("addr-db: {postgres: ''}").store.location, "");
+    const auto tuned =
+        load_config_text(
+            "addr-db: {postgres: {url: 'postgresql://ada@db.example/book', pool_size: 8, timeout_ms: 250}}")
+            .store;
+    EXPECT_EQ(tuned.kind, StoreConfig::Kind::postgres);
+    EXPECT_EQ(tuned.location, "postgresql://ada@db.example/book");
+    EXPECT_EQ(tuned.pool_size, 8U);
+    EXPECT_EQ(tuned.timeout_ms, 250U);
+    EXPECT_EQ(load_config_text("addr-db: {postgres: {pool_size: 2}}").store.location, "");
+
+    EXPECT_EQ(error_of("addr-db: {postgres: [a]}"),
+              "config: addr-db.postgres: expected a connection string (\"\" for the PG* environment), got a list");
+    EXPECT_EQ(error_of("addr-db: {postgres: {url: 'x', pool: 2}}"), "config: addr-db.postgres.pool: unknown key");
+    EXPECT_EQ(error_of("addr-db: {postgres: {pool_size: 0}}"),
+              "config: addr-db.postgres.pool_size: expected an integer from 1 to 1000, got '0'");
+    EXPECT_EQ(error_of("addr-db: {postgres: {pool_size: 5000}}"),
+              "config: addr-db.postgres.pool_size: expected an integer from 1 to 1000, got '5000'");
+    EXPECT_EQ(error_of("addr-db: {postgres: {timeout_ms: soon}}"),
+              "config: addr-db.postgres.timeout_ms: expected an integer from 1 to 600000, got 'soon'");
 }
 
 }  // namespace

@@ -19,6 +19,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// The store cannot be reached now (the database is down or did not answer in time); worth retrying
+/// later, and the store keeps trying to reconnect by itself.
+class StoreUnavailableError : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
 /// A store named by the configuration cannot be opened (a start-up error, not a runtime fault).
 class StoreOpenError : public StoreError {
 public:

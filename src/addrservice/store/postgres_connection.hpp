@@ -1,0 +1,184 @@
+#pragma once
+
+// One PostgreSQL connection driven by the event loop: libpq's non-blocking API in pipeline mode, waits
+// on its socket. Included by postgres_store.cpp only (it brings libpq and more of Asio).
+#include "addrservice/store/store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace addrservice::postgres {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// A message on one line: libpq's span several, with tabs.
+std::string one_line(std::string_view text);
+/// "250 ms".
+std::string timeout_text(milliseconds timeout);
+/// SQLSTATE classes that say "not now" rather than "never".
+bool is_transient(std::string_view sqlstate) noexcept;
+/// The result's SQLSTATE, or "".
+std::string sqlstate_of(const Result& result);
+/// The result if its statement succeeded; otherwise its error as StoreUnavailableError (when it may pass)
+/// or StoreError, the message starting with name.
+Result checked(Result result, const std::string& name);
+/// A value of a (text-format) result.
+std::string value_of(const Result& result, int row, int column);
+std::int64_t integer_of(const Result& result, int row, int column);
+
+/// Connection parameters as libpq keywords and values.
+using ConnectOptions = std::vector<std::pair<std::string, std::string>>;
+
+/// The values of one statement: bytes of text columns (binary format: no terminator, no escaping), or
+/// text for the server to convert (NUL-terminated). The values are not copied: they must outlive the send.
+struct Params {
+    static constexpr std::size_t capacity = 3;
+    std::array<const char*, capacity> values{};
+    std::array<int, capacity> lengths{};
+    std::array<int, capacity> formats{};
+    std::size_t size = 0;
+
+    Params& bytes(std::string_view value);
+    Params& text(const std::string& value);
+    [[nodiscard]] int count() const noexcept { return static_cast<int>(size); }
+};
+
+/// When a request gives up, and its budget (for messages).
+struct Deadline {
+    Clock::time_point at;
+    milliseconds budget;
+};
+
+Deadline deadline_in(milliseconds budget);
+
+/// One statement sent on a connection, and what came back for it.
+struct Request {
+    explicit Request(const boost::asio::any_io_executor& executor) : wake(executor, Clock::time_point::max()) {}
+
+    void finish()
+    {
+        done = true;
+        wake.cancel();
+    }
+
+    boost::asio::steady_timer wake;  // its waiter sleeps on it; cancelled when the request finishes
+    Result result;                   // the statement's result (its error, when it failed)
+    std::string failure;             // why the connection ended before the answer came
+    std::uint64_t reads_at_send = 0;
+    bool statement_ended = false;  // libpq's null result after the statement's own came
+    bool done = false;
+};
+
+/// One connection to the server in pipeline mode, non-blocking: statements are sent as they come, each
+/// with its own sync (its own implicit transaction, committed when its sync answers), and their results
+/// come back in order.
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    explicit Connection(const boost::asio::any_io_executor& executor);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    Connection(Connection&&) = delete;
+    Connection& operator=(Connection&&) = delete;
+
+    /// Begins connecting (PQconnectStartParams never blocks); the name is known from here on.
+    void start(const ConnectOptions& options);
+    /// Once connected: non-blocking, in pipeline mode, its socket watched by the loop.
+    void established();
+
+    [[nodiscard]] PGconn* handle() const noexcept { return conn_; }
+    [[nodiscard]] bool usable() const noexcept { return established_ && conn_ != nullptr; }
+    /// postgres://user@host:port/dbname: never the password.
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] std::size_t in_flight() const noexcept { return pending_.size(); }
+    /// How many times input arrived: a request that saw none since it was sent heard nothing back.
+    [[nodiscard]] std::uint64_t reads() const noexcept { return reads_; }
+    [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
+    boost::asio::posix::stream_descriptor& socket() noexcept { return socket_; }
+    /// Cancelled when the connection ends.
+    boost::asio::steady_timer& closed_event() noexcept { return closed_event_; }
+
+    /// Sends a statement (prepared, plain SQL, or a PREPARE); the request finishes when its sync answers.
+    std::shared_ptr<Request> send_prepared(const char* statement, const Params& params);
+    std::shared_ptr<Request> send_query(const char* sql, const Params& params);
+    std::shared_ptr<Request> send_prepare(const char* statement, const char* sql);
+
+    /// True when more input may be read at once: the kernel or the TLS layer holds bytes that libpq has
+    /// not taken yet (libpq reads at most its buffer's free space, and no new readiness would announce
+    /// what is left). Only asked while results are awaited.
+    [[nodiscard]] bool input_waiting() const;
+    /// Reads what arrived and hands out the finished results.
+    void receive();
+    /// Ends the connection; every request still waiting fails with why.
+    void close(const std::string& why);
+
+private:
+    std::shared_ptr<Request> enqueue(bool sent);
+    void flush();
+    void dispatch();
+
+    boost::asio::any_io_executor executor_;
+    PGconn* conn_ = nullptr;
+    boost::asio::posix::stream_descriptor socket_;
+    boost::asio::steady_timer closed_event_;
+    std::deque<std::shared_ptr<Request>> pending_;
+    std::string name_ = "postgres";
+    std::string failure_;
+    std::uint64_t reads_ = 0;
+    bool established_ = false;
+    bool writing_ = false;
+};
+
+/// Closes a connection when the scope that opened it ends, however it ends.
+class ClosingAtExit {
+public:
+    explicit ClosingAtExit(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+    ~ClosingAtExit() { connection_->close("the connection was closed"); }
+    ClosingAtExit(const ClosingAtExit&) = delete;
+    ClosingAtExit& operator=(const ClosingAtExit&) = delete;
+    ClosingAtExit(ClosingAtExit&&) = delete;
+    ClosingAtExit& operator=(ClosingAtExit&&) = delete;
+
+private:
+    std::shared_ptr<Connection> connection_;
+};
+
+/// The store's name from connection options and libpq's defaults: postgres://user@host:port/dbname.
+std::string describe(const ConnectOptions& options);
+/// The options with the hosts' addresses (hostaddr) looked up without blocking the loop; each address of a
+/// name becomes an entry of its own (the name stays, for TLS and the password file). Options that give
+/// addresses or a service file are left as they are.
+Task<ConnectOptions> with_host_addresses(ConnectOptions options, Deadline deadline);
+/// Connects within the deadline, without blocking the loop (PQconnectPoll driven by socket waits).
+/// Throws StoreUnavailableError naming the connection and libpq's reason.
+Task<void> connect(std::shared_ptr<Connection> connection, std::shared_ptr<const ConnectOptions> options,
+                   Deadline deadline);
+/// Reads the connection's input as it arrives until the connection ends.
+Task<void> serve(std::shared_ptr<Connection> connection);
+/// The request's result, once its sync has answered (so a write is committed), or StoreUnavailableError
+/// when the deadline passes first or the connection ends. A connection that received nothing at all
+/// since the request was sent is presumed gone and closed.
+Task<Result> answer(std::shared_ptr<Connection> connection, std::shared_ptr<Request> request, Deadline deadline);
+/// Runs one SQL statement (values bound) on a connection and awaits its checked result.
+Task<Result> execute(std::shared_ptr<Connection> connection, const char* sql, Params params, Deadline deadline);
+
+}  // namespace addrservice::postgres

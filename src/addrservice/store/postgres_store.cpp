@@ -1,0 +1,552 @@
+#include "addrservice/store/postgres_store.hpp"
+
+#include "addrservice/store/postgres_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <list>
+#include <random>
+
+namespace addrservice {
+
+using postgres::answer;
+using postgres::checked;
+using postgres::Clock;
+using postgres::ClosingAtExit;
+using postgres::connect;
+using postgres::Connection;
+using postgres::ConnectOptions;
+using postgres::Deadline;
+using postgres::deadline_in;
+using postgres::execute;
+using postgres::integer_of;
+using postgres::milliseconds;
+using postgres::Params;
+using postgres::Request;
+using postgres::Result;
+using postgres::serve;
+using postgres::sqlstate_of;
+using postgres::timeout_text;
+using postgres::value_of;
+
+namespace {
+
+constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+// A failed connection attempt is retried after a pause that doubles up to the longest; a connection
+// that was lost is retried after the shortest.
+constexpr milliseconds first_backoff{100};
+constexpr milliseconds longest_backoff{2000};
+// The entry count is refreshed at most this often, and never more than a tenth of the time.
+constexpr std::chrono::seconds count_refresh_interval{5};
+// How long the start-up may wait for the migrations (behind another instance's, under the lock).
+constexpr milliseconds migration_timeout{60000};
+// The advisory lock that serialises migrations across instances ("addrserv" in ASCII).
+constexpr std::int64_t migration_lock = 0x6164647273657276;
+
+/// The parameters a connection string sets (nothing is looked up yet: the PG* environment and the
+/// password file apply when connecting), plus our defaults where it sets none.
+ConnectOptions parse_connection_string(const std::string& text)
+{
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &error);
+    if (parsed == nullptr) {
+        PQfreemem(error);
+        // libpq's reason quotes the text it stumbled on, which may be part of a password.
+        throw StoreOpenError("postgres: not a valid libpq connection string (a postgresql:// URI or key=value pairs)");
+    }
+    ConnectOptions options;
+    for (const auto* option = parsed; option->keyword != nullptr; ++option) {
+        if (option->val != nullptr) {
+            options.emplace_back(option->keyword, option->val);
+        }
+    }
+    PQconninfoFree(parsed);
+    const auto set_default = [&options](const std::string& keyword, const std::string& value) {
+        if (std::none_of(options.begin(), options.end(), [&](const auto& option) { return option.first == keyword; })) {
+            options.emplace_back(keyword, value);
+        }
+    };
+    set_default("application_name", "addrservice");
+    set_default("client_encoding", "UTF8");  // entries are UTF-8 and come back byte for byte
+    return options;
+}
+
+/// The options of the pool's connections: a statement runs at most timeout on the server too (the
+/// connection string's own options come after, so that they win).
+ConnectOptions with_statement_timeout(ConnectOptions options, milliseconds timeout)
+{
+    std::string server_options = "-c statement_timeout=" + std::to_string(timeout.count());
+    const auto own =
+        std::find_if(options.begin(), options.end(), [](const auto& option) { return option.first == "options"; });
+    if (own != options.end()) {
+        own->second = server_options + " " + own->second;
+    } else {
+        options.emplace_back("options", std::move(server_options));
+    }
+    return options;
+}
+
+/// The prepared statements of every pool connection.
+enum class Statement : std::uint8_t { insert, select, update, erase, list, count, ping };
+
+struct StatementText {
+    const char* name;
+    const char* sql;
+};
+
+constexpr std::array<StatementText, 7> statements{{
+    {"addrservice_insert", "INSERT INTO addrservice_entries (id, etag, json) VALUES ($1, $2, $3)"},
+    {"addrservice_select", "SELECT json, etag FROM addrservice_entries WHERE id = $1"},
+    {"addrservice_update", "UPDATE addrservice_entries SET etag = $2, json = $3 WHERE id = $1"},
+    {"addrservice_delete", "DELETE FROM addrservice_entries WHERE id = $1"},
+    {"addrservice_list", "SELECT id, json, etag FROM addrservice_entries ORDER BY id"},
+    {"addrservice_count", "SELECT count(*) FROM addrservice_entries"},
+    {"addrservice_ping", "SELECT 1"},
+}};
+
+const char* name_of(Statement statement)
+{
+    return statements.at(static_cast<std::size_t>(statement)).name;
+}
+
+/// One schema version: the statements that take the previous version to it.
+struct Migration {
+    int version;
+    std::vector<const char*> statements;
+};
+
+const std::vector<Migration>& migrations()
+{
+    static const std::vector<Migration> steps{
+        // Ids sort bytewise (COLLATE "C"), as in every store; the entry is its canonical text, kept as
+        // text (not jsonb) so that it comes back byte for byte, with its ETag.
+        {1,
+         {"CREATE TABLE addrservice_entries (id text COLLATE \"C\" PRIMARY KEY, etag text NOT NULL, "
+          "json text NOT NULL)"}},
+        // No other writer may store an id the service could not serve.
+        {2,
+         {"ALTER TABLE addrservice_entries ADD CONSTRAINT addrservice_entries_id_check "
+          "CHECK (id ~ '^[a-zA-Z0-9-]+$')"}},
+    };
+    return steps;
+}
+
+/// Prepares every statement of the pool (one round trip) and checks each.
+Task<void> prepare_statements(std::shared_ptr<Connection> connection, Deadline deadline)
+{
+    std::vector<std::shared_ptr<Request>> requests;
+    requests.reserve(statements.size());
+    for (const auto& statement : statements) {
+        requests.push_back(connection->send_prepare(statement.name, statement.sql));
+    }
+    for (auto& request : requests) {
+        auto result = co_await answer(connection, std::move(request), deadline);
+        checked(std::move(result), connection->name());
+    }
+}
+
+/// Takes the schema to this build's version in one transaction, under an advisory lock so that instances
+/// starting together take turns; a newer schema than this build knows is refused.
+Task<void> migrate(std::shared_ptr<Connection> connection, Deadline deadline)
+{
+    const auto& name = connection->name();
+    const Params none;
+    co_await execute(connection, "BEGIN", none, deadline);
+    const auto lock = std::to_string(migration_lock);
+    Params lock_params;
+    lock_params.text(lock);
+    co_await execute(connection, "SELECT pg_advisory_xact_lock($1)", lock_params, deadline);
+    co_await execute(connection, "CREATE TABLE IF NOT EXISTS addrservice_schema (version integer NOT NULL)", none,
+                     deadline);
+    const auto found =
+        co_await execute(connection, "SELECT coalesce(max(version), 0) FROM addrservice_schema", none, deadline);
+    const auto version = integer_of(found, 0, 0);
+    if (version > PostgresStore::schema_version) {
+        co_await execute(connection, "ROLLBACK", none, deadline);
+        throw StoreOpenError(name + ": the database has schema version " + std::to_string(version) +
+                             "; this build knows versions up to " + std::to_string(PostgresStore::schema_version));
+    }
+    for (const auto& migration : migrations()) {
+        if (migration.version > version) {
+            for (const auto* sql : migration.statements) {
+                co_await execute(connection, sql, none, deadline);
+            }
+        }
+    }
+    if (version != PostgresStore::schema_version) {
+        const auto latest = std::to_string(PostgresStore::schema_version);
+        Params latest_params;
+        latest_params.text(latest);
+        co_await execute(connection, "DELETE FROM addrservice_schema", none, deadline);
+        co_await execute(connection, "INSERT INTO addrservice_schema (version) VALUES ($1)", latest_params, deadline);
+    }
+    co_await execute(connection, "COMMIT", none, deadline);
+}
+
+/// What the start-up learnt: the store's name and its entry count.
+struct Opened {
+    std::string name;
+    std::size_t count = 0;
+};
+
+/// Connects once, migrates and counts; the connection is closed again.
+Task<Opened> open_database(std::shared_ptr<const ConnectOptions> options, milliseconds timeout)
+{
+    const auto executor = co_await boost::asio::this_coro::executor;
+    const auto connection = std::make_shared<Connection>(executor);
+    const ClosingAtExit closing(connection);
+    co_await connect(connection, options, deadline_in(timeout));
+    boost::asio::co_spawn(executor, serve(connection), boost::asio::detached);
+    const auto deadline = deadline_in(std::max(timeout, migration_timeout));
+    co_await migrate(connection, deadline);
+    const auto counted =
+        co_await execute(connection, statements.at(static_cast<std::size_t>(Statement::count)).sql, Params{}, deadline);
+    co_return Opened{connection->name(), static_cast<std::size_t>(integer_of(counted, 0, 0))};
+}
+
+}  // namespace
+
+/// The pool: pool_size connections, each kept open by a coroutine of its own that reconnects with
+/// backoff; a request takes the open connection with the fewest statements in flight.
+class PostgresPool : public std::enable_shared_from_this<PostgresPool> {
+public:
+    enum class SlotState : std::uint8_t { connecting, usable, down };
+
+    struct Slot {
+        explicit Slot(const boost::asio::any_io_executor& executor) : pause(executor) {}
+        std::shared_ptr<Connection> connection;
+        boost::asio::steady_timer pause;  // between attempts
+        SlotState state = SlotState::connecting;
+    };
+
+    PostgresPool(const boost::asio::any_io_executor& executor_, const ConnectOptions& options_, std::string name_,
+                 const StoreConfig& config, std::size_t count_)
+        : executor(executor_),
+          options(std::make_shared<const ConnectOptions>(
+              with_statement_timeout(options_, milliseconds(config.timeout_ms)))),
+          name(std::move(name_)),
+          timeout(config.timeout_ms),
+          count(count_),
+          refresh_timer(executor_)
+    {
+        slots.reserve(config.pool_size);
+        for (std::uint32_t i = 0; i < config.pool_size; ++i) {
+            slots.emplace_back(executor_);
+        }
+    }
+
+    /// The open connection with the fewest statements in flight, or null.
+    [[nodiscard]] std::shared_ptr<Connection> least_loaded() const
+    {
+        std::shared_ptr<Connection> best;
+        for (const auto& slot : slots) {
+            if (slot.state == SlotState::usable && slot.connection && slot.connection->usable() &&
+                (!best || slot.connection->in_flight() < best->in_flight())) {
+                best = slot.connection;
+            }
+        }
+        return best;
+    }
+
+    /// True when every connection's last attempt failed: requests fail at once rather than wait.
+    [[nodiscard]] bool all_down() const
+    {
+        return std::all_of(slots.begin(), slots.end(), [](const Slot& slot) { return slot.state == SlotState::down; });
+    }
+
+    /// Wakes the requests waiting for a connection, to look again.
+    void wake_waiting()
+    {
+        for (auto* timer : waiting) {
+            timer->cancel();
+        }
+    }
+
+    void close()
+    {
+        closed = true;
+        for (auto& slot : slots) {
+            if (slot.connection) {
+                slot.connection->close("the store is closed");
+            }
+            slot.pause.cancel();
+        }
+        refresh_timer.cancel();
+        wake_waiting();
+    }
+
+    boost::asio::any_io_executor executor;
+    std::shared_ptr<const ConnectOptions> options;
+    std::string name;
+    milliseconds timeout;
+    std::vector<Slot> slots;
+    std::list<boost::asio::steady_timer*> waiting;  // requests waiting for a connection
+    std::string last_failure;
+    bool closed = false;
+    std::atomic<std::size_t> count;
+    std::atomic<bool> count_wanted{false};
+    boost::asio::steady_timer refresh_timer;
+};
+
+namespace {
+
+/// Registers a waiting request's timer with the pool for as long as it waits.
+class Waiting {
+public:
+    Waiting(std::list<boost::asio::steady_timer*>& list, boost::asio::steady_timer* timer)
+        : list_(list), position_(list.insert(list.end(), timer))
+    {
+    }
+    ~Waiting() { list_.erase(position_); }
+    Waiting(const Waiting&) = delete;
+    Waiting& operator=(const Waiting&) = delete;
+    Waiting(Waiting&&) = delete;
+    Waiting& operator=(Waiting&&) = delete;
+
+private:
+    std::list<boost::asio::steady_timer*>& list_;
+    std::list<boost::asio::steady_timer*>::iterator position_;
+};
+
+/// An open connection, waiting for one until the deadline; StoreUnavailableError when there is none by
+/// then, or at once when every connection's last attempt failed.
+Task<std::shared_ptr<Connection>> acquire(std::shared_ptr<PostgresPool> pool, Deadline deadline)
+{
+    for (;;) {
+        if (pool->closed) {
+            throw StoreUnavailableError(pool->name + ": the store is closed");
+        }
+        if (auto connection = pool->least_loaded()) {
+            co_return connection;
+        }
+        if (pool->all_down()) {
+            throw StoreUnavailableError(pool->last_failure.empty() ? pool->name + ": cannot connect"
+                                                                   : pool->last_failure);
+        }
+        if (Clock::now() >= deadline.at) {
+            throw StoreUnavailableError(pool->name + ": no connection within " + timeout_text(deadline.budget));
+        }
+        boost::asio::steady_timer timer(pool->executor, deadline.at);
+        const Waiting waiting(pool->waiting, &timer);
+        co_await timer.async_wait(use_tuple);
+    }
+}
+
+/// One prepared statement on the pool, within the request's deadline; the result is not yet checked.
+Task<Result> run(std::shared_ptr<PostgresPool> pool, Statement statement, Params params)
+{
+    const auto deadline = deadline_in(pool->timeout);
+    const auto connection = co_await acquire(pool, deadline);
+    auto request = connection->send_prepared(name_of(statement), params);
+    co_return co_await answer(connection, std::move(request), deadline);
+}
+
+/// Keeps one slot of the pool connected: connect, prepare, serve until the connection ends, again.
+Task<void> keep(std::shared_ptr<PostgresPool> pool, std::size_t index)
+{
+    std::minstd_rand random(std::random_device{}());
+    auto backoff = first_backoff;
+    while (!pool->closed) {
+        auto connection = std::make_shared<Connection>(pool->executor);
+        pool->slots[index].connection = connection;
+        bool was_usable = false;
+        try {
+            const auto deadline = deadline_in(pool->timeout);
+            co_await connect(connection, pool->options, deadline);
+            boost::asio::co_spawn(pool->executor, serve(connection), boost::asio::detached);
+            co_await prepare_statements(connection, deadline);
+            if (!pool->closed && connection->usable()) {
+                pool->slots[index].state = PostgresPool::SlotState::usable;
+                was_usable = true;
+                backoff = first_backoff;
+                pool->wake_waiting();
+                co_await connection->closed_event().async_wait(use_tuple);
+            }
+            pool->last_failure = pool->name + ": " + connection->failure();
+        } catch (const std::exception& e) {
+            pool->last_failure = e.what();
+        }
+        connection->close("the connection was closed");
+        if (pool->closed) {
+            break;
+        }
+        // A lost connection is retried soon; a failed attempt marks the slot down and backs off.
+        pool->slots[index].state = was_usable ? PostgresPool::SlotState::connecting : PostgresPool::SlotState::down;
+        pool->wake_waiting();
+        const auto pause = was_usable ? first_backoff : backoff;
+        backoff = std::min(backoff * 2, longest_backoff);
+        // A random share of the pause keeps many instances from reconnecting in step.
+        std::uniform_int_distribution<milliseconds::rep> jitter(0, pause.count() / 2);
+        pool->slots[index].pause.expires_after(pause + milliseconds(jitter(random)));
+        co_await pool->slots[index].pause.async_wait(use_tuple);
+    }
+}
+
+/// Refreshes the entry count while someone reads it, at most every count_refresh_interval and never
+/// more than a tenth of the time (count(*) reads the whole table).
+Task<void> refresh_count(std::shared_ptr<PostgresPool> pool)
+{
+    Clock::duration interval = count_refresh_interval;
+    while (!pool->closed) {
+        pool->refresh_timer.expires_after(interval);
+        co_await pool->refresh_timer.async_wait(use_tuple);
+        if (pool->closed) {
+            break;
+        }
+        if (!pool->count_wanted.exchange(false)) {
+            continue;
+        }
+        const auto started = Clock::now();
+        try {
+            auto result = co_await run(pool, Statement::count, Params{});
+            const auto counted = checked(std::move(result), pool->name);
+            pool->count = static_cast<std::size_t>(integer_of(counted, 0, 0));
+        } catch (const StoreError&) {
+            // Kept as it was: the count is refreshed again later.
+        }
+        interval = std::max<Clock::duration>(count_refresh_interval, 10 * (Clock::now() - started));
+    }
+}
+
+}  // namespace
+
+PostgresStore::PostgresStore(const StoreConfig& config, boost::asio::io_context& io)
+{
+    const auto options = parse_connection_string(config.location);
+    const milliseconds timeout(config.timeout_ms);
+    // The start-up runs to the end before io serves: on a loop of its own, with the same non-blocking
+    // machinery as every request.
+    boost::asio::io_context startup(1);
+    auto opening = boost::asio::co_spawn(
+        startup, open_database(std::make_shared<const ConnectOptions>(options), timeout), boost::asio::use_future);
+    startup.run();
+    Opened opened;
+    try {
+        opened = opening.get();
+    } catch (const StoreUnavailableError&) {
+        throw;  // the database cannot be reached: not a matter of configuration
+    } catch (const StoreOpenError&) {
+        throw;
+    } catch (const StoreError& e) {
+        throw StoreOpenError(e.what());  // a migration the database refused
+    }
+    pool_ = std::make_shared<PostgresPool>(io.get_executor(), options, opened.name, config, opened.count);
+    for (std::size_t i = 0; i < pool_->slots.size(); ++i) {
+        boost::asio::co_spawn(io, keep(pool_, i), boost::asio::detached);
+    }
+    boost::asio::co_spawn(io, refresh_count(pool_), boost::asio::detached);
+}
+
+PostgresStore::~PostgresStore()
+{
+    pool_->close();
+}
+
+Task<void> PostgresStore::create(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id).bytes(entry->etag).bytes(entry->json);
+    auto result = co_await run(pool, Statement::insert, params);
+    if (sqlstate_of(result) == "23505") {
+        throw StoreError("duplicate id");
+    }
+    checked(std::move(result), pool->name);
+    ++pool->count;
+}
+
+Task<EntryPtr> PostgresStore::read(std::string id)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id);
+    auto result = co_await run(pool, Statement::select, params);
+    const auto found = checked(std::move(result), pool->name);
+    if (PQntuples(found.get()) == 0) {
+        co_return nullptr;
+    }
+    co_return std::make_shared<const StoredEntry>(StoredEntry{value_of(found, 0, 0), value_of(found, 0, 1)});
+}
+
+Task<bool> PostgresStore::replace(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id).bytes(entry->etag).bytes(entry->json);
+    auto result = co_await run(pool, Statement::update, params);
+    const auto updated = checked(std::move(result), pool->name);
+    co_return std::string_view(PQcmdTuples(updated.get())) != "0";
+}
+
+Task<bool> PostgresStore::remove(std::string id)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id);
+    auto result = co_await run(pool, Statement::erase, params);
+    const auto deleted = checked(std::move(result), pool->name);
+    const bool removed = std::string_view(PQcmdTuples(deleted.get())) != "0";
+    if (removed && pool->count > 0) {
+        --pool->count;
+    }
+    co_return removed;
+}
+
+Task<std::vector<std::pair<std::string, EntryPtr>>> PostgresStore::list()
+{
+    const auto pool = pool_;
+    auto result = co_await run(pool, Statement::list, Params{});
+    const auto rows = checked(std::move(result), pool->name);
+    const int count = PQntuples(rows.get());
+    std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(static_cast<std::size_t>(count));
+    for (int row = 0; row < count; ++row) {
+        entries.emplace_back(value_of(rows, row, 0), std::make_shared<const StoredEntry>(
+                                                         StoredEntry{value_of(rows, row, 1), value_of(rows, row, 2)}));
+    }
+    co_return entries;
+}
+
+Task<bool> PostgresStore::ready()
+{
+    const auto pool = pool_;
+    if (!pool->least_loaded()) {
+        co_return false;
+    }
+    try {
+        auto result = co_await run(pool, Statement::ping, Params{});
+        checked(std::move(result), pool->name);
+    } catch (const StoreError&) {
+        co_return false;
+    }
+    co_return true;
+}
+
+std::size_t PostgresStore::size() const noexcept
+{
+    pool_->count_wanted = true;
+    return pool_->count;
+}
+
+std::string PostgresStore::describe() const
+{
+    return pool_->name;
+}
+
+}  // namespace addrservice

@@ -1,0 +1,650 @@
+// The postgres store against a real PostgreSQL server of the tests' own (support/postgres.hpp): the
+// conformance suite, start-up and its errors, migrations, several instances on one database, outages.
+#include "addrservice/store/postgres_store.hpp"
+#include "addrservice/store/postgres_connection.hpp"
+#include "support/postgres.hpp"
+#include "support/run_task.hpp"
+#include "support/store_conformance.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace addrservice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using testing::postgres;
+using testing::PostgresServer;
+using testing::run_task;
+using testing::StoreConformance;
+using testing::StoreKind;
+
+StoreConfig postgres_config(std::string url, std::uint32_t timeout_ms = 5000, std::uint32_t pool_size = 4)
+{
+    StoreConfig config;
+    config.kind = StoreConfig::Kind::postgres;
+    config.location = std::move(url);
+    config.timeout_ms = timeout_ms;
+    config.pool_size = pool_size;
+    return config;
+}
+
+/// A store on a new database of the test server; query may choose TLS or not.
+std::shared_ptr<AddressStore> store_on_new_database(boost::asio::io_context& io, const std::string& query)
+{
+    auto& server = postgres();
+    return std::make_shared<PostgresStore>(postgres_config(server.url(server.create_database()) + query), io);
+}
+
+// Over plain TCP and over TLS: libpq reads what TLS has decrypted in pieces, which the loop must not wait on.
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
+                         ::testing::Values(StoreKind{"postgres",
+                                                     [](const std::filesystem::path&, boost::asio::io_context& io) {
+                                                         return store_on_new_database(io, "?sslmode=disable");
+                                                     }},
+                                           StoreKind{"postgres_tls",
+                                                     [](const std::filesystem::path&, boost::asio::io_context& io) {
+                                                         return store_on_new_database(io, "?sslmode=require");
+                                                     }}),
+                         [](const ::testing::TestParamInfo<StoreKind>& param_info) { return param_info.param.name; });
+
+EntryPtr entry(const std::string& name)
+{
+    return make_stored_entry(R"({"full_name":")" + name + R"("})");
+}
+
+/// Waits (running io) until check() holds or the time is up; returns whether it held.
+template <typename Check>
+bool eventually(boost::asio::io_context& io, Check check, std::chrono::seconds limit = std::chrono::seconds(15))
+{
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+        if (check()) {
+            return true;
+        }
+        io.restart();
+        io.run_for(std::chrono::milliseconds(50));
+    }
+    return check();
+}
+
+/// A session of the superuser's over the socket, kept open (to hold a lock across statements).
+class AdminSession {
+public:
+    explicit AdminSession(const std::string& database)
+    {
+        const auto& server = postgres();
+        const auto port = std::to_string(server.port());
+        const std::array<const char*, 5> keywords{"host", "port", "user", "dbname", nullptr};
+        const std::array<const char*, 5> values{server.directory().c_str(), port.c_str(), "postgres", database.c_str(),
+                                                nullptr};
+        conn_ = PQconnectdbParams(keywords.data(), values.data(), 0);
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            ADD_FAILURE() << PQerrorMessage(conn_);
+        }
+    }
+    ~AdminSession() { PQfinish(conn_); }
+    AdminSession(const AdminSession&) = delete;
+    AdminSession& operator=(const AdminSession&) = delete;
+    AdminSession(AdminSession&&) = delete;
+    AdminSession& operator=(AdminSession&&) = delete;
+
+    void run(const std::string& sql)
+    {
+        PGresult* result = PQexec(conn_, sql.c_str());
+        const auto status = PQresultStatus(result);
+        EXPECT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+            << sql << ": " << PQresultErrorMessage(result);
+        PQclear(result);
+    }
+
+private:
+    PGconn* conn_ = nullptr;
+};
+
+/// A TCP proxy to the test server on a thread of its own: what the server sends reaches the client
+/// delay later (a slow network), and while silent nothing passes either way (a network that drops
+/// everything, with no reset).
+class Proxy {
+public:
+    Proxy(std::uint16_t upstream, std::chrono::milliseconds delay)
+        : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}), upstream_(upstream), delay_(delay)
+    {
+        boost::asio::co_spawn(io_, accept(), boost::asio::detached);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~Proxy()
+    {
+        io_.stop();
+        thread_.join();
+    }
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
+    Proxy(Proxy&&) = delete;
+    Proxy& operator=(Proxy&&) = delete;
+
+    [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    void silent(bool on) { silent_ = on; }
+
+private:
+    using Socket = boost::asio::ip::tcp::socket;
+
+    Task<void> accept()
+    {
+        for (;;) {
+            auto client = std::make_shared<Socket>(co_await acceptor_.async_accept(boost::asio::use_awaitable));
+            auto server = std::make_shared<Socket>(io_);
+            boost::system::error_code ec;
+            server->connect({boost::asio::ip::make_address("127.0.0.1"), upstream_}, ec);
+            if (ec) {
+                continue;
+            }
+            boost::asio::co_spawn(io_, pump(client, server, std::chrono::milliseconds(0)), boost::asio::detached);
+            boost::asio::co_spawn(io_, pump(server, client, delay_), boost::asio::detached);
+        }
+    }
+
+    Task<void> pump(std::shared_ptr<Socket> from, std::shared_ptr<Socket> to, std::chrono::milliseconds delay)
+    {
+        std::array<char, 65536> buffer{};
+        boost::asio::steady_timer timer(io_);
+        for (;;) {
+            const auto [read_ec, n] = co_await from->async_read_some(boost::asio::buffer(buffer),
+                                                                     boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (read_ec) {
+                to->close();
+                co_return;
+            }
+            if (silent_) {
+                continue;  // dropped
+            }
+            if (delay.count() > 0) {
+                timer.expires_after(delay);
+                co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            }
+            const auto [write_ec, written] = co_await boost::asio::async_write(
+                *to, boost::asio::buffer(buffer.data(), n), boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (write_ec) {
+                from->close();
+                co_return;
+            }
+        }
+    }
+
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::uint16_t upstream_;
+    std::chrono::milliseconds delay_;
+    std::atomic<bool> silent_{false};
+    std::thread thread_;
+};
+
+// Start-up, its name and its errors.
+
+TEST(PostgresStore, DescribeNamesUserHostPortAndDatabaseButNeverThePassword)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    const PostgresStore store(postgres_config(server.url(database)), io);
+    EXPECT_EQ(store.describe(), "postgres://addrbook@127.0.0.1:" + std::to_string(server.port()) + "/" + database);
+    EXPECT_EQ(store.describe().find(PostgresServer::password), std::string::npos);
+}
+
+TEST(PostgresStore, AnEmptyConnectionStringTakesThePgEnvironmentAndAPasswordFile)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    const auto passfile = server.directory() / "pgpass";
+    {
+        std::ofstream(passfile) << "127.0.0.1:" << server.port() << ":" << database << ":" << PostgresServer::role
+                                << ":" << PostgresServer::password << "\n";
+        std::filesystem::permissions(passfile,
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    }
+    const std::array<std::pair<const char*, std::string>, 5> environment{{{"PGHOST", "127.0.0.1"},
+                                                                          {"PGPORT", std::to_string(server.port())},
+                                                                          {"PGUSER", PostgresServer::role},
+                                                                          {"PGDATABASE", database},
+                                                                          {"PGPASSFILE", passfile.string()}}};
+    for (const auto& [name, value] : environment) {
+        ::setenv(name, value.c_str(), 1);
+    }
+    boost::asio::io_context io;
+    try {
+        PostgresStore store(postgres_config(""), io);
+        EXPECT_EQ(store.describe(), "postgres://addrbook@127.0.0.1:" + std::to_string(server.port()) + "/" + database);
+        run_task(io, store.create("from-env", entry("Env")));
+        EXPECT_EQ(run_task(io, store.read("from-env"))->json, entry("Env")->json);
+    } catch (const StoreError& e) {
+        ADD_FAILURE() << e.what();
+    }
+    for (const auto& [name, value] : environment) {
+        ::unsetenv(name);
+    }
+}
+
+TEST(PostgresStore, AWrongPasswordAtStartIsUnavailableNamingTheCauseNotThePassword)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    const std::string wrong = "Not-the-Pa55word";
+    try {
+        PostgresStore store(postgres_config("postgresql://addrbook:" + wrong +
+                                            "@127.0.0.1:" + std::to_string(server.port()) + "/" + database),
+                            io);
+        FAIL() << "opened with a wrong password";
+    } catch (const StoreUnavailableError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("postgres://addrbook@127.0.0.1:" + std::to_string(server.port()) + "/" + database +
+                               ": cannot connect: "),
+                  std::string::npos)
+            << message;
+        EXPECT_NE(message.find("password authentication failed"), std::string::npos) << message;
+        EXPECT_EQ(message.find(wrong), std::string::npos) << message;
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+}
+
+TEST(PostgresStore, AHostNameIsLookedUpAndKeptInTheName)
+{
+    // libpq would look it up with a blocking call; the store looks it up off the loop and hands libpq
+    // the addresses, keeping the name.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    const auto url = "postgresql://addrbook:" + std::string(PostgresServer::password) +
+                     "@localhost:" + std::to_string(server.port()) + "/" + database;
+    PostgresStore store(postgres_config(url), io);
+    EXPECT_EQ(store.describe(), "postgres://addrbook@localhost:" + std::to_string(server.port()) + "/" + database);
+    run_task(io, store.create("by-name", entry("Named")));
+    EXPECT_NE(run_task(io, store.read("by-name")), nullptr);
+}
+
+TEST(PostgresConnection, HostNamesBecomeAddressesOneEntryEachAndSocketsStayAsTheyAre)
+{
+    boost::asio::io_context io;
+    const postgres::ConnectOptions options{{"host", "localhost,/var/run/postgresql,192.0.2.7"}, {"port", "5432"}};
+    const auto resolved =
+        run_task(io, postgres::with_host_addresses(options, postgres::deadline_in(std::chrono::seconds(5))));
+    std::map<std::string, std::string> values(resolved.begin(), resolved.end());
+    // localhost may have more than one address (127.0.0.1, ::1): each is an entry of its own.
+    std::vector<std::string> hosts;
+    std::vector<std::string> addresses;
+    std::istringstream host_list(values["host"]);
+    std::istringstream address_list(values["hostaddr"] + ",");
+    for (std::string item; std::getline(host_list, item, ',');) {
+        hosts.push_back(item);
+    }
+    for (std::string item; std::getline(address_list, item, ',');) {
+        addresses.push_back(item);
+    }
+    ASSERT_EQ(hosts.size(), addresses.size()) << values["host"] << " / " << values["hostaddr"];
+    ASSERT_GE(hosts.size(), 3U);
+    EXPECT_EQ(hosts.front(), "localhost");
+    EXPECT_TRUE(addresses.front() == "127.0.0.1" || addresses.front() == "::1") << addresses.front();
+    EXPECT_EQ(hosts[hosts.size() - 2], "/var/run/postgresql");
+    EXPECT_EQ(addresses[addresses.size() - 2], "");
+    EXPECT_EQ(hosts.back(), "192.0.2.7");
+    EXPECT_EQ(addresses.back(), "192.0.2.7");
+    EXPECT_EQ(values["port"], "5432");
+}
+
+TEST(PostgresStore, AHostNameThatDoesNotResolveIsUnavailable)
+{
+    boost::asio::io_context io;
+    try {
+        PostgresStore store(postgres_config("postgresql://addrbook:s3cret@db.invalid:5432/book", 3000), io);
+        FAIL() << "opened an unknown host";
+    } catch (const StoreUnavailableError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(
+            message.find("postgres://addrbook@db.invalid:5432/book: cannot connect: cannot look up \"db.invalid\""),
+            std::string::npos)
+            << message;
+        EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+    }
+}
+
+TEST(PostgresStore, NoServerAtStartIsUnavailableAtOnce)
+{
+    boost::asio::io_context io;
+    std::uint16_t port = 0;
+    {
+        boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+        port = probe.local_endpoint().port();
+    }
+    const auto started = Clock::now();
+    try {
+        PostgresStore store(postgres_config("postgresql://addrbook@127.0.0.1:" + std::to_string(port) + "/book"), io);
+        FAIL() << "opened without a server";
+    } catch (const StoreUnavailableError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot connect: "), std::string::npos) << e.what();
+    }
+    EXPECT_LT(Clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST(PostgresStore, AServerThatNeverAnswersAtStartTimesOut)
+{
+    // Connections are accepted by the kernel (the backlog) and then nothing is ever said.
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = silent.local_endpoint().port();
+    const auto started = Clock::now();
+    try {
+        PostgresStore store(postgres_config("postgresql://addrbook@127.0.0.1:" + std::to_string(port) + "/book", 300),
+                            io);
+        FAIL() << "opened a silent server";
+    } catch (const StoreUnavailableError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot connect: no answer within 300 ms"), std::string::npos) << e.what();
+    }
+    const auto elapsed = Clock::now() - started;
+    EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+    EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+// Migrations.
+
+TEST(PostgresMigrations, AVersionOneDatabaseIsMigratedWithItsEntries)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    const std::string json = R"({"full_name":"Oriel Vantongeren"})";
+    // As version 1 left it.
+    server.execute(database,
+                   "CREATE TABLE addrservice_schema (version integer NOT NULL);"
+                   "INSERT INTO addrservice_schema VALUES (1);"
+                   "CREATE TABLE addrservice_entries (id text COLLATE \"C\" PRIMARY KEY, etag text NOT NULL, "
+                   "json text NOT NULL);"
+                   "INSERT INTO addrservice_entries VALUES ('oriel', '" +
+                       make_etag(json) + "', '" + json +
+                       "');"
+                       "ALTER TABLE addrservice_entries OWNER TO addrbook;"
+                       "ALTER TABLE addrservice_schema OWNER TO addrbook;");
+    boost::asio::io_context io;
+    {
+        PostgresStore store(postgres_config(server.url(database)), io);
+        EXPECT_EQ(store.size(), 1U);
+        const auto found = run_task(io, store.read("oriel"));
+        ASSERT_NE(found, nullptr);
+        EXPECT_EQ(found->json, json);
+        EXPECT_EQ(found->etag, make_etag(json));
+    }
+    EXPECT_EQ(server.execute(database, "SELECT version FROM addrservice_schema"),
+              std::to_string(PostgresStore::schema_version));
+    // Version 2 refuses ids the service could not serve, whoever writes them.
+    EXPECT_THROW(server.execute(database, "INSERT INTO addrservice_entries VALUES ('a/b', 'x', '{}')"),
+                 std::runtime_error);
+}
+
+TEST(PostgresMigrations, ANewerSchemaIsRefusedWithAClearMessage)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    {
+        const PostgresStore store(postgres_config(server.url(database)), io);
+    }
+    server.execute(database, "UPDATE addrservice_schema SET version = 7");
+    try {
+        PostgresStore store(postgres_config(server.url(database)), io);
+        FAIL() << "opened a newer schema";
+    } catch (const StoreOpenError& e) {
+        EXPECT_NE(std::string(e.what()).find("/" + database +
+                                             ": the database has schema version 7; this build knows versions up to 2"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(PostgresMigrations, AMigrationTheRoleMayNotRunIsAnOpenError)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    // Since PostgreSQL 15 only the owner of the public schema may create tables in it.
+    server.execute(database, "ALTER DATABASE " + database + " OWNER TO postgres");
+    server.execute(database, "ALTER SCHEMA public OWNER TO postgres");
+    boost::asio::io_context io;
+    try {
+        PostgresStore store(postgres_config(server.url(database)), io);
+        FAIL() << "migrated without the right to";
+    } catch (const StoreOpenError& e) {
+        EXPECT_NE(std::string(e.what()).find("/" + database + ": permission denied for schema public"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(PostgresMigrations, InstancesStartingTogetherOnAnEmptyDatabaseAllComeUp)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    constexpr int instances = 6;
+    std::barrier start_together(instances);
+    std::vector<std::string> failures(instances);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < instances; ++i) {
+        threads.emplace_back([&, i] {
+            boost::asio::io_context io;
+            start_together.arrive_and_wait();
+            try {
+                PostgresStore store(postgres_config(server.url(database)), io);
+                run_task(io, store.create("instance-" + std::to_string(i), entry("I")));
+            } catch (const std::exception& e) {
+                failures[static_cast<std::size_t>(i)] = e.what();
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (const auto& failure : failures) {
+        EXPECT_EQ(failure, "");
+    }
+    EXPECT_EQ(server.execute(database, "SELECT count(*) FROM addrservice_schema"), "1");
+    EXPECT_EQ(server.execute(database, "SELECT count(*) FROM addrservice_entries"), std::to_string(instances));
+}
+
+// Several instances on one database.
+
+TEST(PostgresStore, InstancesOnOneDatabaseSeeEachOthersWritesAtOnceWithTheSameEtags)
+{
+    auto& server = postgres();
+    const auto url = server.url(server.create_database());
+    boost::asio::io_context io;
+    PostgresStore first(postgres_config(url), io);
+    PostgresStore second(postgres_config(url), io);
+    EXPECT_FALSE(first.version());  // nothing may be cached: others write too
+    run_task(io, first.create("shared", entry("One")));
+    const auto seen = run_task(io, second.read("shared"));
+    ASSERT_NE(seen, nullptr);
+    EXPECT_EQ(seen->json, entry("One")->json);
+    EXPECT_EQ(seen->etag, entry("One")->etag);
+    EXPECT_TRUE(run_task(io, second.replace("shared", entry("Two"))));
+    EXPECT_EQ(run_task(io, first.read("shared"))->etag, entry("Two")->etag);
+    EXPECT_EQ(run_task(io, first.list()).size(), 1U);
+    EXPECT_TRUE(run_task(io, second.remove("shared")));
+    EXPECT_EQ(run_task(io, first.read("shared")), nullptr);
+    // A third instance counts what is there when it starts.
+    run_task(io, first.create("later", entry("Three")));
+    const PostgresStore third(postgres_config(url), io);
+    EXPECT_EQ(third.size(), 1U);
+}
+
+// Outages: never hang, never lie, recover by itself.
+
+TEST(PostgresStore, WhileTheServerIsDownRequestsFailWithinTheTimeoutAndTheStoreRecoversBySelf)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    constexpr std::uint32_t timeout_ms = 500;
+    PostgresStore store(postgres_config(server.url(database), timeout_ms), io);
+    run_task(io, store.create("kept", entry("Kept")));
+    ASSERT_TRUE(run_task(io, store.ready()));
+
+    server.stop();
+    for (int i = 0; i < 5; ++i) {
+        const auto started = Clock::now();
+        EXPECT_THROW(run_task(io, store.read("kept")), StoreUnavailableError);
+        EXPECT_THROW(run_task(io, store.create("lost-" + std::to_string(i), entry("Lost"))), StoreUnavailableError);
+        EXPECT_LT(Clock::now() - started, std::chrono::milliseconds(2 * timeout_ms + 500));
+        EXPECT_FALSE(run_task(io, store.ready()));
+    }
+
+    server.start();
+    EXPECT_TRUE(eventually(io, [&] { return run_task(io, store.ready()); }));
+    const auto found = run_task(io, store.read("kept"));
+    ASSERT_NE(found, nullptr);
+    EXPECT_EQ(found->json, entry("Kept")->json);
+    EXPECT_EQ(run_task(io, store.list()).size(), 1U);  // nothing that failed was written
+}
+
+TEST(PostgresStore, AStatementTheDatabaseHoldsFailsWithinTheTimeoutAndOthersGoOn)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    constexpr std::uint32_t timeout_ms = 400;
+    PostgresStore store(postgres_config(server.url(database), timeout_ms), io);
+    run_task(io, store.create("held", entry("Held")));
+    run_task(io, store.create("free", entry("Free")));
+    {
+        AdminSession holder(database);
+        holder.run("BEGIN");
+        holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
+        const auto started = Clock::now();
+        EXPECT_THROW(run_task(io, store.replace("held", entry("Changed"))), StoreUnavailableError);
+        const auto elapsed = Clock::now() - started;
+        EXPECT_GE(elapsed, std::chrono::milliseconds(timeout_ms - 50));
+        EXPECT_LT(elapsed, std::chrono::milliseconds(timeout_ms + 1000));
+        EXPECT_TRUE(run_task(io, store.replace("free", entry("Changed"))));
+        holder.run("ROLLBACK");
+    }
+    EXPECT_EQ(run_task(io, store.read("held"))->json, entry("Held")->json);
+    EXPECT_TRUE(run_task(io, store.replace("held", entry("Changed"))));
+}
+
+TEST(PostgresStore, ConnectionsTheServerEndsAreReplaced)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 2000, 2), io);
+    run_task(io, store.create("kept", entry("Kept")));
+    server.execute("postgres",
+                   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
+                   "datname = '" +
+                       database + "'");
+    EXPECT_TRUE(eventually(io, [&] {
+        try {
+            return run_task(io, store.read("kept")) != nullptr;
+        } catch (const StoreUnavailableError&) {
+            return false;
+        }
+    }));
+}
+
+// Pipeline mode: requests started together share one connection's round trips.
+
+/// Starts count reads of id at once and runs io until all have answered; returns how many found it.
+int concurrent_reads(boost::asio::io_context& io, PostgresStore& store, int count)
+{
+    int found = 0;
+    int answered = 0;
+    for (int i = 0; i < count; ++i) {
+        auto read_one = [](PostgresStore* target, int* hits) -> Task<void> {
+            if (co_await target->read("shared") != nullptr) {
+                ++*hits;
+            }
+        };
+        boost::asio::co_spawn(io, read_one(&store, &found), [&answered](const std::exception_ptr&) { ++answered; });
+    }
+    io.restart();
+    while (answered < count && io.run_one() > 0) {
+    }
+    return found;
+}
+
+TEST(PostgresStore, ManyConcurrentRequestsShareOneConnection)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 5000, 1), io);
+    run_task(io, store.create("shared", entry("Shared")));
+    EXPECT_EQ(concurrent_reads(io, store, 200), 200);
+    // The start-up's own connection may take a moment to leave the server's view.
+    const auto connections =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
+        "datname = '" +
+        database + "'";
+    EXPECT_TRUE(eventually(io, [&] { return server.execute("postgres", connections) == "1"; }));
+}
+
+TEST(PostgresStore, ConcurrentRequestsShareRoundTripsOverASlowNetwork)
+{
+    // Every answer takes 100 ms to arrive: 40 reads one after another would take 4 s; pipelined on one
+    // connection they share a few round trips.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    constexpr auto delay = std::chrono::milliseconds(100);
+    const Proxy slow(server.port(), delay);
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config("postgresql://addrbook:" + std::string(PostgresServer::password) +
+                                            "@127.0.0.1:" + std::to_string(slow.port()) + "/" + database,
+                                        5000, 1),
+                        io);
+    run_task(io, store.create("shared", entry("Shared")));
+    const auto started = Clock::now();
+    EXPECT_EQ(concurrent_reads(io, store, 40), 40);
+    EXPECT_LT(Clock::now() - started, 10 * delay);
+}
+
+TEST(PostgresStore, ANetworkThatGoesSilentGivesUnavailableInTimeAndRecovers)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    Proxy network(server.port(), std::chrono::milliseconds(0));
+    boost::asio::io_context io;
+    constexpr std::uint32_t timeout_ms = 300;
+    PostgresStore store(postgres_config("postgresql://addrbook:" + std::string(PostgresServer::password) +
+                                            "@127.0.0.1:" + std::to_string(network.port()) + "/" + database,
+                                        timeout_ms, 2),
+                        io);
+    run_task(io, store.create("kept", entry("Kept")));
+
+    network.silent(true);
+    for (int i = 0; i < 4; ++i) {
+        const auto started = Clock::now();
+        EXPECT_THROW(run_task(io, store.read("kept")), StoreUnavailableError);
+        EXPECT_LT(Clock::now() - started, std::chrono::milliseconds(timeout_ms + 700));
+        EXPECT_FALSE(run_task(io, store.ready()));
+    }
+
+    network.silent(false);
+    EXPECT_TRUE(eventually(io, [&] { return run_task(io, store.ready()); }));
+    EXPECT_EQ(run_task(io, store.read("kept"))->json, entry("Kept")->json);
+}
+
+}  // namespace
+}  // namespace addrservice
