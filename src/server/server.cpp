@@ -232,8 +232,8 @@ struct Server::State::Connection {
     std::string head;  // the serialized status line and header of the response being written
     std::string peer_ip;
     bool busy = false;  // a request's header has been read and its response is not yet written
-    // The I/O under way must finish by then, or the sweep cancels it. A deadline per connection, checked
-    // by one timer for all, costs no timer operation (and no syscall) per read or write.
+    // The I/O under way must finish by then, or the sweep closes the connection. A deadline per connection,
+    // checked by one timer for all, costs no timer operation (and no syscall) per read or write.
     Clock::time_point deadline = never;
 
     void expires_after(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
@@ -250,16 +250,22 @@ struct Server::State::Connection {
         return request;
     }
 
-    /// Sends a final error response, then closes gently: stop sending, drain what the client is still
-    /// sending for a moment, so that it reads the response instead of a reset.
+    /// Sends a final error response, then closes gently.
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
     {
         auto response = state->app.reject(request, status, message);
         expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
         auto [write_ec, written] = co_await write(response);
-        if (write_ec) {
-            co_return;
+        if (!write_ec) {
+            co_await close_gently();
         }
+    }
+
+    /// After the last response: stop sending, then read and drop what the client still sends (for a
+    /// moment, and at most max_body_bytes) before the socket closes. Closing on unread bytes would send a
+    /// reset, and a reset destroys whatever of the response the client has not read yet.
+    asio::awaitable<void> close_gently()
+    {
         beast::error_code ignored;
         socket.shutdown(tcp::socket::shutdown_send, ignored);
         deadline = Clock::now() + linger_timeout;
@@ -309,6 +315,9 @@ struct Server::State::Connection {
                 }
                 co_return;
             }
+            if (!socket.is_open()) {
+                co_return;  // its deadline passed as the header completed
+            }
             busy = true;
 
             if (const auto problem = head_problem(parser)) {
@@ -341,6 +350,9 @@ struct Server::State::Connection {
                     }
                     co_return;
                 }
+                if (!socket.is_open()) {
+                    co_return;  // its deadline passed as the body completed
+                }
             }
 
             deadline = never;  // the application takes the time it takes; only I/O has deadlines
@@ -351,7 +363,11 @@ struct Server::State::Connection {
             expires_after(idle_timeout);
             auto [write_ec, written] = co_await write(response);
             busy = false;
-            if (write_ec || !response.keep_alive()) {
+            if (write_ec) {
+                co_return;
+            }
+            if (!response.keep_alive()) {
+                co_await close_gently();
                 co_return;
             }
         }
@@ -366,18 +382,22 @@ struct Server::State::Connection {
         return asio::async_write(socket, buffers, use_tuple);
     }
 
-    /// Cancels the I/O under way (the serving coroutine then ends).
+    /// Cancels the I/O under way (an idle connection's serving coroutine then ends).
     void cancel()
     {
         beast::error_code ignored;
         socket.cancel(ignored);
     }
 
+    /// Closes the connection for good: the I/O under way ends, and any that follows fails at once. (A
+    /// cancellation alone misses an operation whose completion is already queued, and the next step of a
+    /// composed read would then run with no deadline.)
     void close()
     {
+        deadline = never;
         beast::error_code ignored;
         socket.shutdown(tcp::socket::shutdown_both, ignored);
-        cancel();
+        socket.close(ignored);
     }
 };
 
@@ -486,8 +506,7 @@ asio::awaitable<void> Server::State::sweep_loop()
         const auto now = Clock::now();
         for (auto* connection : connections) {
             if (connection->deadline <= now) {
-                connection->deadline = never;
-                connection->cancel();
+                connection->close();
             }
         }
     }
