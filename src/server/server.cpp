@@ -66,8 +66,20 @@ constexpr auto never = Clock::time_point::max();
 constexpr int unsent_bytes_limit = 64 * 1024;
 using notsent_lowat = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
 
-/// Completion of a detached coroutine; each one catches and logs what it can handle itself.
+/// Completion of a connection's coroutine, which catches and logs what it can handle itself.
 void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
+
+/// The text of the exception being handled; call it in a catch block.
+std::string current_exception_text()
+{
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
 
 /// Why a request's header cannot be served, when it cannot.
 struct HeadProblem {
@@ -195,6 +207,7 @@ struct Server::State : std::enable_shared_from_this<State> {
     bool stopping = false;
     bool sweeping = true;
     std::function<void()> drained;
+    std::function<void(std::string_view)> fault_hook;  // tests only: throws to stand for a fault
 
     void notify_drained()
     {
@@ -212,8 +225,12 @@ struct Server::State : std::enable_shared_from_this<State> {
     void shutdown();
 
     asio::awaitable<void> accept_loop();
+    void take(tcp::socket socket);
     asio::awaitable<void> sweep_loop();
+    void close_expired();
     void reject_over_limit(tcp::socket socket);
+    void log_failure(std::string_view message, std::string_view error) noexcept;
+    void loop_ended(std::string_view message, const std::exception_ptr& failure) noexcept;
 };
 
 /// One client connection: its socket and buffer, read -> handle -> write one request at a time.
@@ -466,34 +483,48 @@ asio::awaitable<void> Server::State::accept_loop()
 {
     const auto self = shared_from_this();
     while (acceptor.is_open()) {
-        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        bool pause = false;
+        try {
+            auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+            if (ec == asio::error::operation_aborted || !acceptor.is_open() || stopping) {
                 co_return;
             }
-            // Out of descriptors, say: report it and give the process a moment before retrying.
-            LogFields fields;
-            fields.add("message", "ACCEPT FAILED").add("error", ec.message());
-            logger.log(LogLevel::error, fields);
-            asio::steady_timer pause(io, accept_retry_delay);
-            co_await pause.async_wait(use_tuple);
-            continue;
+            if (ec) {
+                // Out of descriptors, say: report it and give the process a moment before retrying.
+                log_failure("ACCEPT FAILED", ec.message());
+                pause = true;
+            } else {
+                take(std::move(socket));
+            }
+        } catch (...) {
+            // A fault of ours: that connection is lost, the listener goes on.
+            log_failure("ACCEPT FAILED", current_exception_text());
+            pause = true;
         }
-        if (stopping) {
-            co_return;
+        if (pause) {
+            asio::steady_timer timer(io, accept_retry_delay);
+            co_await timer.async_wait(use_tuple);
         }
-        if (connections.size() >= limits.max_connections) {
-            reject_over_limit(std::move(socket));
-            continue;
-        }
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
-        asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))), &coroutine_done);
     }
 }
 
-/// Past max_connections: a best-effort 503 without waiting on the client, then close.
+/// Serves a connection just accepted; past max_connections, refuses it.
+void Server::State::take(tcp::socket socket)
+{
+    if (fault_hook) {
+        fault_hook("accept");
+    }
+    if (connections.size() >= limits.max_connections) {
+        reject_over_limit(std::move(socket));
+        return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
+    asio::co_spawn(io, run_connection(std::make_shared<Connection>(shared_from_this(), std::move(socket))),
+                   &coroutine_done);
+}
+
 asio::awaitable<void> Server::State::sweep_loop()
 {
     const auto self = shared_from_this();
@@ -503,15 +534,55 @@ asio::awaitable<void> Server::State::sweep_loop()
         if (ec || !sweeping) {
             co_return;
         }
-        const auto now = Clock::now();
-        for (auto* connection : connections) {
-            if (connection->deadline <= now) {
-                connection->close();
-            }
+        try {
+            close_expired();
+        } catch (...) {
+            // A fault of ours: the next sweep checks every deadline again.
+            log_failure("SWEEP FAILED", current_exception_text());
         }
     }
 }
 
+/// Closes every connection whose deadline has passed.
+void Server::State::close_expired()
+{
+    if (fault_hook) {
+        fault_hook("sweep");
+    }
+    const auto now = Clock::now();
+    for (auto* connection : connections) {
+        if (connection->deadline <= now) {
+            connection->close();
+        }
+    }
+}
+
+void Server::State::log_failure(std::string_view message, std::string_view error) noexcept
+{
+    try {
+        LogFields fields;
+        fields.add("message", message).add("error", error);
+        logger.log(LogLevel::error, fields);
+    } catch (...) {
+        // Out of memory: the line is lost, the loop goes on.
+    }
+}
+
+/// The completion of the accept and sweep loops, which end when the server stops: a loop that ended
+/// on an exception (none should) is reported, never dropped.
+void Server::State::loop_ended(std::string_view message, const std::exception_ptr& failure) noexcept
+{
+    if (!failure) {
+        return;
+    }
+    try {
+        std::rethrow_exception(failure);
+    } catch (...) {
+        log_failure(message, current_exception_text());
+    }
+}
+
+/// Past max_connections: a best-effort 503 without waiting on the client, then close.
 void Server::State::reject_over_limit(tcp::socket socket)
 {
     beast::error_code ec;
@@ -557,8 +628,17 @@ std::uint16_t Server::port() const noexcept
 
 void Server::start()
 {
-    asio::co_spawn(state_->io, state_->accept_loop(), &coroutine_done);
-    asio::co_spawn(state_->io, state_->sweep_loop(), &coroutine_done);
+    asio::co_spawn(state_->io, state_->accept_loop(), [state = state_](const std::exception_ptr& failure) {
+        state->loop_ended("ACCEPT LOOP FAILED", failure);
+    });
+    asio::co_spawn(state_->io, state_->sweep_loop(), [state = state_](const std::exception_ptr& failure) {
+        state->loop_ended("SWEEP LOOP FAILED", failure);
+    });
+}
+
+void Server::inject_faults(std::function<void(std::string_view step)> hook)
+{
+    state_->fault_hook = std::move(hook);
 }
 
 void Server::shutdown()

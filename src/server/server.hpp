@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -43,6 +44,10 @@ public:
     void on_drained(std::function<void()> callback);
     /// The number of open connections.
     [[nodiscard]] std::size_t connections() const noexcept;
+    /// For tests: hook is called at each step of the accept loop ("accept", with a connection just
+    /// accepted) and of the deadline sweep ("sweep", at each tick); what it throws stands for an
+    /// unexpected fault there, which the loop logs at ERROR and survives. Call it on the io_context's thread.
+    void inject_faults(std::function<void(std::string_view step)> hook);
 
     struct State;
 

@@ -293,6 +293,47 @@ TEST(HttpBehaviour, IdleConnectionIsClosedAfterTheIdleTimeout)
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
 }
 
+TEST(HttpBehaviour, AFaultInTheAcceptLoopLosesThatConnectionAndAcceptingGoesOn)
+{
+    int faults = 0;  // counted on the server's thread
+    TestServer server;
+    server.inject_faults([&faults](std::string_view step) {
+        if (step == "accept" && faults++ == 0) {
+            throw std::runtime_error("injected accept fault");
+        }
+    });
+    {
+        HttpClient first(server.port());
+        EXPECT_TRUE(first.closed_by_peer());
+    }
+    HttpClient second(server.port());
+    second.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    const auto answer = second.read_until_close();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+    server.stop();
+    EXPECT_NE(server.log().find(R"(ERROR : message="ACCEPT FAILED" error="injected accept fault")"), std::string::npos)
+        << server.log();
+}
+
+TEST(HttpBehaviour, AFaultInTheDeadlineSweepIsLoggedAndDeadlinesStillHold)
+{
+    int faults = 0;  // counted on the server's thread
+    Limits limits;
+    limits.header_timeout_s = 1;
+    TestServer server(limits);
+    server.inject_faults([&faults](std::string_view step) {
+        if (step == "sweep" && faults++ == 0) {
+            throw std::runtime_error("injected sweep fault");
+        }
+    });
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n");
+    EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(5)));
+    server.stop();
+    EXPECT_NE(server.log().find(R"(ERROR : message="SWEEP FAILED" error="injected sweep fault")"), std::string::npos)
+        << server.log();
+}
+
 TEST(HttpBehaviour, ConnectionsPastTheLimitAreClosedAtOnce)
 {
     Limits limits;
