@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <system_error>
 #include <tuple>
 #include <unistd.h>
@@ -64,7 +65,39 @@ constexpr auto never = Clock::time_point::max();
 /// flight is not limited, so neither is the throughput to a distant client. A 10,000-entry list to a local
 /// client: 150 requests/s without, 225 with (tools/run.py bench --workload list-10k).
 constexpr int unsent_bytes_limit = 64 * 1024;
-using notsent_lowat = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
+
+/// An integer socket option that Asio does not name, as its SettableSocketOption requirements describe one.
+template <int Level, int Name>
+class IntegerOption {
+public:
+    explicit IntegerOption(int value) noexcept : value_(value) {}
+    template <typename Protocol>
+    [[nodiscard]] int level(const Protocol& /*protocol*/) const noexcept
+    {
+        return Level;
+    }
+    template <typename Protocol>
+    [[nodiscard]] int name(const Protocol& /*protocol*/) const noexcept
+    {
+        return Name;
+    }
+    template <typename Protocol>
+    [[nodiscard]] const int* data(const Protocol& /*protocol*/) const noexcept
+    {
+        return &value_;
+    }
+    template <typename Protocol>
+    [[nodiscard]] std::size_t size(const Protocol& /*protocol*/) const noexcept
+    {
+        return sizeof(value_);
+    }
+
+private:
+    int value_;
+};
+
+using notsent_lowat = IntegerOption<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
+using reuse_port_option = IntegerOption<SOL_SOCKET, SO_REUSEPORT>;
 
 /// Completion of a connection's coroutine, which catches and logs what it can handle itself.
 void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
@@ -609,12 +642,12 @@ Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string
         acceptor.open(endpoint.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));
         if (reuse_port) {
-            acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+            acceptor.set_option(reuse_port_option(1));
         }
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
     } catch (const boost::system::system_error& e) {
-        throw std::system_error(e.code(), "listen");
+        throw ListenError(e.code(), "listen");
     }
 }
 
@@ -658,10 +691,20 @@ std::size_t Server::connections() const noexcept
 
 namespace {
 
+/// The store that the configuration names. Its thread failing to start is reported as the store's.
+std::shared_ptr<AddressStore> open_store(const StoreConfig& config)
+{
+    try {
+        return make_store(config);
+    } catch (const std::system_error& e) {
+        throw std::system_error(e.code(), "cannot start the store");
+    }
+}
+
 /// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
-    auto store = make_store(config.store);
+    auto store = open_store(config.store);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace boost::asio {
 class io_context;
@@ -17,12 +18,18 @@ namespace addrservice::http {
 
 class App;
 
+/// The listening socket could not be opened, bound or set listening (a port in use, say).
+class ListenError : public std::system_error {
+public:
+    using std::system_error::system_error;
+};
+
 /// The HTTP/1.1 server: an acceptor and one coroutine per connection on a single-threaded io_context.
 /// Each connection reads, handles and writes one request at a time (so pipelined responses keep their
 /// order), with the limits and timeouts of Limits.
 class Server {
 public:
-    /// Binds and listens at once (port 0 picks a free port). Throws std::system_error when it cannot.
+    /// Binds and listens at once (port 0 picks a free port). Throws ListenError when it cannot.
     /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT).
     Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
            const Limits& limits, bool reuse_port = false);
@@ -56,12 +63,13 @@ private:
 };
 
 /// Runs the service as configured until SIGINT or SIGTERM: logs STARTING, serves, drains, logs STOPPED.
-/// Returns the process exit status. Throws std::system_error when the port cannot be bound.
+/// Returns the process exit status. Throws ListenError when the port cannot be bound, std::system_error
+/// naming its cause when another start-up step fails.
 int run_service(const Config& config, Logger& logger);
 
 /// Runs config.workers processes, each running run_service on the same port (SO_REUSEPORT; a port of 0 is
 /// chosen once), and stops them all on SIGINT or SIGTERM. Returns the exit status: 0 when every worker
-/// stopped cleanly. Throws std::system_error when the port cannot be reserved.
+/// stopped cleanly. Throws ListenError when the port cannot be reserved.
 int run_workers(const Config& config);
 
 }  // namespace addrservice::http

@@ -31,7 +31,7 @@ public:
             ::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
             const int error = errno;
             close();
-            throw std::system_error(error, std::generic_category(), "bind");
+            throw ListenError(error, std::generic_category(), "bind");
         }
         boost::asio::ip::tcp::endpoint bound;
         auto size = static_cast<socklen_t>(bound.capacity());

@@ -334,6 +334,19 @@ TEST(HttpBehaviour, AFaultInTheDeadlineSweepIsLoggedAndDeadlinesStillHold)
         << server.log();
 }
 
+TEST(HttpBehaviour, ServersWithReusePortShareAPortAndOthersCannotTakeIt)
+{
+    boost::asio::io_context io;
+    std::ostringstream log;
+    Logger logger(LoggingConfig{}, log);
+    AddressService service(std::make_shared<MemoryStore>());
+    http::App app(service, logger, http::AppOptions{});
+    const http::Server first(io, app, logger, "127.0.0.1", 0, Limits{}, true);
+    const http::Server second(io, app, logger, "127.0.0.1", first.port(), Limits{}, true);
+    EXPECT_EQ(second.port(), first.port());
+    EXPECT_THROW(http::Server(io, app, logger, "127.0.0.1", first.port(), Limits{}, false), http::ListenError);
+}
+
 TEST(HttpBehaviour, ConnectionsPastTheLimitAreClosedAtOnce)
 {
     Limits limits;
