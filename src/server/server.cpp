@@ -174,6 +174,16 @@ std::optional<HeadProblem> head_problem(const beast_http::request_parser<beast_h
     return std::nullopt;
 }
 
+/// SIGHUP never stops the process: it is ignored whenever no handler listens for it (while the store
+/// opens, and once the event loop has ended, when Asio has put back the default action, which terminates).
+void ignore_hangups() noexcept
+{
+    struct sigaction action {};
+    action.sa_handler = SIG_IGN;  // NOLINT(cppcoreguidelines-pro-type-union-access): sigaction's layout
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGHUP, &action, nullptr);
+}
+
 bool is_quiet_close(const beast::error_code& ec)
 {
     return ec == beast_http::error::end_of_stream || ec == asio::error::operation_aborted ||
@@ -709,6 +719,19 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
 
+    // SIGHUP asks for a reload: logged, and nothing stops (there is nothing to reload yet).
+    asio::signal_set reload_signals(io, SIGHUP);
+    std::function<void(const beast::error_code&, int)> on_reload = [&](const beast::error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        LogFields fields;
+        fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", "nothing");
+        logger.info(fields);
+        reload_signals.async_wait(on_reload);
+    };
+    reload_signals.async_wait(on_reload);
+
     asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
         if (ec) {
@@ -738,7 +761,10 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 
     server.start();
     // Once drained, nothing is left to wait for but the signals: stop listening, and run() returns.
-    server.on_drained([&signals] { signals.cancel(); });
+    server.on_drained([&signals, &reload_signals] {
+        signals.cancel();
+        reload_signals.cancel();
+    });
     io.run();
 }
 
@@ -747,8 +773,10 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 int run_service(const Config& config, Logger& logger)
 {
     raise_open_file_limit();
+    ignore_hangups();
     asio::io_context io(1);
     serve_until_stopped(io, config, logger);  // the store is closed when it returns
+    ignore_hangups();
     LogFields stopped;
     stopped.add("message", "STOPPED");
     logger.info(stopped);
