@@ -2,8 +2,10 @@
 
 #include "addrservice/store/store.hpp"  // StoreError: a store's failure, a server fault
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace addrservice {
@@ -38,14 +40,24 @@ private:
     std::vector<Violation> violations_;
 };
 
-/// No entry has the requested id.
+/// No entry has the requested id. The message echoes at most max_echoed_id characters of it (then "..."),
+/// so that an id as long as a request line allows makes no status line of that length.
 class NotFoundError : public std::runtime_error {
 public:
-    explicit NotFoundError(std::string id) : std::runtime_error("Address " + id + " not found"), id_(std::move(id)) {}
+    static constexpr std::size_t max_echoed_id = 64;
+
+    explicit NotFoundError(std::string id) : std::runtime_error(message_for(id)), id_(std::move(id)) {}
 
     [[nodiscard]] const std::string& id() const noexcept { return id_; }
 
 private:
+    static std::string message_for(std::string_view id)
+    {
+        const auto echoed =
+            id.size() > max_echoed_id ? std::string(id.substr(0, max_echoed_id)) + "..." : std::string(id);
+        return "Address " + echoed + " not found";
+    }
+
     std::string id_;
 };
 

@@ -162,6 +162,104 @@ bool is_valid_request_id(std::string_view id) noexcept
     });
 }
 
+namespace {
+
+bool is_alpha(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool is_digit(char c) noexcept
+{
+    return c >= '0' && c <= '9';
+}
+
+bool is_hex_digit(char c) noexcept
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/// unreserved / sub-delims of RFC 3986: what a reg-name holds besides percent-escapes.
+bool is_host_char(char c) noexcept
+{
+    static constexpr std::string_view others = "-._~!$&'()*+,;=";
+    return is_alpha(c) || is_digit(c) || others.find(c) != std::string_view::npos;
+}
+
+/// reg-name (and so an IPv4 address): *( unreserved / pct-encoded / sub-delims ).
+bool is_reg_name(std::string_view name) noexcept
+{
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (name[i] == '%') {
+            if (i + 2 >= name.size() || !is_hex_digit(name[i + 1]) || !is_hex_digit(name[i + 2])) {
+                return false;
+            }
+            i += 2;
+        } else if (!is_host_char(name[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+bool is_scheme(std::string_view scheme) noexcept
+{
+    return !scheme.empty() && is_alpha(scheme.front()) && std::all_of(scheme.begin(), scheme.end(), [](char c) {
+        return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
+    });
+}
+
+}  // namespace
+
+bool is_valid_host(std::string_view host) noexcept
+{
+    std::string_view port;
+    if (host.starts_with('[')) {
+        // IP-literal: an IPv6 address or IPvFuture, checked for its alphabet.
+        const auto close = host.find(']');
+        if (close == std::string_view::npos || close == 1 ||
+            !std::all_of(host.begin() + 1, host.begin() + static_cast<std::ptrdiff_t>(close),
+                         [](char c) { return is_host_char(c) || c == ':'; })) {
+            return false;
+        }
+        port = host.substr(close + 1);
+    } else {
+        const auto colon = host.find(':');
+        if (!is_reg_name(host.substr(0, colon))) {
+            return false;
+        }
+        port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon);
+    }
+    // [":" *DIGIT]
+    return port.empty() || (port.front() == ':' && std::all_of(port.begin() + 1, port.end(), is_digit));
+}
+
+std::string_view target_path(std::string_view target) noexcept
+{
+    if (!target.starts_with('/')) {
+        // absolute-form: scheme "://" authority, then the path, if any.
+        const auto scheme_end = target.find("://");
+        if (scheme_end != std::string_view::npos && is_scheme(target.substr(0, scheme_end))) {
+            const auto rest = target.substr(scheme_end + 3);
+            const auto path_start = rest.find_first_of("/?");
+            if (path_start == std::string_view::npos || rest[path_start] == '?') {
+                return "/";
+            }
+            target = rest.substr(path_start);
+        }
+    }
+    return strip_query(target);
+}
+
+std::string reason_phrase(std::string_view message)
+{
+    std::string reason(message);
+    std::replace_if(
+        reason.begin(), reason.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }, ' ');
+    return reason;
+}
+
 bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept
 {
     return any_element(if_none_match, [etag](std::string_view candidate) {
@@ -263,17 +361,12 @@ const std::string& App::http_date()
     return date_text_;
 }
 
-Task<Response> App::handle(Request request, std::string peer_ip)
+void App::describe(Exchange& exchange, const Request& request)
 {
-    Exchange exchange;
-    exchange.start = std::chrono::steady_clock::now();
-    metrics_.request_started();
-    exchange.peer_ip = std::move(peer_ip);
     const auto client_id = request["X-Request-ID"];
     exchange.request_id = is_valid_request_id(client_id) ? std::string(client_id) : new_request_id();
     exchange.method = std::string(request.method_string());
-    const auto path = strip_query(request.target());
-    exchange.uri = std::string(path);
+    exchange.uri = std::string(target_path(request.target()));
     exchange.head = request.method() == verb::head;
     exchange.keep_alive = request.keep_alive();
     exchange.version = request.version();
@@ -289,14 +382,26 @@ Task<Response> App::handle(Request request, std::string peer_ip)
             .add("message", "REQUEST");
         logger_.log(LogLevel::debug, fields);
     }
+}
+
+Task<Response> App::handle(Request request, std::string peer_ip)
+{
+    Exchange exchange;
+    exchange.start = std::chrono::steady_clock::now();
+    metrics_.request_started();
+    exchange.peer_ip = std::move(peer_ip);
+    exchange.version = request.version();
 
     Response response;
     try {
+        describe(exchange, request);
+
         // Route: the first entry whose template and method match; a template match alone is a 405.
-        const auto routed_path = strip_trailing_slash(path);
+        // The path is the exchange's own copy: the request is moved into the handler below.
+        const auto routed_path = strip_trailing_slash(exchange.uri);
         const auto method = exchange.head ? verb::get : request.method();
         const Route* found = nullptr;
-        std::string_view id;
+        std::string id;
         std::string allow;
         for (const auto& entry : routes()) {
             std::string_view candidate_id;
@@ -341,15 +446,51 @@ Task<Response> App::handle(Request request, std::string peer_ip)
         }
 
         // A named Call, moved in: g++ 12 mishandles a braced temporary as a coroutine argument.
-        Call call{std::move(request), std::string(id)};
+        Call call{std::move(request), std::move(id)};
         const Handler handler = found->handler;
         response = co_await (this->*handler)(std::move(call));
     } catch (...) {
-        response = error_for_current_exception(exchange);
+        response = error_response(exchange);
     }
-    finish(response, exchange);
+    co_return complete(std::move(response), exchange);
+}
+
+Response App::complete(Response response, Exchange& exchange) noexcept
+{
+    try {
+        finish(response, exchange);
+    } catch (...) {
+        // Finishing failed (a header value too long for a field, say): a server fault like any other.
+        response = error_response(exchange);
+        try {
+            finish(response, exchange);
+        } catch (...) {
+            response = bare_internal_error(exchange.version);
+        }
+    }
     record(exchange, response);
-    co_return response;
+    return response;
+}
+
+Response App::error_response(Exchange& exchange) noexcept
+{
+    try {
+        return error_for_current_exception(exchange);
+    } catch (...) {
+        return bare_internal_error(exchange.version);
+    }
+}
+
+Response App::bare_internal_error(unsigned version) noexcept
+{
+    Response response{Status::internal_server_error, version};
+    try {
+        response.content_length(0);
+        response.keep_alive(false);
+    } catch (...) {
+        // Out of memory: the status line is all there is to send.
+    }
+    return response;
 }
 
 // The one place where errors become status codes.
@@ -394,11 +535,13 @@ Response App::error_for_current_exception(Exchange& exchange)
 Response App::make_error(const Exchange& exchange, Status status, std::string_view message,
                          const nlohmann::ordered_json* errors, std::string_view trace) const
 {
+    // The body's message is the status line's reason, character for character.
+    const auto reason = reason_phrase(message);
     nlohmann::ordered_json body = {
         {"method", exchange.method},
         {"uri", exchange.uri},
         {"code", static_cast<unsigned>(status)},
-        {"message", message},
+        {"message", reason},
     };
     if (errors != nullptr) {
         body["errors"] = *errors;
@@ -407,7 +550,7 @@ Response App::make_error(const Exchange& exchange, Status status, std::string_vi
         body["trace"] = trace;
     }
     Response response{status, exchange.version};
-    response.reason(message);
+    response.reason(reason);
     response.set(field::content_type, json_type);
     response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return response;
@@ -452,11 +595,20 @@ void App::finish(Response& response, const Exchange& exchange)
     }
 }
 
-void App::record(const Exchange& exchange, const Response& response)
+void App::record(const Exchange& exchange, const Response& response) noexcept
 {
     const auto code = static_cast<unsigned>(response.result());
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - exchange.start;
-    metrics_.request_finished(exchange.method, metrics_.route_index(exchange.route), code, elapsed.count());
+    try {
+        metrics_.request_finished(exchange.method, metrics_.route_index(exchange.route), code, elapsed.count());
+        log_response(exchange, response, code, elapsed.count());
+    } catch (...) {
+        // Out of memory: a count or a log line is lost, never the response.
+    }
+}
+
+void App::log_response(const Exchange& exchange, const Response& response, unsigned code, double seconds)
+{
     const auto level = code >= 500 ? LogLevel::error : code >= 400 ? LogLevel::warning : LogLevel::info;
     if (!logger_.enabled(level)) {
         return;
@@ -468,7 +620,7 @@ void App::record(const Exchange& exchange, const Response& response)
         .add("ip", exchange.peer_ip)
         .add("message", "RESPONSE")
         .add("status", code)
-        .add("time_ms", elapsed.count() * 1000);
+        .add("time_ms", seconds * 1000);
     if (code >= 400) {
         fields.add("reason", response.reason());
     }
@@ -478,22 +630,25 @@ void App::record(const Exchange& exchange, const Response& response)
     logger_.log(level, fields);
 }
 
-Response App::reject(const RejectedRequest& request, Status status, std::string_view message)
+Response App::reject(const RejectedRequest& request, Status status, std::string_view message) noexcept
 {
     Exchange exchange;
     exchange.start = std::chrono::steady_clock::now();
     metrics_.request_started();
-    exchange.request_id = is_valid_request_id(request.request_id) ? request.request_id : new_request_id();
-    exchange.method = request.method;
-    exchange.uri = std::string(strip_query(request.uri));
-    exchange.route = matched_template(exchange.uri);
-    exchange.peer_ip = request.peer_ip;
     exchange.version = request.version;
     exchange.keep_alive = false;
-    Response response = make_error(exchange, status, message);
-    finish(response, exchange);
-    record(exchange, response);
-    return response;
+    Response response;
+    try {
+        exchange.request_id = is_valid_request_id(request.request_id) ? request.request_id : new_request_id();
+        exchange.method = request.method;
+        exchange.uri = std::string(target_path(request.uri));
+        exchange.route = matched_template(exchange.uri);
+        exchange.peer_ip = request.peer_ip;
+        response = make_error(exchange, status, message);
+    } catch (...) {
+        response = error_response(exchange);
+    }
+    return complete(std::move(response), exchange);
 }
 
 // Handlers: one AddressService call each.

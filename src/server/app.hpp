@@ -57,8 +57,8 @@ public:
     Task<Response> handle(Request request, std::string peer_ip);
 
     /// An error response for a request the server rejected before it could be handled
-    /// (400 malformed, 413, 431, 503), logged like any other response.
-    Response reject(const RejectedRequest& request, Status status, std::string_view message);
+    /// (400 malformed, 413, 431, 501, 503), logged like any other response. Never throws.
+    Response reject(const RejectedRequest& request, Status status, std::string_view message) noexcept;
 
     /// Readiness turns 503 once shutdown has begun.
     void set_draining() noexcept { draining_ = true; }
@@ -93,11 +93,19 @@ private:
     Task<Response> get_metrics(Call call);
     Task<Response> get_openapi(Call call);
 
+    void describe(Exchange& exchange, const Request& request);
+    /// The finished response (common headers, gzip, 304) and its log line and metrics; a fault in these
+    /// becomes a 500 (or, out of memory, a bare 500).
+    Response complete(Response response, Exchange& exchange) noexcept;
+    /// The error response for the exception being handled; call it in a catch block.
+    Response error_response(Exchange& exchange) noexcept;
     Response error_for_current_exception(Exchange& exchange);
+    static Response bare_internal_error(unsigned version) noexcept;
     Response make_error(const Exchange& exchange, Status status, std::string_view message,
                         const nlohmann::ordered_json* errors = nullptr, std::string_view trace = {}) const;
     void finish(Response& response, const Exchange& exchange);
-    void record(const Exchange& exchange, const Response& response);
+    void record(const Exchange& exchange, const Response& response) noexcept;
+    void log_response(const Exchange& exchange, const Response& response, unsigned code, double seconds);
     std::string new_request_id();
     const std::string& http_date();
 
@@ -113,6 +121,16 @@ private:
 
 /// A client's X-Request-ID is kept when it is 1-128 characters of [A-Za-z0-9._-].
 bool is_valid_request_id(std::string_view id) noexcept;
+
+/// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
+bool is_valid_host(std::string_view host) noexcept;
+
+/// The path of a request target, without the query: of an origin-form target ("/addresses?limit=5") or
+/// of an absolute-form one ("http://host/addresses", "/" when its path is empty; RFC 9112 section 3.2.2).
+std::string_view target_path(std::string_view target) noexcept;
+
+/// A message as a status line may carry it: control characters (CR and LF among them) become spaces.
+std::string reason_phrase(std::string_view message);
 
 /// True when an If-None-Match header value names etag (or is "*").
 bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept;

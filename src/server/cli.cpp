@@ -10,7 +10,9 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
+#include <memory>
 #include <system_error>
 
 namespace addrservice::http {
@@ -162,6 +164,43 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     return {std::nullopt, 2};
 }
 
+int report_failure(const std::exception_ptr& failure, const Config& config, std::ostream& err)
+{
+    try {
+        std::rethrow_exception(failure);
+    } catch (const ListenError& e) {
+        err << "addrservice: cannot listen on " << config.host << ':' << config.port << ": " << e.code().message()
+            << '\n';
+        return 1;
+    } catch (const ConfigError& e) {
+        err << "addrservice: " << e.what() << '\n';
+        return 2;
+    } catch (const StoreOpenError& e) {
+        err << "addrservice: config: addr-db: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        err << "addrservice: " << e.what() << '\n';
+        return 1;
+    } catch (...) {
+        err << "addrservice: unknown failure\n";
+        return 1;
+    }
+}
+
+namespace {
+
+/// The log, as configured. Its writer thread failing to start is reported as the log's.
+std::unique_ptr<Logger> open_logger(const LoggingConfig& config)
+{
+    try {
+        return std::make_unique<Logger>(config);
+    } catch (const std::system_error& e) {
+        throw std::system_error(e.code(), "cannot start logging");
+    }
+}
+
+}  // namespace
+
 int main_entry(int argc, char** argv)
 {
     const std::vector<std::string> args(argv, argv + argc);
@@ -172,31 +211,12 @@ int main_entry(int argc, char** argv)
     const auto& config = *command_line.config;
     try {
         if (config.workers > 1) {
-            try {
-                return run_workers(config);
-            } catch (const std::system_error& e) {
-                std::cerr << "addrservice: cannot listen on " << config.host << ':' << config.port << ": "
-                          << e.code().message() << '\n';
-                return 1;
-            }
+            return run_workers(config);
         }
-        Logger logger(config.logging);
-        try {
-            return run_service(config, logger);
-        } catch (const std::system_error& e) {
-            std::cerr << "addrservice: cannot listen on " << config.host << ':' << config.port << ": "
-                      << e.code().message() << '\n';
-            return 1;
-        }
-    } catch (const ConfigError& e) {
-        std::cerr << "addrservice: " << e.what() << '\n';
-        return 2;
-    } catch (const StoreOpenError& e) {
-        std::cerr << "addrservice: config: addr-db: " << e.what() << '\n';
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "addrservice: " << e.what() << '\n';
-        return 1;
+        const auto logger = open_logger(config.logging);
+        return run_service(config, *logger);
+    } catch (...) {
+        return report_failure(std::current_exception(), config, std::cerr);
     }
 }
 

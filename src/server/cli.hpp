@@ -2,6 +2,7 @@
 
 #include "addrservice/config.hpp"
 
+#include <exception>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -28,6 +29,11 @@ std::optional<std::string> process_env(const std::string& name);
 /// A usage or config error prints one line (and a hint) on err and gives exit status 2.
 CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
                                std::ostream& err);
+
+/// Reports why the service could not start or went on no longer, as one line on err, and returns the exit
+/// status: "cannot listen on HOST:PORT" (1) only for the listening socket; a config or store-opening
+/// error (2); anything else by its own text (1).
+int report_failure(const std::exception_ptr& failure, const Config& config, std::ostream& err);
 
 /// The whole program: command line, logging, serve. Returns the process exit status.
 int main_entry(int argc, char** argv);

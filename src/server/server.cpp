@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -24,12 +25,17 @@
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <exception>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <system_error>
 #include <tuple>
 #include <unistd.h>
@@ -59,10 +65,124 @@ constexpr auto never = Clock::time_point::max();
 /// flight is not limited, so neither is the throughput to a distant client. A 10,000-entry list to a local
 /// client: 150 requests/s without, 225 with (tools/run.py bench --workload list-10k).
 constexpr int unsent_bytes_limit = 64 * 1024;
-using notsent_lowat = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
 
-/// Completion of a detached coroutine; each one catches and logs what it can handle itself.
+/// An integer socket option that Asio does not name, as its SettableSocketOption requirements describe one.
+template <int Level, int Name>
+class IntegerOption {
+public:
+    explicit IntegerOption(int value) noexcept : value_(value) {}
+    template <typename Protocol>
+    [[nodiscard]] int level(const Protocol& /*protocol*/) const noexcept
+    {
+        return Level;
+    }
+    template <typename Protocol>
+    [[nodiscard]] int name(const Protocol& /*protocol*/) const noexcept
+    {
+        return Name;
+    }
+    template <typename Protocol>
+    [[nodiscard]] const int* data(const Protocol& /*protocol*/) const noexcept
+    {
+        return &value_;
+    }
+    template <typename Protocol>
+    [[nodiscard]] std::size_t size(const Protocol& /*protocol*/) const noexcept
+    {
+        return sizeof(value_);
+    }
+
+private:
+    int value_;
+};
+
+using notsent_lowat = IntegerOption<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
+using reuse_port_option = IntegerOption<SOL_SOCKET, SO_REUSEPORT>;
+
+/// Completion of a connection's coroutine, which catches and logs what it can handle itself.
 void coroutine_done(const std::exception_ptr& /*unexpected*/) noexcept {}
+
+/// The text of the exception being handled; call it in a catch block.
+std::string current_exception_text()
+{
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+/// Why a request's header cannot be served, when it cannot.
+struct HeadProblem {
+    Status status;
+    std::string_view message;
+};
+
+/// True when every coding of a Transfer-Encoding value is chunked (the only one this server decodes).
+bool only_chunked(std::string_view codings) noexcept
+{
+    while (!codings.empty()) {
+        const auto comma = codings.find(',');
+        auto coding = codings.substr(0, comma);
+        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+            coding.remove_prefix(1);
+        }
+        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+            coding.remove_suffix(1);
+        }
+        if (!coding.empty() && !beast::iequals(coding, "chunked")) {
+            return false;
+        }
+        codings = comma == std::string_view::npos ? std::string_view{} : codings.substr(comma + 1);
+    }
+    return true;
+}
+
+/// Checks a request's framing (RFC 9112 section 6) and Host (section 3.2) before its body is read: where
+/// the body ends must be certain, or the bytes after it could be taken for another request. A few
+/// lookups in the parsed fields, no allocation.
+std::optional<HeadProblem> head_problem(const beast_http::request_parser<beast_http::string_body>& parser) noexcept
+{
+    static constexpr HeadProblem bad_request{Status::bad_request, "Bad Request"};
+    const auto& header = parser.get();
+    const auto lengths = header.count(beast_http::field::content_length);
+    if (lengths > 1 ||
+        (lengths == 1 && header[beast_http::field::content_length].find(',') != std::string_view::npos)) {
+        return bad_request;
+    }
+    const auto [first_coding, end_of_codings] = header.equal_range(beast_http::field::transfer_encoding);
+    if (first_coding != end_of_codings) {
+        // Transfer-Encoding in HTTP/1.0, beside Content-Length, or whose final coding is not chunked.
+        if (header.version() < 11 || lengths != 0 || !parser.chunked()) {
+            return bad_request;
+        }
+        for (auto field = first_coding; field != end_of_codings; ++field) {
+            if (!only_chunked(field->value())) {
+                return HeadProblem{Status::not_implemented, "Not Implemented"};
+            }
+        }
+    }
+    const auto [first_host, end_of_hosts] = header.equal_range(beast_http::field::host);
+    if (first_host == end_of_hosts) {
+        return header.version() >= 11 ? std::optional(bad_request) : std::nullopt;
+    }
+    if (std::next(first_host) != end_of_hosts || !is_valid_host(first_host->value())) {
+        return bad_request;
+    }
+    return std::nullopt;
+}
+
+/// SIGHUP never stops the process: it is ignored whenever no handler listens for it (while the store
+/// opens, and once the event loop has ended, when Asio has put back the default action, which terminates).
+void ignore_hangups() noexcept
+{
+    struct sigaction action {};
+    action.sa_handler = SIG_IGN;  // NOLINT(cppcoreguidelines-pro-type-union-access): sigaction's layout
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGHUP, &action, nullptr);
+}
 
 bool is_quiet_close(const beast::error_code& ec)
 {
@@ -130,6 +250,7 @@ struct Server::State : std::enable_shared_from_this<State> {
     bool stopping = false;
     bool sweeping = true;
     std::function<void()> drained;
+    std::function<void(std::string_view)> fault_hook;  // tests only: throws to stand for a fault
 
     void notify_drained()
     {
@@ -147,8 +268,12 @@ struct Server::State : std::enable_shared_from_this<State> {
     void shutdown();
 
     asio::awaitable<void> accept_loop();
+    void take(tcp::socket socket);
     asio::awaitable<void> sweep_loop();
+    void close_expired();
     void reject_over_limit(tcp::socket socket);
+    void log_failure(std::string_view message, std::string_view error) noexcept;
+    void loop_ended(std::string_view message, const std::exception_ptr& failure) noexcept;
 };
 
 /// One client connection: its socket and buffer, read -> handle -> write one request at a time.
@@ -167,8 +292,8 @@ struct Server::State::Connection {
     std::string head;  // the serialized status line and header of the response being written
     std::string peer_ip;
     bool busy = false;  // a request's header has been read and its response is not yet written
-    // The I/O under way must finish by then, or the sweep cancels it. A deadline per connection, checked
-    // by one timer for all, costs no timer operation (and no syscall) per read or write.
+    // The I/O under way must finish by then, or the sweep closes the connection. A deadline per connection,
+    // checked by one timer for all, costs no timer operation (and no syscall) per read or write.
     Clock::time_point deadline = never;
 
     void expires_after(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
@@ -185,16 +310,22 @@ struct Server::State::Connection {
         return request;
     }
 
-    /// Sends a final error response, then closes gently: stop sending, drain what the client is still
-    /// sending for a moment, so that it reads the response instead of a reset.
+    /// Sends a final error response, then closes gently.
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
     {
         auto response = state->app.reject(request, status, message);
         expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
         auto [write_ec, written] = co_await write(response);
-        if (write_ec) {
-            co_return;
+        if (!write_ec) {
+            co_await close_gently();
         }
+    }
+
+    /// After the last response: stop sending, then read and drop what the client still sends (for a
+    /// moment, and at most max_body_bytes) before the socket closes. Closing on unread bytes would send a
+    /// reset, and a reset destroys whatever of the response the client has not read yet.
+    asio::awaitable<void> close_gently()
+    {
         beast::error_code ignored;
         socket.shutdown(tcp::socket::shutdown_send, ignored);
         deadline = Clock::now() + linger_timeout;
@@ -244,8 +375,15 @@ struct Server::State::Connection {
                 }
                 co_return;
             }
+            if (!socket.is_open()) {
+                co_return;  // its deadline passed as the header completed
+            }
             busy = true;
 
+            if (const auto problem = head_problem(parser)) {
+                co_await reject_and_close(rejected(parser), problem->status, problem->message);
+                co_return;
+            }
             const auto& header = parser.get();
             if (const auto length = parser.content_length(); length && *length > bounds.max_body_bytes) {
                 co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
@@ -272,6 +410,9 @@ struct Server::State::Connection {
                     }
                     co_return;
                 }
+                if (!socket.is_open()) {
+                    co_return;  // its deadline passed as the body completed
+                }
             }
 
             deadline = never;  // the application takes the time it takes; only I/O has deadlines
@@ -282,7 +423,11 @@ struct Server::State::Connection {
             expires_after(idle_timeout);
             auto [write_ec, written] = co_await write(response);
             busy = false;
-            if (write_ec || !response.keep_alive()) {
+            if (write_ec) {
+                co_return;
+            }
+            if (!response.keep_alive()) {
+                co_await close_gently();
                 co_return;
             }
         }
@@ -297,18 +442,22 @@ struct Server::State::Connection {
         return asio::async_write(socket, buffers, use_tuple);
     }
 
-    /// Cancels the I/O under way (the serving coroutine then ends).
+    /// Cancels the I/O under way (an idle connection's serving coroutine then ends).
     void cancel()
     {
         beast::error_code ignored;
         socket.cancel(ignored);
     }
 
+    /// Closes the connection for good: the I/O under way ends, and any that follows fails at once. (A
+    /// cancellation alone misses an operation whose completion is already queued, and the next step of a
+    /// composed read would then run with no deadline.)
     void close()
     {
+        deadline = never;
         beast::error_code ignored;
         socket.shutdown(tcp::socket::shutdown_both, ignored);
-        cancel();
+        socket.close(ignored);
     }
 };
 
@@ -377,34 +526,48 @@ asio::awaitable<void> Server::State::accept_loop()
 {
     const auto self = shared_from_this();
     while (acceptor.is_open()) {
-        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        bool pause = false;
+        try {
+            auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+            if (ec == asio::error::operation_aborted || !acceptor.is_open() || stopping) {
                 co_return;
             }
-            // Out of descriptors, say: report it and give the process a moment before retrying.
-            LogFields fields;
-            fields.add("message", "ACCEPT FAILED").add("error", ec.message());
-            logger.log(LogLevel::error, fields);
-            asio::steady_timer pause(io, accept_retry_delay);
-            co_await pause.async_wait(use_tuple);
-            continue;
+            if (ec) {
+                // Out of descriptors, say: report it and give the process a moment before retrying.
+                log_failure("ACCEPT FAILED", ec.message());
+                pause = true;
+            } else {
+                take(std::move(socket));
+            }
+        } catch (...) {
+            // A fault of ours: that connection is lost, the listener goes on.
+            log_failure("ACCEPT FAILED", current_exception_text());
+            pause = true;
         }
-        if (stopping) {
-            co_return;
+        if (pause) {
+            asio::steady_timer timer(io, accept_retry_delay);
+            co_await timer.async_wait(use_tuple);
         }
-        if (connections.size() >= limits.max_connections) {
-            reject_over_limit(std::move(socket));
-            continue;
-        }
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
-        asio::co_spawn(io, run_connection(std::make_shared<Connection>(self, std::move(socket))), &coroutine_done);
     }
 }
 
-/// Past max_connections: a best-effort 503 without waiting on the client, then close.
+/// Serves a connection just accepted; past max_connections, refuses it.
+void Server::State::take(tcp::socket socket)
+{
+    if (fault_hook) {
+        fault_hook("accept");
+    }
+    if (connections.size() >= limits.max_connections) {
+        reject_over_limit(std::move(socket));
+        return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
+    asio::co_spawn(io, run_connection(std::make_shared<Connection>(shared_from_this(), std::move(socket))),
+                   &coroutine_done);
+}
+
 asio::awaitable<void> Server::State::sweep_loop()
 {
     const auto self = shared_from_this();
@@ -414,16 +577,55 @@ asio::awaitable<void> Server::State::sweep_loop()
         if (ec || !sweeping) {
             co_return;
         }
-        const auto now = Clock::now();
-        for (auto* connection : connections) {
-            if (connection->deadline <= now) {
-                connection->deadline = never;
-                connection->cancel();
-            }
+        try {
+            close_expired();
+        } catch (...) {
+            // A fault of ours: the next sweep checks every deadline again.
+            log_failure("SWEEP FAILED", current_exception_text());
         }
     }
 }
 
+/// Closes every connection whose deadline has passed.
+void Server::State::close_expired()
+{
+    if (fault_hook) {
+        fault_hook("sweep");
+    }
+    const auto now = Clock::now();
+    for (auto* connection : connections) {
+        if (connection->deadline <= now) {
+            connection->close();
+        }
+    }
+}
+
+void Server::State::log_failure(std::string_view message, std::string_view error) noexcept
+{
+    try {
+        LogFields fields;
+        fields.add("message", message).add("error", error);
+        logger.log(LogLevel::error, fields);
+    } catch (...) {
+        // Out of memory: the line is lost, the loop goes on.
+    }
+}
+
+/// The completion of the accept and sweep loops, which end when the server stops: a loop that ended
+/// on an exception (none should) is reported, never dropped.
+void Server::State::loop_ended(std::string_view message, const std::exception_ptr& failure) noexcept
+{
+    if (!failure) {
+        return;
+    }
+    try {
+        std::rethrow_exception(failure);
+    } catch (...) {
+        log_failure(message, current_exception_text());
+    }
+}
+
+/// Past max_connections: a best-effort 503 without waiting on the client, then close.
 void Server::State::reject_over_limit(tcp::socket socket)
 {
     beast::error_code ec;
@@ -450,12 +652,12 @@ Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string
         acceptor.open(endpoint.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));
         if (reuse_port) {
-            acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+            acceptor.set_option(reuse_port_option(1));
         }
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
     } catch (const boost::system::system_error& e) {
-        throw std::system_error(e.code(), "listen");
+        throw ListenError(e.code(), "listen");
     }
 }
 
@@ -469,8 +671,17 @@ std::uint16_t Server::port() const noexcept
 
 void Server::start()
 {
-    asio::co_spawn(state_->io, state_->accept_loop(), &coroutine_done);
-    asio::co_spawn(state_->io, state_->sweep_loop(), &coroutine_done);
+    asio::co_spawn(state_->io, state_->accept_loop(), [state = state_](const std::exception_ptr& failure) {
+        state->loop_ended("ACCEPT LOOP FAILED", failure);
+    });
+    asio::co_spawn(state_->io, state_->sweep_loop(), [state = state_](const std::exception_ptr& failure) {
+        state->loop_ended("SWEEP LOOP FAILED", failure);
+    });
+}
+
+void Server::inject_faults(std::function<void(std::string_view step)> hook)
+{
+    state_->fault_hook = std::move(hook);
 }
 
 void Server::shutdown()
@@ -490,13 +701,36 @@ std::size_t Server::connections() const noexcept
 
 namespace {
 
+/// The store that the configuration names. Its thread failing to start is reported as the store's.
+std::shared_ptr<AddressStore> open_store(const StoreConfig& config, asio::io_context& io)
+{
+    try {
+        return make_store(config, io);
+    } catch (const std::system_error& e) {
+        throw std::system_error(e.code(), "cannot start the store");
+    }
+}
+
 /// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
-    auto store = make_store(config.store, io);
+    auto store = open_store(config.store, io);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
+
+    // SIGHUP asks for a reload: logged, and nothing stops (there is nothing to reload yet).
+    asio::signal_set reload_signals(io, SIGHUP);
+    std::function<void(const beast::error_code&, int)> on_reload = [&](const beast::error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        LogFields fields;
+        fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", "nothing");
+        logger.info(fields);
+        reload_signals.async_wait(on_reload);
+    };
+    reload_signals.async_wait(on_reload);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
@@ -528,8 +762,9 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
     server.start();
     // Once drained, nothing is left to do but wait for signals and keep the store's connections (a
     // database store's background work never runs out): stop the loop, and run() returns.
-    server.on_drained([&signals, &io] {
+    server.on_drained([&signals, &reload_signals, &io] {
         signals.cancel();
+        reload_signals.cancel();
         io.stop();
     });
     io.run();
@@ -540,8 +775,10 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 int run_service(const Config& config, Logger& logger)
 {
     raise_open_file_limit();
+    ignore_hangups();
     asio::io_context io(1);
     serve_until_stopped(io, config, logger);  // the store is closed when it returns
+    ignore_hangups();
     LogFields stopped;
     stopped.add("message", "STOPPED");
     logger.info(stopped);

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace boost::asio {
 class io_context;
@@ -16,12 +18,18 @@ namespace addrservice::http {
 
 class App;
 
+/// The listening socket could not be opened, bound or set listening (a port in use, say).
+class ListenError : public std::system_error {
+public:
+    using std::system_error::system_error;
+};
+
 /// The HTTP/1.1 server: an acceptor and one coroutine per connection on a single-threaded io_context.
 /// Each connection reads, handles and writes one request at a time (so pipelined responses keep their
 /// order), with the limits and timeouts of Limits.
 class Server {
 public:
-    /// Binds and listens at once (port 0 picks a free port). Throws std::system_error when it cannot.
+    /// Binds and listens at once (port 0 picks a free port). Throws ListenError when it cannot.
     /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT).
     Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
            const Limits& limits, bool reuse_port = false);
@@ -43,6 +51,10 @@ public:
     void on_drained(std::function<void()> callback);
     /// The number of open connections.
     [[nodiscard]] std::size_t connections() const noexcept;
+    /// For tests: hook is called at each step of the accept loop ("accept", with a connection just
+    /// accepted) and of the deadline sweep ("sweep", at each tick); what it throws stands for an
+    /// unexpected fault there, which the loop logs at ERROR and survives. Call it on the io_context's thread.
+    void inject_faults(std::function<void(std::string_view step)> hook);
 
     struct State;
 
@@ -51,12 +63,13 @@ private:
 };
 
 /// Runs the service as configured until SIGINT or SIGTERM: logs STARTING, serves, drains, logs STOPPED.
-/// Returns the process exit status. Throws std::system_error when the port cannot be bound.
+/// SIGHUP is logged (RELOAD) and stops nothing. Returns the process exit status. Throws ListenError when
+/// the port cannot be bound, std::system_error naming its cause when another start-up step fails.
 int run_service(const Config& config, Logger& logger);
 
 /// Runs config.workers processes, each running run_service on the same port (SO_REUSEPORT; a port of 0 is
-/// chosen once), and stops them all on SIGINT or SIGTERM. Returns the exit status: 0 when every worker
-/// stopped cleanly. Throws std::system_error when the port cannot be reserved.
+/// chosen once), and stops them all on SIGINT or SIGTERM; SIGHUP is passed on to every worker. Returns the
+/// exit status: 0 when every worker stopped cleanly. Throws ListenError when the port cannot be reserved.
 int run_workers(const Config& config);
 
 }  // namespace addrservice::http

@@ -32,7 +32,7 @@ public:
             ::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
             const int error = errno;
             close();
-            throw std::system_error(error, std::generic_category(), "bind");
+            throw ListenError(error, std::generic_category(), "bind");
         }
         boost::asio::ip::tcp::endpoint bound;
         auto size = static_cast<socklen_t>(bound.capacity());
@@ -63,9 +63,11 @@ private:
 /// The body of one worker process: its own logger, store and event loop.
 [[noreturn]] void run_worker(const Config& config, const sigset_t& original_mask)
 {
-    // Stop with the parent, whatever way it goes; only the parent takes terminal signals.
+    // Stop with the parent, whatever way it goes; only the parent takes terminal signals. A SIGHUP passed
+    // on before the worker listens for it is ignored rather than fatal.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::setpgid(0, 0);
+    static_cast<void>(std::signal(SIGHUP, SIG_IGN));
     ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
     int status = 1;
     try {
@@ -95,6 +97,7 @@ int run_workers(const Config& config)
     sigemptyset(&handled);
     sigaddset(&handled, SIGINT);
     sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGHUP);
     sigaddset(&handled, SIGCHLD);
     sigset_t original;
     ::sigprocmask(SIG_BLOCK, &handled, &original);
@@ -102,7 +105,7 @@ int run_workers(const Config& config)
     std::vector<pid_t> workers;
     bool stopping = false;
     bool failed = false;
-    auto stop_all = [&workers](int signal_number) {
+    auto signal_all = [&workers](int signal_number) {
         for (const auto pid : workers) {
             ::kill(pid, signal_number);
         }
@@ -115,7 +118,7 @@ int run_workers(const Config& config)
         if (pid < 0) {
             std::cerr << "addrservice: cannot start worker: " << std::generic_category().message(errno) << '\n';
             failed = stopping = true;
-            stop_all(SIGTERM);
+            signal_all(SIGTERM);
             break;
         }
         workers.push_back(pid);
@@ -135,14 +138,17 @@ int run_workers(const Config& config)
                     failed = failed || !clean || !stopping;
                     if (!stopping) {
                         stopping = true;
-                        stop_all(SIGTERM);
+                        signal_all(SIGTERM);
                     }
                 }
             }
+        } else if (signal_number == SIGHUP) {
+            // A reload is each worker's to do (each logs it); the parent has nothing to reload.
+            signal_all(SIGHUP);
         } else {
             // The first signal drains the workers; a second one stops them waiting for requests in flight.
             stopping = true;
-            stop_all(SIGTERM);
+            signal_all(SIGTERM);
         }
     }
     ::sigprocmask(SIG_SETMASK, &original, nullptr);

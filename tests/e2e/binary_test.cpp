@@ -111,6 +111,25 @@ TEST(Binary, SigintAlsoStopsCleanlyWithAnIdleClientConnected)
     EXPECT_TRUE(idle.closed_by_peer());
 }
 
+TEST(Binary, SighupIsLoggedAndServingGoesOnUntilSigterm)
+{
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    HttpClient client(service.port());
+    EXPECT_EQ(client.request(verb::get, "/livez", {}, {{"X-Request-ID", "before-hup"}}).result(), status::ok);
+    service.process().signal(SIGHUP);
+    const auto reload = service.process().wait_for_line(R"(message="RELOAD")");
+    ASSERT_TRUE(reload) << service.process().output();
+    EXPECT_NE(reload->find(R"(INFO : message="RELOAD" signal="SIGHUP")"), std::string::npos) << *reload;
+    EXPECT_EQ(client.request(verb::get, "/livez", {}, {{"X-Request-ID", "after-hup"}}).result(), status::ok);
+    service.process().signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+    const auto& output = service.process().output();
+    for (const char* line : {R"(req_id="before-hup")", R"(req_id="after-hup")", R"(message="STOPPED")"}) {
+        EXPECT_NE(output.find(line), std::string::npos) << line << "\n" << output;
+    }
+}
+
 TEST(Binary, StartingLineNamesServicePortAndStore)
 {
     RunningService service;
@@ -497,6 +516,30 @@ TEST(BinaryWorkers, TwoWorkersOnSqliteShareThePortAndSeeEachOthersWrites)
         expect_all_there(port, written);
     }
 
+    parent.signal(SIGTERM);
+    EXPECT_EQ(parent.wait_exit(), 0);
+    const auto& output = parent.output();
+    std::size_t stopped = 0;
+    for (auto at = output.find("message=\"STOPPED\""); at != std::string::npos;
+         at = output.find("message=\"STOPPED\"", at + 1)) {
+        ++stopped;
+    }
+    EXPECT_EQ(stopped, 2U) << output;
+}
+
+TEST(BinaryWorkers, SighupToTheParentReachesEveryWorkerAndStopsNothing)
+{
+    const ScratchDir dir;
+    Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
+    const auto first = parent.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(first && parent.wait_for_line("message=\"STARTING\"")) << parent.output();
+    parent.signal(SIGHUP);
+    EXPECT_TRUE(parent.wait_for_line("message=\"RELOAD\"") && parent.wait_for_line("message=\"RELOAD\""))
+        << parent.output();
+    for (int i = 0; i < 4; ++i) {
+        HttpClient client(port_from_log_line(*first));
+        EXPECT_EQ(client.get("/livez").result(), status::ok);
+    }
     parent.signal(SIGTERM);
     EXPECT_EQ(parent.wait_exit(), 0);
     const auto& output = parent.output();

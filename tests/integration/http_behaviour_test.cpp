@@ -15,6 +15,7 @@
 
 #include <future>
 #include <regex>
+#include <thread>
 
 namespace addrservice::testing {
 namespace {
@@ -218,6 +219,68 @@ TEST(HttpBehaviour, IncompleteHeaderIsClosedAfterTheHeaderTimeout)
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
 }
 
+TEST(HttpBehaviour, AnExpiredDeadlineClosesEvenWhenTheReadHasDataWaiting)
+{
+    Limits limits;
+    limits.header_timeout_s = 1;
+    limits.max_header_bytes = 64 * 1024;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n");
+    while (server.connections() == 0) {
+        std::this_thread::yield();  // until the connection is accepted and reading its header
+    }
+    // Hold the server's thread past the deadline while more of the header arrives: when it runs again the
+    // deadline has passed, and the header's read goes on from data already waiting, step after step,
+    // never waiting on the socket where a cancellation would find it.
+    std::promise<void> holding;
+    boost::asio::post(server.io(), [&holding] {
+        holding.set_value();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    });
+    holding.get_future().wait();
+    client.write_raw("X-Filler: " + std::string(16000, 'f') + "\r\n");
+    EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(5)));
+}
+
+TEST(HttpBehaviour, ConnectionCloseWithPipelinedBytesStillDeliversTheWholeResponse)
+{
+    Limits limits;
+    limits.idle_timeout_s = 5;  // bounds the test, should a write never finish
+    TestServer server(limits);
+    const auto entry = sample("marguerite-okonkwo-lindqvist.json");
+    std::string expected;
+    {
+        HttpClient writer(server.port());
+        for (int i = 0; i < 50; ++i) {
+            ASSERT_EQ(writer.request(verb::post, "/addresses", entry).result(), status::created);
+        }
+        expected = writer.get("/addresses").body();
+    }
+    // Larger than the client's receive buffer and window, smaller than what the server may leave unsent
+    // in its kernel: the server's write finishes while much of the response still waits to be sent.
+    ASSERT_GT(expected.size(), std::size_t{40} * 1024);
+    ASSERT_LT(expected.size(), std::size_t{60} * 1024);
+
+    HttpClient client(server.port());
+    client.socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+    // More pipelined bytes than the server reads with the first request's header: still unread at the close.
+    client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" +
+                     raw_post(std::string(8000, ' ')));
+    // Read nothing until the server is done with the connection: a close that resets it loses what it
+    // had not sent yet.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server.connections() != 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto answer = client.read_until_close();
+    const auto body_start = answer.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos) << answer;
+    EXPECT_NE(answer.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos);
+    EXPECT_EQ(answer.size() - body_start - 4, expected.size());
+    EXPECT_TRUE(answer.substr(body_start + 4) == expected);
+}
+
 TEST(HttpBehaviour, IdleConnectionIsClosedAfterTheIdleTimeout)
 {
     Limits limits;
@@ -228,6 +291,60 @@ TEST(HttpBehaviour, IdleConnectionIsClosedAfterTheIdleTimeout)
     const auto start = std::chrono::steady_clock::now();
     EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(10)));
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpBehaviour, AFaultInTheAcceptLoopLosesThatConnectionAndAcceptingGoesOn)
+{
+    int faults = 0;  // counted on the server's thread
+    TestServer server;
+    server.inject_faults([&faults](std::string_view step) {
+        if (step == "accept" && faults++ == 0) {
+            throw std::runtime_error("injected accept fault");
+        }
+    });
+    {
+        HttpClient first(server.port());
+        EXPECT_TRUE(first.closed_by_peer());
+    }
+    HttpClient second(server.port());
+    second.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    const auto answer = second.read_until_close();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+    server.stop();
+    EXPECT_NE(server.log().find(R"(ERROR : message="ACCEPT FAILED" error="injected accept fault")"), std::string::npos)
+        << server.log();
+}
+
+TEST(HttpBehaviour, AFaultInTheDeadlineSweepIsLoggedAndDeadlinesStillHold)
+{
+    int faults = 0;  // counted on the server's thread
+    Limits limits;
+    limits.header_timeout_s = 1;
+    TestServer server(limits);
+    server.inject_faults([&faults](std::string_view step) {
+        if (step == "sweep" && faults++ == 0) {
+            throw std::runtime_error("injected sweep fault");
+        }
+    });
+    HttpClient client(server.port());
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n");
+    EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(5)));
+    server.stop();
+    EXPECT_NE(server.log().find(R"(ERROR : message="SWEEP FAILED" error="injected sweep fault")"), std::string::npos)
+        << server.log();
+}
+
+TEST(HttpBehaviour, ServersWithReusePortShareAPortAndOthersCannotTakeIt)
+{
+    boost::asio::io_context io;
+    std::ostringstream log;
+    Logger logger(LoggingConfig{}, log);
+    AddressService service(std::make_shared<MemoryStore>());
+    http::App app(service, logger, http::AppOptions{});
+    const http::Server first(io, app, logger, "127.0.0.1", 0, Limits{}, true);
+    const http::Server second(io, app, logger, "127.0.0.1", first.port(), Limits{}, true);
+    EXPECT_EQ(second.port(), first.port());
+    EXPECT_THROW(http::Server(io, app, logger, "127.0.0.1", first.port(), Limits{}, false), http::ListenError);
 }
 
 TEST(HttpBehaviour, ConnectionsPastTheLimitAreClosedAtOnce)

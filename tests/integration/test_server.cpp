@@ -69,4 +69,9 @@ std::size_t TestServer::connections()
     return count;
 }
 
+void TestServer::inject_faults(std::function<void(std::string_view step)> hook)
+{
+    on_server_thread([&] { server_.inject_faults(std::move(hook)); });
+}
+
 }  // namespace addrservice::testing

@@ -8,8 +8,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace addrservice::testing {
@@ -36,6 +38,8 @@ public:
     /// Runs f on the server's thread and waits for it.
     void on_server_thread(const std::function<void()>& f);
     [[nodiscard]] std::size_t connections();
+    /// Sets the server's fault hook (see Server::inject_faults).
+    void inject_faults(std::function<void(std::string_view step)> hook);
     boost::asio::io_context& io() { return io_; }
 
 private:

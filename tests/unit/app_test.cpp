@@ -42,6 +42,49 @@ public:
     [[nodiscard]] std::string describe() const override { return "unavailable"; }
 };
 
+/// A store that remembers the ids it was asked to read, and holds none of them.
+class RecordingStore final : public AddressStore {
+public:
+    std::vector<std::string> reads;
+
+    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
+    Task<EntryPtr> read(std::string id) override
+    {
+        reads.push_back(std::move(id));
+        co_return nullptr;
+    }
+    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
+    Task<bool> remove(std::string /*id*/) override { co_return false; }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
+    {
+        co_return std::vector<std::pair<std::string, EntryPtr>>{};
+    }
+    Task<bool> ready() override { co_return true; }
+    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
+    [[nodiscard]] std::string describe() const override { return "recording"; }
+};
+
+/// A store holding one entry whose ETag is as long as a header field value may be: its gzip ETag, one
+/// suffix longer, no longer fits in a field. A fault that happens only once the handler has answered.
+class OverlongEtagStore final : public AddressStore {
+public:
+    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
+    Task<EntryPtr> read(std::string /*id*/) override
+    {
+        co_return std::make_shared<const StoredEntry>(
+            StoredEntry{R"({"full_name":")" + std::string(2000, 'a') + R"("})", '"' + std::string(65528, 'e') + '"'});
+    }
+    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
+    Task<bool> remove(std::string /*id*/) override { co_return false; }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
+    {
+        co_return std::vector<std::pair<std::string, EntryPtr>>{};
+    }
+    Task<bool> ready() override { co_return true; }
+    [[nodiscard]] std::size_t size() const noexcept override { return 1; }
+    [[nodiscard]] std::string describe() const override { return "overlong"; }
+};
+
 class AppTest : public ::testing::Test {
 protected:
     explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
@@ -165,6 +208,73 @@ TEST_F(AppTest, PutReplacesDeleteRemoves)
     response = call(verb::get, location);
     EXPECT_EQ(response.result(), Status::not_found);
     EXPECT_EQ(response.reason(), "Address " + location.substr(11) + " not found");
+}
+
+TEST_F(AppTest, NotFoundEchoesAtMost64CharactersOfTheId)
+{
+    const std::string id(300, 'a');
+    auto response = call(verb::get, "/addresses/" + id + "?x=1");
+    EXPECT_EQ(response.result(), Status::not_found);
+    const auto expected = "Address " + std::string(64, 'a') + "... not found";
+    EXPECT_EQ(response.reason(), expected);
+    EXPECT_EQ(body(response)["message"], expected);
+    EXPECT_EQ(body(response)["uri"], "/addresses/" + id);
+    // Up to 64 characters, the id is echoed whole.
+    response = call(verb::get, "/addresses/" + std::string(64, 'b'));
+    EXPECT_EQ(response.reason(), "Address " + std::string(64, 'b') + " not found");
+}
+
+TEST(ReasonPhrase, ControlCharactersBecomeSpaces)
+{
+    EXPECT_EQ(reason_phrase("Bad\r\nSet-Cookie: x\x01\x7f\tend"), "Bad  Set-Cookie: x   end");
+    EXPECT_EQ(reason_phrase("Address caf\xc3\xa9 not found"), "Address caf\xc3\xa9 not found");
+}
+
+class OverlongEtagTest : public AppTest {
+protected:
+    OverlongEtagTest() : AppTest(std::make_shared<OverlongEtagStore>()) {}
+};
+
+TEST_F(OverlongEtagTest, AFaultAfterTheHandlerIsA500AndLogged)
+{
+    const auto plain = call(verb::get, "/addresses/abc");
+    EXPECT_EQ(plain.result(), Status::ok);  // the ETag itself fits
+    const auto response = call(verb::get, "/addresses/abc", {}, {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(response.result(), Status::internal_server_error);
+    EXPECT_EQ(response.reason(), "Internal Server Error");
+    EXPECT_EQ(body(response)["message"], "Internal Server Error");
+    EXPECT_EQ(body(response)["uri"], "/addresses/abc");
+    EXPECT_EQ(response[field::content_length], std::to_string(body_of(response).size()));
+    EXPECT_FALSE(response["X-Request-ID"].empty());
+    EXPECT_NE(log.str().find(R"(message="RESPONSE" status=500)"), std::string::npos) << log.str();
+    EXPECT_EQ(call(verb::get, "/livez").result(), Status::ok);
+}
+
+class RecordingStoreTest : public AppTest {
+protected:
+    explicit RecordingStoreTest(const std::shared_ptr<RecordingStore>& store = std::make_shared<RecordingStore>())
+        : AppTest(store), recording(store)
+    {
+    }
+    std::shared_ptr<RecordingStore> recording;
+};
+
+TEST_F(RecordingStoreTest, ALongIdReachesTheServiceWhole)
+{
+    // Longer than any small-string buffer: the id must be copied out of the request before the
+    // request moves into the handler (AddressSanitizer builds check the reads).
+    const std::string id = "x" + std::string(500, '7') + "-y";
+    EXPECT_EQ(call(verb::get, "/addresses/" + id + "/?q=" + std::string(300, 'q')).result(), Status::not_found);
+    ASSERT_EQ(recording->reads.size(), 1U);
+    EXPECT_EQ(recording->reads.front(), id);
+}
+
+TEST_F(AppTest, AbsoluteFormTargetsAreRoutedByTheirPath)
+{
+    EXPECT_EQ(call(verb::get, "http://example.org/livez").result(), Status::ok);
+    const auto response = call(verb::get, "https://example.org:8443/nope?x=1");
+    EXPECT_EQ(response.result(), Status::not_found);
+    EXPECT_EQ(body(response)["uri"], "/nope");
 }
 
 TEST_F(AppTest, PutWithInvalidBodyToUnknownIdIs400)
@@ -388,6 +498,30 @@ TEST(HeaderHelpers, EtagMatches)
     EXPECT_TRUE(etag_matches("W/\"a\"", "\"a\""));
     EXPECT_TRUE(etag_matches("\"b\" , \"a\"", "\"a\""));
     EXPECT_FALSE(etag_matches("\"b\"", "\"a\""));
+}
+
+TEST(HeaderHelpers, HostIsUriHostAndAnOptionalPort)
+{
+    for (const char* host : {"", "example.org", "example.org:8080", "example.org:", "127.0.0.1", "[::1]", "[::1]:80",
+                             "[v1.fe80::a+en1]", "xn--bcher-kva.example", "a%2Db", "a_b~c!$&'()*+,;="}) {
+        EXPECT_TRUE(is_valid_host(host)) << host;
+    }
+    for (const char* host : {"a b", "a/b", "a@b", "a\"b", "[::1", "[]", "[::1]x", "example.org:80a", "a:1:2", "%2",
+                             "%zz", "a\tb", "caf\xc3\xa9"}) {
+        EXPECT_FALSE(is_valid_host(host)) << host;
+    }
+}
+
+TEST(HeaderHelpers, TargetPathOfOriginAndAbsoluteForms)
+{
+    EXPECT_EQ(target_path("/addresses?limit=5"), "/addresses");
+    EXPECT_EQ(target_path("/"), "/");
+    EXPECT_EQ(target_path("http://example.org/addresses/abc?x"), "/addresses/abc");
+    EXPECT_EQ(target_path("HTTP://example.org:8080/livez"), "/livez");
+    EXPECT_EQ(target_path("http://example.org"), "/");
+    EXPECT_EQ(target_path("http://example.org?x=1"), "/");
+    EXPECT_EQ(target_path("addresses"), "addresses");  // neither form: left as it is, and routed nowhere
+    EXPECT_EQ(target_path("*"), "*");
 }
 
 TEST(HeaderHelpers, RequestIdAlphabet)

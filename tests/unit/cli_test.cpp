@@ -1,11 +1,16 @@
 #include "server/cli.hpp"
 
+#include "addrservice/store/store.hpp"
+#include "server/server.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <system_error>
+#include <utility>
 
 namespace addrservice::http {
 namespace {
@@ -197,6 +202,41 @@ TEST(CommandLine, WorkersAreRefusedWithStoresProcessesCannotShare)
     EXPECT_EQ(parsed.result.config->workers, 3U);
     EXPECT_TRUE(parse({"--workers", "1"}).result.config);
     EXPECT_EQ(parse({"--workers", "2"}).result.config->workers, 2U);  // the default store is sqlite
+}
+
+/// What main prints and returns for a failure.
+std::pair<std::string, int> reported(const std::exception_ptr& failure)
+{
+    Config config;
+    config.host = "127.0.0.1";
+    config.port = 8081;
+    std::ostringstream err;
+    const int status = report_failure(failure, config, err);
+    return {err.str(), status};
+}
+
+TEST(StartFailure, OnlyAListenFailureSaysCannotListen)
+{
+    const auto in_use = std::make_error_code(std::errc::address_in_use);
+    EXPECT_EQ(reported(std::make_exception_ptr(ListenError(in_use, "listen"))),
+              std::make_pair(std::string("addrservice: cannot listen on 127.0.0.1:8081: Address already in use\n"), 1));
+    // A thread that could not start is not a port in use: it names its own cause.
+    const auto no_thread = std::make_error_code(std::errc::resource_unavailable_try_again);
+    EXPECT_EQ(reported(std::make_exception_ptr(std::system_error(no_thread, "cannot start the store"))),
+              std::make_pair(std::string("addrservice: cannot start the store: ") + no_thread.message() + "\n", 1));
+    EXPECT_EQ(reported(std::make_exception_ptr(std::system_error(no_thread))),
+              std::make_pair("addrservice: " + no_thread.message() + "\n", 1));
+}
+
+TEST(StartFailure, ConfigAndStoreErrorsExitTwoOthersOne)
+{
+    EXPECT_EQ(reported(std::make_exception_ptr(ConfigError("config: logging.file: cannot open 'x'"))),
+              std::make_pair(std::string("addrservice: config: logging.file: cannot open 'x'\n"), 2));
+    EXPECT_EQ(reported(std::make_exception_ptr(StoreOpenError("sqlite: cannot open 'x'"))),
+              std::make_pair(std::string("addrservice: config: addr-db: sqlite: cannot open 'x'\n"), 2));
+    EXPECT_EQ(reported(std::make_exception_ptr(std::runtime_error("epoll: Too many open files"))),
+              std::make_pair(std::string("addrservice: epoll: Too many open files\n"), 1));
+    EXPECT_EQ(reported(std::make_exception_ptr(42)), std::make_pair(std::string("addrservice: unknown failure\n"), 1));
 }
 
 }  // namespace

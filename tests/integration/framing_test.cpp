@@ -1,0 +1,173 @@
+// Message framing and Host on the wire (RFC 9112 sections 3.2 and 6): what a request's header says about
+// where it ends, and which host it is for. Raw bytes, since a well-behaved client cannot send these.
+#include "integration/test_server.hpp"
+#include "support/http_client.hpp"
+#include "support/samples.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace addrservice::testing {
+namespace {
+
+using boost::beast::http::field;
+using boost::beast::http::status;
+using nlohmann::json;
+
+const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/// How many status lines a raw answer holds.
+std::size_t responses_in(const std::string& answer)
+{
+    std::size_t count = 0;
+    for (auto at = answer.find("HTTP/1."); at != std::string::npos; at = answer.find("HTTP/1.", at + 1)) {
+        ++count;
+    }
+    return count;
+}
+
+/// Sends raw bytes on a fresh connection and returns everything the server sends until it closes.
+std::string exchange_raw(const TestServer& server, const std::string& bytes)
+{
+    HttpClient client(server.port());
+    client.write_raw(bytes);
+    return client.read_until_close();
+}
+
+/// The JSON body of a raw answer holding one response.
+json body_of_raw(const std::string& answer)
+{
+    return json::parse(answer.substr(answer.find("\r\n\r\n") + 4));
+}
+
+TEST(Framing, TransferEncodingWhoseFinalCodingIsNotChunkedIs400AndCloses)
+{
+    TestServer server;
+    for (const std::string coding : {"xchunked", "identity", "gzip", "chunked, identity", "chunked, chunked"}) {
+        const auto answer = exchange_raw(
+            server, "POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding + "\r\n\r\n" + smuggled);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << coding << "\n" << answer;
+        EXPECT_EQ(responses_in(answer), 1U) << coding << "\n" << answer;
+        EXPECT_EQ(answer.find("smuggled"), std::string::npos) << coding << "\n" << answer;
+        EXPECT_EQ(body_of_raw(answer)["message"], "Bad Request") << coding;
+    }
+}
+
+TEST(Framing, ContentLengthWithTransferEncodingIs400AndCloses)
+{
+    TestServer server;
+    const std::string body = "5\r\n{\"a\":\r\n0\r\n\r\n";
+    for (const std::string fields :
+         {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+          "Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n"}) {
+        const auto answer = exchange_raw(
+            server, "POST /addresses HTTP/1.1\r\nHost: t\r\n" + fields + "\r\n" + body + smuggled + smuggled);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << fields << "\n" << answer;
+        EXPECT_EQ(responses_in(answer), 1U) << fields << "\n" << answer;
+    }
+}
+
+TEST(Framing, TransferEncodingInHttp10Is400AndCloses)
+{
+    TestServer server;
+    const auto answer =
+        exchange_raw(server,
+                     "POST /addresses HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "2\r\n{}\r\n0\r\n\r\n" +
+                         smuggled);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.0 400 Bad Request\r\n")) << answer;
+    EXPECT_EQ(responses_in(answer), 1U) << answer;
+}
+
+TEST(Framing, TransferCodingsOtherThanChunkedAre501AndClose)
+{
+    TestServer server;
+    const auto answer = exchange_raw(server,
+                                     "POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                                     "2\r\n{}\r\n0\r\n\r\n" +
+                                         smuggled);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 501 Not Implemented\r\n")) << answer;
+    EXPECT_EQ(responses_in(answer), 1U) << answer;
+}
+
+TEST(Framing, RepeatedOrInvalidContentLengthIs400AndCloses)
+{
+    TestServer server;
+    for (const std::string fields :
+         {"Content-Length: 2, 2\r\n", "Content-Length: 2\r\nContent-Length: 2\r\n",
+          "Content-Length: 2\r\nContent-Length: 3\r\n", "Content-Length: two\r\n", "Content-Length: -2\r\n"}) {
+        const auto answer =
+            exchange_raw(server, "POST /addresses HTTP/1.1\r\nHost: t\r\n" + fields + "\r\n{}" + smuggled);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << fields << "\n" << answer;
+        EXPECT_EQ(responses_in(answer), 1U) << fields << "\n" << answer;
+    }
+}
+
+TEST(Framing, ChunkedBodiesAreStillRead)
+{
+    TestServer server;
+    const std::string entry = R"({"full_name": "Wren Halloway"})";
+    HttpClient client(server.port());
+    ASSERT_EQ(entry.size(), 30U);  // two chunks: 0x14 bytes, then 0xa
+    client.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n" +
+                     entry.substr(0, 20) + "\r\na\r\n" + entry.substr(20) + "\r\n0\r\n\r\n");
+    const auto response = client.read_response();
+    EXPECT_EQ(response.result(), status::created);
+    EXPECT_EQ(client.get(std::string(response[field::location])).result(), status::ok);
+}
+
+TEST(Host, Http11WithoutHostIs400WithTheErrorBody)
+{
+    TestServer server;
+    const auto answer = exchange_raw(server, "GET /addresses?limit=1 HTTP/1.1\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << answer;
+    EXPECT_NE(answer.find("Content-Type: application/json; charset=UTF-8\r\n"), std::string::npos) << answer;
+    EXPECT_EQ(body_of_raw(answer),
+              (json{{"method", "GET"}, {"uri", "/addresses"}, {"code", 400}, {"message", "Bad Request"}}));
+}
+
+TEST(Host, TwoHostFieldsOrAnInvalidHostIs400)
+{
+    TestServer server;
+    for (const std::string host : {"Host: a\r\nHost: a\r\n", "Host: a b\r\n", "Host: a/b\r\n", "Host: [::1\r\n",
+                                   "Host: example.org:80a\r\n", "Host: user@example.org\r\n", "Host: a\"b\r\n"}) {
+        const auto answer = exchange_raw(server, "GET /livez HTTP/1.1\r\n" + host + "\r\n");
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << host << "\n" << answer;
+        EXPECT_EQ(body_of_raw(answer)["message"], "Bad Request") << host;
+    }
+}
+
+TEST(Host, ValidHostsAndHttp10WithoutHostAreServed)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    for (const std::string host :
+         {"Host: example.org\r\n", "Host: example.org:8080\r\n", "Host: 127.0.0.1:80\r\n", "Host: [::1]:8080\r\n",
+          "Host: xn--bcher-kva.example\r\n", "Host:\r\n", "Host: EXAMPLE.org.\r\n", "Host: a%2Db\r\n"}) {
+        client.write_raw("GET /livez HTTP/1.1\r\n" + host + "\r\n");
+        EXPECT_EQ(client.read_response().result(), status::ok) << host;
+    }
+    client.write_raw("GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+}
+
+TEST(Host, AbsoluteFormTargetsAreRoutedByTheirPath)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    client.write_raw("GET http://example.org/livez HTTP/1.1\r\nHost: example.org\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+    client.write_raw("GET HTTP://example.org:8080/addresses?limit=5 HTTP/1.1\r\nHost: example.org:8080\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+    client.write_raw("GET http://example.org/nope?x=1 HTTP/1.1\r\nHost: example.org\r\n\r\n");
+    const auto missing = client.read_response();
+    EXPECT_EQ(missing.result(), status::not_found);
+    EXPECT_EQ(json::parse(missing.body())["uri"], "/nope");
+    client.write_raw("GET http://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n");
+    EXPECT_EQ(json::parse(client.read_response().body())["uri"], "/");
+}
+
+}  // namespace
+}  // namespace addrservice::testing
