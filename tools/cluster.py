@@ -130,10 +130,10 @@ class Postgres:
         first_use = not (self.data / "PG_VERSION").exists()
         if first_use:
             self.initdb()
-        if subprocess.run(as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"]),
-                          capture_output=True, check=False).returncode == 0:
+        if self.server_running():
+            stop = " ".join(as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "stop"]))
             raise ClusterError(f"a PostgreSQL server is already running on {self.data} (another cluster?); "
-                               f"stop it with: {' '.join(as_server_user([str(self.bin / 'pg_ctl'), '-D', str(self.data), 'stop']))}")
+                               f"stop it with: {stop}")
         self.port = free_loopback_port()
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
         self.running = True  # from here on, stop() checks with pg_ctl status
@@ -167,9 +167,12 @@ class Postgres:
         if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
             self.psql(f"CREATE DATABASE {DATABASE} OWNER {ROLE} ENCODING 'UTF8'")
 
+    def server_running(self) -> bool:
+        status = as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"])
+        return subprocess.run(status, capture_output=True, check=False).returncode == 0
+
     def stop(self) -> bool:
-        pg_ctl = as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"])
-        if not self.running or subprocess.run(pg_ctl, capture_output=True, check=False).returncode != 0:
+        if not self.running or not self.server_running():
             return True
         result = subprocess.run(as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
                                                 "-t", str(STOP_TIMEOUT_S), "stop"]),
