@@ -9,6 +9,8 @@
     tools/run.py typecheck             run clang-tidy over both layers
     tools/run.py coverage              run the tests with coverage; fail under 90 % of lines
     tools/run.py bench [OPTIONS]       wrk workloads against addrservice and nginx (see bench --help)
+    tools/run.py cluster [--instances N] [--port P]
+                                       N instances on a local PostgreSQL behind nginx, until Ctrl-C
 
 Every sub-command exits non-zero when what it runs fails.
 """
@@ -27,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 import bench
+import cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES_FILE = ROOT / "tools" / "debian-packages.txt"
@@ -240,6 +243,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return ensure_setup() or bench.cmd_bench(args, ensure_packages, build)
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    problem = cluster.bad_args(args)
+    if problem:
+        say(f"cluster: {problem}")
+        return 2
+    status = ensure_setup() or build("release")
+    return status or cluster.run_cluster(ROOT / "build" / "release" / "src" / "addrservice", args.instances,
+                                         args.port, Path.cwd() / "var")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tools/run.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -265,6 +278,7 @@ def main(argv: list[str]) -> int:
     sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
     sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
     bench.add_parser(sub).set_defaults(func=cmd_bench)
+    cluster.add_parser(sub).set_defaults(func=cmd_cluster)
 
     # serve hands every argument it does not know to the binary (argparse's REMAINDER alone would
     # refuse a leading option such as --port).
