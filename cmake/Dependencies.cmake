@@ -19,8 +19,8 @@ target_include_directories(valijson_headers SYSTEM INTERFACE "${VALIJSON_INCLUDE
 
 # jemalloc (libjemalloc-dev) serves the binary's allocations: parsing and validating a JSON body makes
 # many small ones, and it answered POST ~35 % faster than glibc's malloc (tools/run.py bench). Sanitizer
-# builds keep the sanitizer's own allocator.
-if(NOT ADDRSERVICE_SANITIZE)
+# and fuzz builds keep the sanitizer's own allocator.
+if(NOT ADDRSERVICE_SANITIZE AND NOT ADDRSERVICE_FUZZ)
   find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
 endif()
 
