@@ -9,6 +9,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -58,8 +59,8 @@ bool is_expected_status(unsigned code)
 
 bool is_lower_hex(std::string_view text, std::size_t size)
 {
-    return text.size() == size &&
-           std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    return text.size() == size && std::all_of(text.begin(), text.end(),
+                                              [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool has_line_break_or_nul(std::string_view text)
@@ -77,17 +78,24 @@ bool is_valid_utf8(const std::string& text)
     }
 }
 
-/// One input's server: a fresh app over an empty memory store, logging every line (DEBUG and up) to a
-/// string the check reads back.
+/// The server of every input: an app over a memory store, logging every line (DEBUG and up) to a string
+/// the check reads back. Made once (the schema is parsed once, as in the service); each input starts
+/// with an empty store.
 class Harness {
 public:
-    Harness() : service_(std::make_shared<MemoryStore>()), logger_(log_config(), log_), app_(service_, logger_, {})
+    Harness()
+        : store_(std::make_shared<MemoryStore>()),
+          service_(store_),
+          logger_(log_config(), log_),
+          app_(service_, logger_, {})
     {
     }
 
     /// Reads the requests of input one after the other, as a connection of the server does.
     void serve(std::string_view input)
     {
+        empty_store();
+        log_.str({});
         do {
             if (!serve_one(input)) {
                 return;
@@ -103,6 +111,20 @@ private:
         config.console = ConsoleFormat::detailed;
         config.async = false;
         return config;
+    }
+
+    void empty_store()
+    {
+        boost::asio::io_context io;
+        boost::asio::co_spawn(io, remove_all(store_), boost::asio::detached);
+        io.run();
+    }
+
+    static Task<void> remove_all(std::shared_ptr<MemoryStore> store)
+    {
+        for (const auto& [id, entry] : co_await store->list()) {
+            co_await store->remove(id);
+        }
     }
 
     [[noreturn]] void fail(const std::string& what, const Sent& sent, const Response* response = nullptr) const
@@ -153,8 +175,12 @@ private:
     static Sent rejected(const Parser& parser)
     {
         const auto& header = parser.get();
-        return {std::string(header.method_string()), std::string(header.target()), std::string(header["X-Request-ID"]),
-                header.version() == 10 ? 10U : 11U, false, true};
+        return {std::string(header.method_string()),
+                std::string(header.target()),
+                std::string(header["X-Request-ID"]),
+                header.version() == 10 ? 10U : 11U,
+                false,
+                true};
     }
 
     /// One request: read, answered, checked. False when the connection would close.
@@ -275,7 +301,8 @@ private:
             fail("not exactly one X-Request-ID field", sent, &response);
         }
         const auto request_id = response["X-Request-ID"];
-        if (http::is_valid_request_id(sent.request_id) ? request_id != sent.request_id : !is_lower_hex(request_id, 32)) {
+        if (http::is_valid_request_id(sent.request_id) ? request_id != sent.request_id
+                                                       : !is_lower_hex(request_id, 32)) {
             fail("X-Request-ID is neither the client's valid one nor 32 new hex digits", sent, &response);
         }
 
@@ -386,8 +413,8 @@ private:
             }
             ++response_lines;
             const auto uri = sent.target.substr(0, sent.target.find('?'));
-            if (value("req_id") != response["X-Request-ID"] || value("method") != sent.method ||
-                value("uri") != uri || value("status") != std::to_string(response.result_int())) {
+            if (value("req_id") != response["X-Request-ID"] || value("method") != sent.method || value("uri") != uri ||
+                value("status") != std::to_string(response.result_int())) {
                 fail("a RESPONSE line that does not say what happened: " + std::string(line), sent, &response);
             }
         }
@@ -396,6 +423,7 @@ private:
         }
     }
 
+    std::shared_ptr<MemoryStore> store_;
     std::ostringstream log_;
     AddressService service_;
     Logger logger_;
@@ -406,7 +434,7 @@ private:
 
 void check_http(std::string_view input)
 {
-    Harness harness;
+    static Harness harness;
     harness.serve(input);
 }
 

@@ -47,6 +47,8 @@ SOURCE_DIRS = ("src", "tests", "fuzz")
 FUZZ_TARGETS = ("http", "body", "config", "logfmt")
 FUZZ_DIR = ROOT / "fuzz"
 FUZZ_BUILD_DIR = ROOT / "build" / "fuzz"
+# clang-16's runtime looks for its own symbolizer (llvm-16) and finds none on PATH under that name.
+FUZZ_SYMBOLIZER = Path("/usr/lib/llvm-16/bin/llvm-symbolizer")
 TSAN_SUPPRESSIONS = ROOT / "tools" / "tsan.supp"
 # Above this many bits of mmap randomisation the ThreadSanitizer of g++ 12 cannot lay out its shadow
 # memory ("FATAL: ThreadSanitizer: unexpected memory mapping"); such kernels run it without ASLR.
@@ -311,7 +313,7 @@ def fuzz_stats(output: str) -> dict[str, str]:
     return stats
 
 
-def run_fuzzer(target: str, seconds: int, jobs: int) -> bool:
+def run_fuzzer(target: str, seconds: int, jobs: int, keep_going: bool) -> bool:
     """Runs one target on its working corpus; True when it found nothing."""
     binary = FUZZ_BUILD_DIR / "fuzz" / f"fuzz_{target}"
     corpus = copy_seeds(target)
@@ -325,10 +327,15 @@ def run_fuzzer(target: str, seconds: int, jobs: int) -> bool:
     dictionary = FUZZ_DIR / "dict" / f"{target}.dict"
     if dictionary.exists():
         command.append(f"-dict={dictionary}")
-    if jobs > 1:
+    if jobs > 1 or keep_going:
+        # Fork mode: jobs processes, and with keep_going a crash is kept and the run goes on.
         command.append(f"-fork={jobs}")
+    if keep_going:
+        command += ["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    if FUZZ_SYMBOLIZER.exists():
+        env["ASAN_SYMBOLIZER_PATH"] = str(FUZZ_SYMBOLIZER)
     say("$ " + " ".join(command) + f"  > {log.relative_to(ROOT)}")
     with log.open("w") as out:
         code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, check=False,
@@ -354,7 +361,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     if status:
         return status
     targets = [args.target] if args.target else list(FUZZ_TARGETS)
-    failed = [target for target in targets if not run_fuzzer(target, args.seconds, args.jobs)]
+    failed = [target for target in targets if not run_fuzzer(target, args.seconds, args.jobs, args.keep_going)]
     if failed:
         say("fuzz: found something in " + ", ".join(failed) + "; keep each crash file under fuzz/regressions/<target>/")
         return 1
@@ -396,6 +403,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--target", choices=FUZZ_TARGETS, help="one target (default: each in turn)")
     p.add_argument("--seconds", type=int, default=60, help="how long each target runs (default 60)")
     p.add_argument("--jobs", type=int, default=1, help="parallel fuzzing processes per target (default 1)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="keep fuzzing after a crash (libFuzzer's fork mode), to collect every crash file of the run")
     p.set_defaults(func=cmd_fuzz)
     bench.add_parser(sub).set_defaults(func=cmd_bench)
 

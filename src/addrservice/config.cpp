@@ -262,6 +262,37 @@ std::string_view to_string(LogLevel level) noexcept
     return "INFO";
 }
 
+namespace {
+
+/// text with its control characters escaped: \n, \r, \t, or \xHH.
+std::string one_line(std::string_view text)
+{
+    static constexpr std::string_view hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else {
+            out += "\\x";
+            out += hex[byte >> 4U];
+            out += hex[byte & 0xFU];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string_view message) : std::runtime_error(one_line(message)) {}
+
 std::string describe(const StoreConfig& store)
 {
     switch (store.kind) {

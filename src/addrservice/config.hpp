@@ -12,9 +12,10 @@
 namespace addrservice {
 
 /// A configuration problem; the message names the key, e.g. "config: logging.level: expected one of ...".
+/// It is printed as one line, so control characters in it (a value's line break) are escaped.
 class ConfigError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(std::string_view message);
 };
 
 enum class LogLevel { trace, debug, info, warning, error };

@@ -37,7 +37,7 @@ struct Input {
 
 void PrintTo(const Input& input, std::ostream* out)
 {
-    *out << input.file.string();
+    *out << input.file.lexically_relative(testing::source_dir()).string();
 }
 
 /// The files under fuzz/<kind>/<target>/ for every target, sorted.
