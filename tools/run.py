@@ -280,7 +280,7 @@ def cmd_coverage(_args: argparse.Namespace) -> int:
     build_dir = ROOT / "build" / "coverage"
     for stale in build_dir.rglob("*.gcda"):
         stale.unlink()
-    status = ctest("coverage", "all", False)
+    status = ctest("coverage", ["all"], False)
     if status:
         return status
     html = build_dir / "coverage" / "index.html"
