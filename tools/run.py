@@ -246,7 +246,8 @@ def clang_tidy_one(path: Path, build_dir: Path) -> tuple[Path, int, str]:
 
 
 def cmd_typecheck(_args: argparse.Namespace) -> int:
-    status = ensure_setup() or build("dev")
+    # clang-tidy reads compile_commands.json and the headers that configuring generates; it needs no build.
+    status = ensure_setup() or run(["cmake", "--preset", "dev"], cwd=ROOT)
     if status:
         return status
     build_dir = ROOT / "build" / "dev"

@@ -74,7 +74,7 @@ void StoreThread::resume_callers(std::vector<std::unique_ptr<Job>>& batch)
         // Counted as work of the caller's loop until post() has returned: post wakes the loop after
         // releasing its lock, and a loop out of work may return and its io_context be destroyed while
         // post still signals it.
-        const auto caller_busy = boost::asio::prefer(executor, boost::asio::execution::outstanding_work.tracked);
+        const auto caller_busy = boost::asio::prefer(executor, boost::asio::execution::outstanding_work_t::tracked);
         boost::asio::post(executor, [group = std::move(group)]() mutable {
             for (auto& job : group) {
                 job->resume();
