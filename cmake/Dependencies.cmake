@@ -26,8 +26,8 @@ target_compile_definitions(valijson_headers INTERFACE VALIJSON_USE_EXCEPTIONS=1)
 
 # jemalloc (libjemalloc-dev) serves the binary's allocations: parsing and validating a JSON body makes
 # many small ones, and it answered POST ~35 % faster than glibc's malloc (tools/run.py bench). Sanitizer
-# builds keep the sanitizer's own allocator.
-if(NOT ADDRSERVICE_SANITIZE)
+# and fuzz builds keep the sanitizer's own allocator.
+if(NOT ADDRSERVICE_SANITIZE AND NOT ADDRSERVICE_FUZZ)
   find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
 endif()
 

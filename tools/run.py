@@ -2,12 +2,16 @@
 """Build, run, test and check addrservice.
 
     tools/run.py setup                 install the Debian packages the project needs
-    tools/run.py build [--preset P]    configure and build (dev, release, asan, coverage)
+    tools/run.py build [--preset P]    configure and build (dev, release, asan, tsan, coverage, fuzz)
     tools/run.py serve [ARGS...]       build the release binary and run it with ARGS
-    tools/run.py test [--suite S]      build and run the tests (all, unit, integration, e2e)
+    tools/run.py test [--preset P] [--suite S]...
+                                       build and run the tests (all, unit, integration, e2e); with
+                                       --preset asan or tsan under sanitizers (unit and integration)
     tools/run.py lint                  check formatting with clang-format
     tools/run.py typecheck             run clang-tidy over both layers
     tools/run.py coverage              run the tests with coverage; fail under 90 % of lines
+    tools/run.py fuzz [--target T] [--seconds N] [--jobs J]
+                                       build the libFuzzer targets and run each (or T) for N seconds
     tools/run.py bench [OPTIONS]       wrk workloads against addrservice and nginx (see bench --help)
     tools/run.py cluster [--instances N] [--port P]
                                        N instances on a local PostgreSQL behind nginx, until Ctrl-C
@@ -36,10 +40,22 @@ PACKAGES_FILE = ROOT / "tools" / "debian-packages.txt"
 VALIJSON_PACKAGE_FILE = ROOT / "tools" / "valijson-package.txt"
 VALIJSON_DIR = ROOT / ".deps" / "valijson"
 VALIJSON_HEADER = Path("usr/include/valijson/validator.hpp")
-PRESETS = ("dev", "release", "asan", "coverage")
+PRESETS = ("dev", "release", "asan", "tsan", "coverage", "fuzz")
+TEST_PRESETS = ("dev", "asan", "tsan")
+SANITIZER_PRESETS = ("asan", "tsan")
 SUITES = ("all", "unit", "integration", "e2e")
+SUITE_TARGETS = {"unit": "unit_tests", "integration": "integration_tests", "e2e": "e2e_tests"}
 COVERAGE_FLOOR = 90
-SOURCE_DIRS = ("src", "tests")
+SOURCE_DIRS = ("src", "tests", "fuzz")
+FUZZ_TARGETS = ("http", "body", "config", "logfmt")
+FUZZ_DIR = ROOT / "fuzz"
+FUZZ_BUILD_DIR = ROOT / "build" / "fuzz"
+# clang-16's runtime looks for its own symbolizer (llvm-16) and finds none on PATH under that name.
+FUZZ_SYMBOLIZER = Path("/usr/lib/llvm-16/bin/llvm-symbolizer")
+TSAN_SUPPRESSIONS = ROOT / "tools" / "tsan.supp"
+# Above this many bits of mmap randomisation the ThreadSanitizer of g++ 12 cannot lay out its shadow
+# memory ("FATAL: ThreadSanitizer: unexpected memory mapping"); such kernels run it without ASLR.
+TSAN_MAX_MMAP_RND_BITS = 28
 
 
 def say(message: str) -> None:
@@ -131,10 +147,10 @@ def ensure_setup() -> int:
     return 0
 
 
-def build(preset: str) -> int:
+def build(preset: str, targets: list[str] | None = None) -> int:
     if run(["cmake", "--preset", preset], cwd=ROOT) != 0:
         return 1
-    return run(["cmake", "--build", "--preset", preset], cwd=ROOT)
+    return run(["cmake", "--build", "--preset", preset, *(["--target", *targets] if targets else [])], cwd=ROOT)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -152,18 +168,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 1  # not reached
 
 
-def ctest(preset: str, suite: str, verbose: bool) -> int:
-    command = ["ctest", "--preset", preset]
-    if suite != "all":
-        command += ["-L", f"^{suite}$"]
+def ctest(preset: str, suites: list[str], verbose: bool, env: dict[str, str] | None = None,
+          wrapper: list[str] | None = None) -> int:
+    command = [*(wrapper or []), "ctest", "--preset", preset]
+    if "all" not in suites:
+        command += ["-L", "^(" + "|".join(suites) + ")$"]
     if verbose:
         command.append("-V")
-    return run(command, cwd=ROOT)
+    return run(command, cwd=ROOT, env=env)
+
+
+def sanitizer_env(preset: str) -> dict[str, str]:
+    """The sanitizers' options: every report fails the test that caused it."""
+    env = dict(os.environ)
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    if preset == "asan":
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:strict_init_order=1:detect_stack_use_after_return=1")
+    if preset == "tsan":
+        env.setdefault("TSAN_OPTIONS", f"suppressions={TSAN_SUPPRESSIONS}:second_deadlock_stack=1:history_size=4")
+    return env
+
+
+def tsan_wrapper() -> list[str]:
+    """setarch -R (no ASLR for ctest and the tests it starts) where the kernel randomises mmap more
+    than ThreadSanitizer allows; lowering vm.mmap_rnd_bits instead would change the whole machine."""
+    try:
+        bits = int(Path("/proc/sys/vm/mmap_rnd_bits").read_text())
+    except (OSError, ValueError):
+        return []
+    if bits <= TSAN_MAX_MMAP_RND_BITS:
+        return []
+    machine = os.uname().machine
+    if subprocess.run(["setarch", machine, "-R", "true"], capture_output=True, check=False).returncode != 0:
+        say(f"test: vm.mmap_rnd_bits is {bits} and setarch -R is refused; ThreadSanitizer may not start")
+        return []
+    return ["setarch", machine, "-R"]
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    status = ensure_setup() or build("dev")
-    return status or ctest("dev", args.suite, args.verbose)
+    preset = args.preset
+    suites = args.suite or (["unit", "integration"] if preset in SANITIZER_PRESETS else ["all"])
+    # Sanitizer builds build only the suites they run; dev builds everything, as the other commands do.
+    targets = None
+    if preset in SANITIZER_PRESETS:
+        chosen = SUITES[1:] if "all" in suites else suites
+        targets = [SUITE_TARGETS[suite] for suite in chosen]
+    status = ensure_setup() or build(preset, targets)
+    if status:
+        return status
+    if preset == "dev":
+        return ctest(preset, suites, args.verbose)
+    wrapper = tsan_wrapper() if preset == "tsan" else []
+    return ctest(preset, suites, args.verbose, env=sanitizer_env(preset), wrapper=wrapper)
 
 
 def source_files(suffixes: tuple[str, ...]) -> list[Path]:
@@ -193,7 +249,8 @@ def clang_tidy_one(path: Path, build_dir: Path) -> tuple[Path, int, str]:
 
 
 def cmd_typecheck(_args: argparse.Namespace) -> int:
-    status = ensure_setup() or build("dev")
+    # clang-tidy reads compile_commands.json and the headers that configuring generates; it needs no build.
+    status = ensure_setup() or run(["cmake", "--preset", "dev"], cwd=ROOT)
     if status:
         return status
     build_dir = ROOT / "build" / "dev"
@@ -227,7 +284,7 @@ def cmd_coverage(_args: argparse.Namespace) -> int:
     build_dir = ROOT / "build" / "coverage"
     for stale in build_dir.rglob("*.gcda"):
         stale.unlink()
-    status = ctest("coverage", "all", False)
+    status = ctest("coverage", ["all"], False)
     if status:
         return status
     html = build_dir / "coverage" / "index.html"
@@ -237,6 +294,83 @@ def cmd_coverage(_args: argparse.Namespace) -> int:
         "--exclude-throw-branches", "--print-summary", "--fail-under-line", str(COVERAGE_FLOOR),
         "--html-details", str(html), str(build_dir),
     ])
+
+
+def copy_seeds(target: str) -> Path:
+    """The working corpus build/fuzz/corpus/<target>: the repository's seeds plus what earlier runs found."""
+    corpus = FUZZ_BUILD_DIR / "corpus" / target
+    corpus.mkdir(parents=True, exist_ok=True)
+    for seed in sorted((FUZZ_DIR / "corpus" / target).iterdir()):
+        if seed.is_file():
+            shutil.copyfile(seed, corpus / seed.name)
+    return corpus
+
+
+def fuzz_stats(output: str) -> dict[str, str]:
+    """Executions and coverage from libFuzzer's output: its final statistics, else its last status line."""
+    stats: dict[str, str] = {}
+    for match in re.finditer(r"^#(\d+):?\s+(?:\w+\s+)?cov: (\d+) ft: (\d+)", output, re.MULTILINE):
+        stats = {"executions": match.group(1), "cov": match.group(2), "ft": match.group(3)}
+    executed = re.search(r"stat::number_of_executed_units: (\d+)", output)
+    if executed:
+        stats["executions"] = executed.group(1)
+    return stats
+
+
+def run_fuzzer(target: str, seconds: int, jobs: int, keep_going: bool) -> bool:
+    """Runs one target on its working corpus; True when it found nothing."""
+    binary = FUZZ_BUILD_DIR / "fuzz" / f"fuzz_{target}"
+    corpus = copy_seeds(target)
+    artifacts = FUZZ_BUILD_DIR / "artifacts" / target
+    artifacts.mkdir(parents=True, exist_ok=True)
+    before = set(artifacts.iterdir())
+    log = FUZZ_BUILD_DIR / "logs" / f"{target}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(binary), str(corpus), f"-max_total_time={seconds}", f"-artifact_prefix={artifacts}/",
+               "-print_final_stats=1", "-timeout=25", "-rss_limit_mb=2048"]
+    dictionary = FUZZ_DIR / "dict" / f"{target}.dict"
+    if dictionary.exists():
+        command.append(f"-dict={dictionary}")
+    if jobs > 1 or keep_going:
+        # Fork mode: jobs processes, and with keep_going a crash is kept and the run goes on.
+        command.append(f"-fork={jobs}")
+    if keep_going:
+        command += ["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    if FUZZ_SYMBOLIZER.exists():
+        env["ASAN_SYMBOLIZER_PATH"] = str(FUZZ_SYMBOLIZER)
+    say("$ " + " ".join(command) + f"  > {log.relative_to(ROOT)}")
+    with log.open("w") as out:
+        code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, check=False,
+                              cwd=FUZZ_BUILD_DIR).returncode
+    output = log.read_text(errors="replace")
+    stats = fuzz_stats(output)
+    found = sorted(set(artifacts.iterdir()) - before)
+    report = re.search(r"^(FINDING: .*|==\d+==ERROR: .*|SUMMARY: .*|.*runtime error: .*)$", output, re.MULTILINE)
+    print(f"fuzz {target}: executions {stats.get('executions', '?')}, cov: {stats.get('cov', '?')}, "
+          f"ft: {stats.get('ft', '?')}, exit {code}", flush=True)
+    for artifact in found:
+        print(f"fuzz {target}: crash file {artifact.relative_to(ROOT)}", flush=True)
+    if code != 0 or found:
+        if report:
+            print(f"fuzz {target}: {report.group(1)}", flush=True)
+        print(f"fuzz {target}: the whole output is in {log.relative_to(ROOT)}", flush=True)
+        return False
+    return True
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    status = ensure_setup() or build("fuzz")
+    if status:
+        return status
+    targets = [args.target] if args.target else list(FUZZ_TARGETS)
+    failed = [target for target in targets if not run_fuzzer(target, args.seconds, args.jobs, args.keep_going)]
+    if failed:
+        say("fuzz: found something in " + ", ".join(failed) + "; keep each crash file under fuzz/regressions/<target>/")
+        return 1
+    say(f"fuzz: {len(targets)} target(s), nothing found")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -270,13 +404,22 @@ def main(argv: list[str]) -> int:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("test", help="build and run the tests")
-    p.add_argument("--suite", choices=SUITES, default="all")
+    p.add_argument("--preset", choices=TEST_PRESETS, default="dev",
+                   help="dev, or asan / tsan to run under sanitizers (default suites: unit and integration)")
+    p.add_argument("--suite", choices=SUITES, action="append", help="may be given more than once (default: all)")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_test)
 
     sub.add_parser("lint", help="check formatting with clang-format").set_defaults(func=cmd_lint)
     sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
     sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
+    p = sub.add_parser("fuzz", help="build and run the libFuzzer targets")
+    p.add_argument("--target", choices=FUZZ_TARGETS, help="one target (default: each in turn)")
+    p.add_argument("--seconds", type=int, default=60, help="how long each target runs (default 60)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel fuzzing processes per target (default 1)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="keep fuzzing after a crash (libFuzzer's fork mode), to collect every crash file of the run")
+    p.set_defaults(func=cmd_fuzz)
     bench.add_parser(sub).set_defaults(func=cmd_bench)
     cluster.add_parser(sub).set_defaults(func=cmd_cluster)
 

@@ -26,9 +26,13 @@ void append_number(std::string& out, double value)
         out += "null";
         return;
     }
-    // Three decimals: enough for milliseconds, and printed the same in every locale.
+    // Three decimals: enough for milliseconds, and printed the same in every locale. A number too large
+    // for that form in the buffer is written in its shortest form instead (1e+300).
     std::array<char, 64> buffer{};
-    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed, 3);
+    auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed, 3);
+    if (result.ec != std::errc()) {
+        result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    }
     out.append(buffer.data(), result.ptr);
 }
 

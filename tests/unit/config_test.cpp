@@ -273,6 +273,14 @@ TEST(ConfigFile, AFileOverOneMebibyteIsRefusedWithoutReadingItAll)
     EXPECT_EQ(file_error_of("/dev/null"), "no error");
 }
 
+TEST(ConfigFile, AnErrorIsOneLineWhateverTheValue)
+{
+    EXPECT_EQ(error_of("service: \"two\\nlines\\r\\x01\""),
+              "config: service: expected a mapping, got 'two\\nlines\\r\\x01'");
+    EXPECT_EQ(error_of("\x90\x01\r)"), "config: (top level): expected a mapping, got '\x90\\x01\\r)'");
+    EXPECT_EQ(error_of("key: \"\\\r\""), "config: (yaml):1:9: unknown escape character: \\r");
+}
+
 TEST(ConfigFile, UnreadableFileIsAnError)
 {
     try {

@@ -14,6 +14,15 @@ TEST(Logfmt, StringsAreQuotedNumbersAreNot)
     EXPECT_EQ(fields.to_logfmt(), R"(req_id="6f1c" status=201 time_ms=0.412 ok=true)");
 }
 
+TEST(Logfmt, AHugeDoubleIsWrittenInItsShortestForm)
+{
+    LogFields fields;
+    fields.add("big", 1e300).add("max", -1.7976931348623157e308).add("after", 1);
+    EXPECT_EQ(fields.to_logfmt(), "big=1e+300 max=-1.7976931348623157e+308 after=1");
+    const auto object = nlohmann::json::parse("{" + fields.to_json_members() + "}");
+    EXPECT_EQ(object["big"], 1e300);
+}
+
 TEST(Logfmt, QuotesAndBackslashesAreEscaped)
 {
     LogFields fields;

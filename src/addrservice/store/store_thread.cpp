@@ -1,5 +1,8 @@
 #include "addrservice/store/store_thread.hpp"
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
+
 #include <algorithm>
 
 namespace addrservice {
@@ -68,6 +71,10 @@ void StoreThread::resume_callers(std::vector<std::unique_ptr<Job>>& batch)
         const auto executor = (*first)->executor();
         auto last = std::find_if(first, batch.end(), [&](const auto& job) { return job->executor() != executor; });
         std::vector<std::unique_ptr<Job>> group(std::make_move_iterator(first), std::make_move_iterator(last));
+        // Counted as work of the caller's loop until post() has returned: post wakes the loop after
+        // releasing its lock, and a loop out of work may return and its io_context be destroyed while
+        // post still signals it.
+        const auto caller_busy = boost::asio::prefer(executor, boost::asio::execution::outstanding_work_t::tracked);
         boost::asio::post(executor, [group = std::move(group)]() mutable {
             for (auto& job : group) {
                 job->resume();
