@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -140,6 +141,9 @@ TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)
         EXPECT_THROW(run_task(store->read(id)), StoreError) << id;
         EXPECT_THROW(run_task(store->replace(id, entry("X"))), StoreError) << id;
         EXPECT_THROW(run_task(store->remove(id)), StoreError) << id;
+        EXPECT_THROW(run_task(store->replace_if(id, entry("X")->etag, entry("Y"))), StoreError) << id;
+        EXPECT_THROW(run_task(store->remove_if(id, entry("X")->etag)), StoreError) << id;
+        EXPECT_THROW(run_task(store->create_if_absent(id, entry("X"))), StoreError) << id;
     }
     EXPECT_EQ(store->size(), 0U);
 }
@@ -186,6 +190,132 @@ TEST_P(StoreConformance, ConcurrentOperationsOnOneIdStayConsistent)
     EXPECT_EQ(written.count(last->json), 1U);
     EXPECT_EQ(store->size(), 1U);
     EXPECT_TRUE(run_task(store->ready()));
+}
+
+TEST_P(StoreConformance, ReplaceIfWritesOnlyOverTheExpectedEtag)
+{
+    run_task(store->create("a1", entry("Ada")));
+    auto result = run_task(store->replace_if("a1", entry("Someone")->etag, entry("Grace")));
+    EXPECT_EQ(result.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(result.current_etag, entry("Ada")->etag);
+    EXPECT_EQ(run_task(store->read("a1"))->json, entry("Ada")->json);
+
+    result = run_task(store->replace_if("a1", entry("Ada")->etag, entry("Grace")));
+    EXPECT_EQ(result.status, WriteStatus::done);
+    EXPECT_EQ(run_task(store->read("a1"))->etag, entry("Grace")->etag);
+
+    EXPECT_EQ(run_task(store->replace_if("nobody", entry("Ada")->etag, entry("X"))).status, WriteStatus::not_found);
+    EXPECT_EQ(run_task(store->read("nobody")), nullptr);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_P(StoreConformance, RemoveIfRemovesOnlyWithTheExpectedEtag)
+{
+    run_task(store->create("a1", entry("Ada")));
+    auto result = run_task(store->remove_if("a1", entry("Grace")->etag));
+    EXPECT_EQ(result.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(result.current_etag, entry("Ada")->etag);
+    EXPECT_NE(run_task(store->read("a1")), nullptr);
+    EXPECT_EQ(store->size(), 1U);
+
+    EXPECT_EQ(run_task(store->remove_if("a1", entry("Ada")->etag)).status, WriteStatus::done);
+    EXPECT_EQ(run_task(store->read("a1")), nullptr);
+    EXPECT_EQ(store->size(), 0U);
+    EXPECT_EQ(run_task(store->remove_if("a1", entry("Ada")->etag)).status, WriteStatus::not_found);
+}
+
+TEST_P(StoreConformance, CreateIfAbsentCreatesOnce)
+{
+    EXPECT_EQ(run_task(store->create_if_absent("chosen-1", entry("Ada"))).status, WriteStatus::done);
+    const auto again = run_task(store->create_if_absent("chosen-1", entry("Grace")));
+    EXPECT_EQ(again.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(again.current_etag, entry("Ada")->etag);
+    EXPECT_EQ(run_task(store->read("chosen-1"))->json, entry("Ada")->json);
+    EXPECT_EQ(store->size(), 1U);
+    EXPECT_EQ(run_task(store->list()).size(), 1U);
+}
+
+/// Starts one coroutine per entry on io, each calling write(store, entry) once; runs them all together
+/// and returns their results.
+std::vector<WriteResult> race(const std::shared_ptr<AddressStore>& target, const std::vector<EntryPtr>& entries,
+                              Task<WriteResult> (*write)(std::shared_ptr<AddressStore>, EntryPtr))
+{
+    boost::asio::io_context io;
+    std::vector<WriteResult> results(entries.size());
+    auto run_one = [](Task<WriteResult> task, WriteResult* result) -> Task<void> {
+        *result = co_await std::move(task);
+    };
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        boost::asio::co_spawn(io, run_one(write(target, entries[i]), &results[i]), boost::asio::detached);
+    }
+    io.run();
+    return results;
+}
+
+std::vector<EntryPtr> contenders(int count)
+{
+    std::vector<EntryPtr> entries;
+    for (int i = 0; i < count; ++i) {
+        entries.push_back(make_stored_entry(nlohmann::json{{"full_name", "writer " + std::to_string(i)}}.dump()));
+    }
+    return entries;
+}
+
+std::size_t count_done(const std::vector<WriteResult>& results)
+{
+    return static_cast<std::size_t>(std::count_if(
+        results.begin(), results.end(), [](const WriteResult& result) { return result.status == WriteStatus::done; }));
+}
+
+Task<WriteResult> replace_over_start(std::shared_ptr<AddressStore> target, EntryPtr next)
+{
+    co_return co_await target->replace_if("hot", make_stored_entry(R"({"full_name":"start"})")->etag, next);
+}
+
+TEST_P(StoreConformance, OfTwentyWritersHoldingOneEtagExactlyOneWins)
+{
+    run_task(store->create("hot", make_stored_entry(R"({"full_name":"start"})")));
+    const auto entries = contenders(20);
+    const auto results = race(store, entries, &replace_over_start);
+    ASSERT_EQ(count_done(results), 1U);
+    const auto winner = std::find_if(results.begin(), results.end(),
+                                     [](const WriteResult& result) { return result.status == WriteStatus::done; });
+    const auto stored = run_task(store->read("hot"))->json;
+    EXPECT_EQ(stored, entries[static_cast<std::size_t>(winner - results.begin())]->json);
+    for (const auto& result : results) {
+        if (result.status != WriteStatus::done) {
+            EXPECT_EQ(result.status, WriteStatus::precondition_failed);
+            EXPECT_EQ(result.current_etag, make_etag(stored));
+        }
+    }
+}
+
+Task<WriteResult> create_at_hot(std::shared_ptr<AddressStore> target, EntryPtr entry)
+{
+    co_return co_await target->create_if_absent("hot", entry);
+}
+
+Task<WriteResult> remove_start(std::shared_ptr<AddressStore> target, EntryPtr /*entry*/)
+{
+    co_return co_await target->remove_if("hot", make_stored_entry(R"({"full_name":"start"})")->etag);
+}
+
+TEST_P(StoreConformance, OfTwentyCreatorsOfOneIdExactlyOneWins)
+{
+    const auto entries = contenders(20);
+    EXPECT_EQ(count_done(race(store, entries, &create_at_hot)), 1U);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_P(StoreConformance, OfTwentyRemoversHoldingOneEtagExactlyOneWins)
+{
+    run_task(store->create("hot", make_stored_entry(R"({"full_name":"start"})")));
+    const auto results = race(store, contenders(20), &remove_start);
+    EXPECT_EQ(count_done(results), 1U);
+    EXPECT_EQ(std::count_if(results.begin(), results.end(),
+                            [](const WriteResult& result) { return result.status == WriteStatus::not_found; }),
+              19);
+    EXPECT_EQ(store->size(), 0U);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -323,6 +453,33 @@ TEST(FsStore, WritesAtomicallyAndSurvivesReopening)
         EXPECT_EQ(run_task(store.read("keep"))->json, R"({"full_name":"Kept again"})");
         EXPECT_EQ(run_task(store.list()).size(), 1U);
     }
+}
+
+TEST(SqliteStore, TwoConnectionsOnOneFileHaveOneWinnerOfAConditionalWrite)
+{
+    // Two stores on one file are two connections, each with its own thread: as two instances would be.
+    const ScratchDir dir("sqlite-race");
+    const auto path = (dir.path() / "book.db").string();
+    const auto first = std::make_shared<SqliteStore>(path);
+    const auto second = std::make_shared<SqliteStore>(path);
+    const auto start = make_stored_entry(R"({"full_name":"start"})");
+    run_task(first->create("hot", start));
+    boost::asio::io_context io;
+    std::atomic<int> wins = 0;
+    std::atomic<int> refusals = 0;
+    auto write = [](std::shared_ptr<AddressStore> target, std::string expected, EntryPtr next, std::atomic<int>* won,
+                    std::atomic<int>* refused) -> Task<void> {
+        const auto result = co_await target->replace_if("hot", std::move(expected), std::move(next));
+        ++(result.status == WriteStatus::done ? *won : *refused);
+    };
+    for (int i = 0; i < 20; ++i) {
+        const auto target = i % 2 == 0 ? first : second;
+        auto next = make_stored_entry(nlohmann::json{{"full_name", "writer " + std::to_string(i)}}.dump());
+        boost::asio::co_spawn(io, write(target, start->etag, next, &wins, &refusals), boost::asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(wins, 1);
+    EXPECT_EQ(refusals, 19);
 }
 
 TEST(FsStore, UnwritableDirectoryIsAStoreError)
