@@ -187,6 +187,7 @@ Config load_config_text(const std::string& text, const std::string& source)
                                                {"header_timeout_s", into(limits.header_timeout_s, std::uint32_t{1})},
                                                {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1})},
                                                {"max_connections", into(limits.max_connections, std::size_t{1})},
+                                               {"max_page", into(limits.max_page, std::size_t{1})},
                                            });
                           }},
                      });

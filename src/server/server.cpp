@@ -494,7 +494,7 @@ namespace {
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
     auto store = make_store(config.store);
-    AddressService service(store, ServiceOptions{config.limits.max_body_bytes});
+    AddressService service(store, ServiceOptions{config.limits.max_body_bytes, config.limits.max_page});
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
 
