@@ -160,6 +160,102 @@ TEST_F(SmallPages, LimitIsBoundedByMaxPage)
     EXPECT_EQ(json::parse(response.body())["errors"][0]["message"], "must be an integer from 1 to 5");
 }
 
+TEST_F(SmallPages, AListLongerThanAPageIsStreamedInChunks)
+{
+    for (int i = 0; i < 23; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto response = client.get("/addresses");
+    EXPECT_EQ(response.result(), status::ok);
+    EXPECT_EQ(response[field::transfer_encoding], "chunked");
+    EXPECT_EQ(response.count(field::content_length), 0U);
+    EXPECT_EQ(response.count(field::etag), 0U);  // a long list may come without one
+    EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+    const auto ids = ids_of(response);
+    EXPECT_EQ(ids.size(), 23U);
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+    EXPECT_EQ(json::parse(response.body()).size(), 23U);
+    // The same entries as the pages give, in the same text.
+    std::string joined;
+    for (const auto& target : {"/addresses?limit=5", "/addresses?limit=5&after=k14", "/addresses?limit=5&after=k19",
+                               "/addresses?limit=5&after=k24", "/addresses?limit=5&after=k29"}) {
+        const auto page = client.get(target).body();
+        joined += (joined.empty() ? "{" : ",") + page.substr(1, page.size() - 2);
+    }
+    EXPECT_EQ(response.body(), joined + "}");
+    // The connection serves on after the last chunk.
+    EXPECT_EQ(client.get("/livez").result(), status::ok);
+    // A list of at most max_page entries comes whole, with Content-Length and an ETag.
+    const auto tail = client.get("/addresses?after=k27");
+    EXPECT_EQ(tail[field::content_length], std::to_string(tail.body().size()));
+    EXPECT_EQ(tail.count(field::etag), 1U);
+}
+
+TEST_F(SmallPages, StreamedListsReachASlowReaderWholeAndInOrder)
+{
+    for (int i = 0; i < 400; ++i) {
+        ASSERT_EQ(client
+                      .request(verb::post, "/addresses",
+                               R"({"full_name": "Tobias Renwick-Adeyemi )" + std::to_string(i) +
+                                   R"(", "addresses": [{"kind": "home", "street_name": "Larkspur Terrace",
+                                   "pincode": 208114, "country": "Ruritania", "city": "Haldenmoor"}]})")
+                      .result(),
+                  status::created);
+    }
+    const auto expected = client.get("/addresses").body();
+    ASSERT_GT(expected.size(), std::size_t{64} * 1024);
+    HttpClient reader(server.port());
+    reader.socket().set_option(boost::asio::socket_base::receive_buffer_size(8 * 1024));
+    reader.write_raw(
+        "GET /addresses HTTP/1.1\r\nHost: t\r\n\r\nGET /livez HTTP/1.1\r\nHost: t\r\n\r\n"
+        "GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(reader.read_response().body(), expected);
+    EXPECT_EQ(reader.read_response().body(), R"({"status":"ok"})");
+    EXPECT_EQ(reader.read_response().body(), expected);
+}
+
+TEST_F(SmallPages, HeadOfALongListHasGetHeadersAndNoBody)
+{
+    for (int i = 0; i < 12; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto head = client.request(verb::head, "/addresses");
+    EXPECT_EQ(head.result(), status::ok);
+    EXPECT_EQ(head[field::transfer_encoding], "chunked");
+    EXPECT_EQ(head.count(field::content_length), 0U);
+    EXPECT_TRUE(head.body().empty());
+    EXPECT_EQ(client.get("/livez").result(), status::ok);  // nothing stray on the connection
+}
+
+TEST_F(SmallPages, ALongListIsNotGzippedAndHasNo304)
+{
+    for (int i = 0; i < 40; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto response =
+        client.request(verb::get, "/addresses", {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", "*"}});
+    EXPECT_EQ(response.result(), status::ok);
+    EXPECT_EQ(response.count(field::content_encoding), 0U);
+    EXPECT_EQ(json::parse(response.body()).size(), 40U);
+}
+
+TEST_F(SmallPages, Http10GetsALongListUnchunkedAndTheConnectionCloses)
+{
+    for (int i = 0; i < 12; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    HttpClient old(server.port());
+    old.write_raw("GET /addresses HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    const auto raw = old.read_until_close();
+    const auto body_at = raw.find("\r\n\r\n");
+    ASSERT_NE(body_at, std::string::npos) << raw;
+    const auto head = raw.substr(0, body_at);
+    EXPECT_TRUE(head.starts_with("HTTP/1.0 200 OK")) << head;
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+    EXPECT_EQ(json::parse(raw.substr(body_at + 4)).size(), 12U);
+}
+
 TEST_F(Lists, APageHasAStrongEtagThatGives304)
 {
     for (const auto* id : {"a", "b", "c"}) {
