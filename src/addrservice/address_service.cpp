@@ -3,6 +3,7 @@
 #include "addrservice/errors.hpp"
 #include "addrservice/hex.hpp"
 #include "addrservice/json_text.hpp"
+#include "addrservice/patch.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
@@ -15,7 +16,23 @@
 
 namespace addrservice {
 
-AddressService::AddressService(std::shared_ptr<AddressStore> store) : store_(std::move(store)) {}
+namespace {
+
+// How often a conditional write follows an entry that another writer changed in between, before it
+// gives up: a PATCH then answers 409, a write with If-Match 412.
+constexpr int max_write_attempts = 32;
+
+bool contains(const std::vector<std::string>& etags, const std::string& etag)
+{
+    return std::find(etags.begin(), etags.end(), etag) != etags.end();
+}
+
+}  // namespace
+
+AddressService::AddressService(std::shared_ptr<AddressStore> store, ServiceOptions options)
+    : store_(std::move(store)), options_(options)
+{
+}
 
 std::string AddressService::normalise(std::string_view body) const
 {
@@ -63,28 +80,127 @@ Task<EntryPtr> AddressService::get(std::string id)
     co_return entry;
 }
 
-Task<void> AddressService::update(std::string id, std::string body)
+Task<PutResult> AddressService::update(std::string id, std::string body, Precondition precondition)
 {
     auto entry = make_stored_entry(normalise(body));
     if (!is_valid_id(id)) {
         throw NotFoundError(id);
     }
-    // co_await only as a whole statement: g++ 12 miscompiles it inside || and ! expressions.
-    const bool replaced = co_await store_->replace(id, std::move(entry));
-    if (!replaced) {
-        throw NotFoundError(id);
+    PutResult result{entry->etag, false};
+    if (precondition.if_none_match_any) {
+        if (precondition.if_match) {
+            // Asks for an entry that both exists with some ETag and does not exist: never written.
+            const auto etag = co_await current_etag(std::move(id));
+            throw PreconditionFailedError(etag);
+        }
+        const auto created = co_await store_->create_if_absent(std::move(id), std::move(entry));
+        if (created.status != WriteStatus::done) {
+            throw PreconditionFailedError(created.current_etag);
+        }
+        result.created = true;
+    } else if (precondition.if_match) {
+        co_await write_if_matching(std::move(id), std::move(*precondition.if_match), std::move(entry));
+    } else {
+        // co_await only as a whole statement: g++ 12 miscompiles it inside || and ! expressions.
+        const bool replaced = co_await store_->replace(id, std::move(entry));
+        if (!replaced) {
+            throw NotFoundError(id);
+        }
     }
+    co_return result;
 }
 
-Task<void> AddressService::remove(std::string id)
+Task<std::string> AddressService::patch(std::string id, PatchFormat format, std::string patch,
+                                        Precondition precondition)
+{
+    const Patch changes(format, patch);  // a body that is no patch is refused before lookup, as for PUT
+    if (!is_valid_id(id)) {
+        throw NotFoundError(id);
+    }
+    if (precondition.if_none_match_any) {
+        const auto etag = co_await current_etag(std::move(id));
+        throw PreconditionFailedError(etag);
+    }
+    for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
+        const auto current = co_await store_->read(id);
+        if (!current) {
+            throw NotFoundError(id);
+        }
+        if (precondition.if_match && !contains(*precondition.if_match, current->etag)) {
+            throw PreconditionFailedError(current->etag);
+        }
+        auto entry = make_stored_entry(normalise(changes.apply(current->json, options_.max_entry_bytes)));
+        if (entry->json == current->json) {
+            co_return current->etag;  // nothing changes: nothing to write
+        }
+        // Stored only if nobody wrote since it was read; otherwise patch the entry as it is now.
+        const auto written = co_await store_->replace_if(id, current->etag, entry);
+        if (written.status == WriteStatus::done) {
+            co_return entry->etag;
+        }
+        if (written.status == WriteStatus::not_found) {
+            throw NotFoundError(id);
+        }
+    }
+    throw PatchConflictError("the entry kept changing while it was patched");
+}
+
+Task<void> AddressService::remove(std::string id, Precondition precondition)
 {
     if (!is_valid_id(id)) {
         throw NotFoundError(id);
+    }
+    if (precondition.if_none_match_any) {
+        const auto etag = co_await current_etag(std::move(id));
+        throw PreconditionFailedError(etag);
+    }
+    if (precondition.if_match) {
+        co_await write_if_matching(std::move(id), std::move(*precondition.if_match), nullptr);
+        co_return;
     }
     const bool removed = co_await store_->remove(id);
     if (!removed) {
         throw NotFoundError(id);
     }
+}
+
+Task<void> AddressService::write_if_matching(std::string id, std::vector<std::string> etags, EntryPtr entry)
+{
+    if (etags.empty()) {
+        const auto etag = co_await current_etag(std::move(id));
+        throw PreconditionFailedError(etag);
+    }
+    // Compare-and-set with a listed ETag; when the entry has another one that is listed too (it changed
+    // in between, or the list names several), again with that one.
+    std::string expected = etags.front();
+    for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
+        WriteResult result;
+        if (entry) {
+            result = co_await store_->replace_if(id, expected, entry);
+        } else {
+            result = co_await store_->remove_if(id, expected);
+        }
+        if (result.status == WriteStatus::done) {
+            co_return;
+        }
+        if (result.status == WriteStatus::not_found) {
+            throw NotFoundError(id);
+        }
+        if (!contains(etags, result.current_etag)) {
+            throw PreconditionFailedError(result.current_etag);
+        }
+        expected = std::move(result.current_etag);
+    }
+    throw PreconditionFailedError(expected);
+}
+
+Task<std::string> AddressService::current_etag(std::string id)
+{
+    const auto current = co_await store_->read(id);
+    if (!current) {
+        throw NotFoundError(id);
+    }
+    co_return current->etag;
 }
 
 Task<EntryPtr> AddressService::list()

@@ -1,33 +1,65 @@
 #pragma once
 
+#include "addrservice/errors.hpp"
+#include "addrservice/patch.hpp"
 #include "addrservice/schema.hpp"
 #include "addrservice/store/store.hpp"
 #include "addrservice/task.hpp"
 
 #include <boost/uuid/random_generator.hpp>
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace addrservice {
+
+/// What a write asks of the entry as it is stored (If-Match, If-None-Match: *).
+struct Precondition {
+    /// The write happens only while the entry's ETag is one of these (an empty list matches nothing);
+    /// nullopt when the write asks for no particular ETag.
+    std::optional<std::vector<std::string>> if_match;
+    /// The write happens only while no entry has the id: a PUT creates it there.
+    bool if_none_match_any = false;
+};
+
+struct ServiceOptions {
+    std::size_t max_entry_bytes = 1048576;  // the largest entry a PATCH may make (a POST or PUT body's limit)
+};
+
+/// What a PUT did: the entry's new ETag, and whether it created the entry.
+struct PutResult {
+    std::string etag;
+    bool created = false;
+};
 
 /// The address book's business logic: parse, validate, normalise and store entries. It speaks plain
 /// data and typed errors (errors.hpp) and knows nothing of the transport that calls it.
 class AddressService {
 public:
-    explicit AddressService(std::shared_ptr<AddressStore> store);
+    explicit AddressService(std::shared_ptr<AddressStore> store, ServiceOptions options = {});
 
     /// Validates a JSON body and stores it under a new id (32 lowercase hex digits), which it returns.
     /// Throws InvalidJsonError or SchemaValidationError.
     Task<std::string> create(std::string body);
     /// The entry with this id. Throws NotFoundError.
     Task<EntryPtr> get(std::string id);
-    /// Replaces the entry with this id; validation comes before lookup.
-    /// Throws InvalidJsonError, SchemaValidationError or NotFoundError.
-    Task<void> update(std::string id, std::string body);
-    /// Removes the entry with this id. Throws NotFoundError.
-    Task<void> remove(std::string id);
+    /// Replaces the entry with this id (with if_none_match_any, creates it there), when the precondition
+    /// holds; validation comes before lookup. The check and the write are one atomic step.
+    /// Throws InvalidJsonError, SchemaValidationError, NotFoundError or PreconditionFailedError.
+    Task<PutResult> update(std::string id, std::string body, Precondition precondition = {});
+    /// Applies a patch to the entry with this id when the precondition holds, validates the result as
+    /// update does, and stores it unless another write came first (then it patches again, a few times
+    /// at most); returns the entry's new ETag. Throws InvalidJsonError (the patch is not JSON),
+    /// SchemaValidationError (of the result), NotFoundError, PreconditionFailedError, PatchConflictError
+    /// or EntryTooLargeError.
+    Task<std::string> patch(std::string id, PatchFormat format, std::string patch, Precondition precondition = {});
+    /// Removes the entry with this id when the precondition holds. Throws NotFoundError or
+    /// PreconditionFailedError.
+    Task<void> remove(std::string id, Precondition precondition = {});
     /// Every entry as one JSON object {id: entry, ...}, with an ETag derived from the entries' own.
     Task<EntryPtr> list();
     /// True when the store can serve requests.
@@ -40,8 +72,12 @@ public:
 
 private:
     std::string new_id();
+    Task<void> write_if_matching(std::string id, std::vector<std::string> etags, EntryPtr entry);
+    /// The ETag of the entry with this id, for a 412. Throws NotFoundError.
+    Task<std::string> current_etag(std::string id);
 
     std::shared_ptr<AddressStore> store_;
+    ServiceOptions options_;
     // The last list made, while the store's version says nothing changed since.
     EntryPtr list_cache_;
     std::uint64_t list_cache_version_ = 0;

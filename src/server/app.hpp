@@ -87,6 +87,7 @@ private:
     Task<Response> create_address(Call call);
     Task<Response> get_address(Call call);
     Task<Response> update_address(Call call);
+    Task<Response> patch_address(Call call);
     Task<Response> delete_address(Call call);
     Task<Response> livez(Call call);
     Task<Response> readyz(Call call);

@@ -125,6 +125,155 @@ TEST_F(AddressServiceTest, ListEtagChangesWithAnyWrite)
     EXPECT_NE(run_task(service.list())->etag, second);
 }
 
+Precondition if_match(std::vector<std::string> etags)
+{
+    return Precondition{std::move(etags), false};
+}
+
+TEST_F(AddressServiceTest, UpdateReturnsTheNewEtag)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto result = run_task(service.update(id, sample(1)));
+    EXPECT_FALSE(result.created);
+    EXPECT_EQ(result.etag, run_task(service.get(id))->etag);
+}
+
+TEST_F(AddressServiceTest, UpdateWithIfMatchWritesOnlyOverAListedEtag)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto etag = run_task(service.get(id))->etag;
+    try {
+        run_task(service.update(id, sample(1), if_match({R"("other-1")"})));
+        FAIL() << "expected a PreconditionFailedError";
+    } catch (const PreconditionFailedError& e) {
+        EXPECT_EQ(e.current_etag(), etag);
+    }
+    EXPECT_EQ(run_task(service.get(id))->etag, etag);  // nothing changed
+    EXPECT_THROW(run_task(service.update(id, sample(1), if_match({}))), PreconditionFailedError);
+    // Any listed ETag will do.
+    const auto written = run_task(service.update(id, sample(1), if_match({R"("other-1")", etag})));
+    EXPECT_EQ(run_task(service.get(id))->etag, written.etag);
+    // The ETag it held is no longer current.
+    EXPECT_THROW(run_task(service.update(id, sample(2), if_match({etag}))), PreconditionFailedError);
+}
+
+TEST_F(AddressServiceTest, ConditionalWritesOnAnUnknownIdAreNotFound)
+{
+    EXPECT_THROW(run_task(service.update("feedface", sample(), if_match({R"("x-1")"}))), NotFoundError);
+    EXPECT_THROW(run_task(service.update("feedface", sample(), if_match({}))), NotFoundError);
+    EXPECT_THROW(run_task(service.remove("feedface", if_match({R"("x-1")"}))), NotFoundError);
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::merge_patch, "{}", if_match({R"("x-1")"}))),
+                 NotFoundError);
+}
+
+TEST_F(AddressServiceTest, PutWithIfNoneMatchStarCreatesAtTheIdOnlyOnce)
+{
+    const Precondition create_only{std::nullopt, true};
+    const auto result = run_task(service.update("wren-halloway", sample(0), create_only));
+    EXPECT_TRUE(result.created);
+    EXPECT_EQ(run_task(service.get("wren-halloway"))->etag, result.etag);
+    try {
+        run_task(service.update("wren-halloway", sample(1), create_only));
+        FAIL() << "expected a PreconditionFailedError";
+    } catch (const PreconditionFailedError& e) {
+        EXPECT_EQ(e.current_etag(), result.etag);
+    }
+    EXPECT_EQ(json::parse(run_task(service.get("wren-halloway"))->json), json::parse(sample(0)));
+    // Still validated first.
+    EXPECT_THROW(run_task(service.update("someone-else", R"({"nope": 1})", create_only)), SchemaValidationError);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_F(AddressServiceTest, RemoveWithIfMatch)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto etag = run_task(service.get(id))->etag;
+    EXPECT_THROW(run_task(service.remove(id, if_match({R"("stale-1")"}))), PreconditionFailedError);
+    EXPECT_EQ(store->size(), 1U);
+    run_task(service.remove(id, if_match({etag})));
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_F(AddressServiceTest, IfNoneMatchStarOnAnExistingEntryNeverWrites)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const Precondition absent_only{std::nullopt, true};
+    EXPECT_THROW(run_task(service.remove(id, absent_only)), PreconditionFailedError);
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name":"X"})", absent_only)),
+                 PreconditionFailedError);
+    const Precondition contradictory{std::vector<std::string>{}, true};
+    EXPECT_THROW(run_task(service.update(id, sample(1), contradictory)), PreconditionFailedError);
+    EXPECT_THROW(run_task(service.update("feedface", sample(1), contradictory)), NotFoundError);
+    EXPECT_EQ(json::parse(run_task(service.get(id))->json), json::parse(sample(0)));
+}
+
+TEST_F(AddressServiceTest, MergePatchChangesWhatItNamesAndReturnsTheNewEtag)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway", "emails": [{"kind": "home",
+        "email": "wren@halloway.example"}]})"));
+    const auto etag = run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "Wren H. Halloway"})"));
+    const auto entry = run_task(service.get(id));
+    EXPECT_EQ(entry->etag, etag);
+    // The canonical text, as a POST of the same entry would store it.
+    EXPECT_EQ(entry->json, service.normalise(R"({"emails": [{"kind": "home", "email": "wren@halloway.example"}],
+        "full_name": "Wren H. Halloway"})"));
+}
+
+TEST_F(AddressServiceTest, JsonPatchAppliesOrConflicts)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway"})"));
+    run_task(service.patch(id, PatchFormat::json_patch, R"([{"op": "test", "path": "/full_name",
+        "value": "Wren Halloway"}, {"op": "add", "path": "/emails", "value": [{"kind": "work",
+        "email": "wren@works.example"}]}])"));
+    EXPECT_EQ(json::parse(run_task(service.get(id))->json)["emails"][0]["kind"], "work");
+    const auto before = run_task(service.get(id))->json;
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::json_patch,
+                                        R"([{"op": "test", "path": "/full_name", "value": "Someone Else"}])")),
+                 PatchConflictError);
+    EXPECT_EQ(run_task(service.get(id))->json, before);
+}
+
+TEST_F(AddressServiceTest, APatchedEntryIsValidatedWithPointersIntoTheResult)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway", "emails": [{"kind": "home",
+        "email": "wren@halloway.example"}]})"));
+    try {
+        run_task(service.patch(id, PatchFormat::json_patch,
+                               R"([{"op": "replace", "path": "/emails/0/kind", "value": "holiday"}])"));
+        FAIL() << "expected a SchemaValidationError";
+    } catch (const SchemaValidationError& e) {
+        ASSERT_EQ(e.violations().size(), 1U);
+        EXPECT_EQ(e.violations()[0].pointer, "/emails/0/kind");
+    }
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": null})")),
+                 SchemaValidationError);
+}
+
+TEST_F(AddressServiceTest, APatchThatIsNotJsonIsRefusedBeforeLookup)
+{
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::merge_patch, "full_name=X")), InvalidJsonError);
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::json_patch, R"({"op": "add"})")), InvalidJsonError);
+}
+
+TEST_F(AddressServiceTest, PatchWithIfMatch)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway"})"));
+    const auto etag = run_task(service.get(id))->etag;
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "W"})", if_match({R"("x-1")"}))),
+                 PreconditionFailedError);
+    const auto next = run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "W"})", if_match({etag})));
+    EXPECT_NE(next, etag);
+}
+
+TEST_F(AddressServiceTest, APatchedEntryIsBoundedLikeABody)
+{
+    AddressService small(store, ServiceOptions{64});
+    const auto id = run_task(small.create(R"({"full_name": "Wren Halloway"})"));
+    EXPECT_THROW(
+        run_task(small.patch(id, PatchFormat::merge_patch, R"({"full_name": ")" + std::string(100, 'w') + R"("})")),
+        EntryTooLargeError);
+}
+
 TEST_F(AddressServiceTest, StoresTheNormalisedEntry)
 {
     const auto id = run_task(service.create("  {\"full_name\" :\n \"Ana\\u00efs Brandt\" }  "));
