@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 
 namespace addrservice {
 
@@ -21,6 +22,37 @@ namespace {
 // How often a conditional write follows an entry that another writer changed in between, before it
 // gives up: a PATCH then answers 409, a write with If-Match 412.
 constexpr int max_write_attempts = 32;
+
+/// The JSON object {id: entry, ...} of entries and its ETag. The ETag is a hash folded over the ids and
+/// the entries' own ETags (which the store keeps), not over the text, and the text's length; a page that
+/// more entries follow folds in a mark too, so that it differs from the same entries as a whole list.
+EntryPtr list_body(const EntryPage& entries, bool more)
+{
+    std::size_t size = 2;
+    for (const auto& [id, entry] : entries) {
+        size += id.size() + entry->json.size() + 4;
+    }
+    std::string text;
+    text.reserve(size);
+    text += '{';
+    std::uint64_t hash = etag_seed;
+    for (const auto& [id, entry] : entries) {
+        if (text.size() > 1) {
+            text += ',';
+        }
+        text += '"';
+        text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
+        text += "\":";
+        text += entry->json;
+        hash = etag_hash(entry->etag, etag_hash(id, hash));
+    }
+    text += '}';
+    if (more) {
+        hash = etag_hash("next", hash);
+    }
+    auto etag = format_etag(hash, text.size());
+    return std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
+}
 
 bool contains(const std::vector<std::string>& etags, const std::string& etag)
 {
@@ -203,40 +235,34 @@ Task<std::string> AddressService::current_etag(std::string id)
     co_return current->etag;
 }
 
-Task<EntryPtr> AddressService::list()
+Task<ListResult> AddressService::list(ListQuery query)
 {
+    ListResult result;
+    if (query.limit) {
+        // One entry more than asked for says whether another page follows.
+        auto page = co_await store_->range(std::move(query.after), *query.limit + 1);
+        const bool more = page.size() > *query.limit;
+        if (more) {
+            page.pop_back();
+            result.next_after = page.back().first;
+        }
+        result.body = list_body(page, more);
+        co_return result;
+    }
     // Read before the entries: a write while they are fetched leaves the cache behind, never ahead.
     const auto version = store_->version();
-    if (version && list_cache_ && *version == list_cache_version_) {
-        co_return list_cache_;
+    const bool whole_book = query.after.empty();
+    if (whole_book && version && list_cache_ && *version == list_cache_version_) {
+        result.body = list_cache_;
+        co_return result;
     }
-    const auto entries = co_await store_->list();
-    std::size_t size = 2;
-    for (const auto& [id, entry] : entries) {
-        size += id.size() + entry->json.size() + 4;
-    }
-    std::string text;
-    text.reserve(size);
-    text += '{';
-    std::uint64_t hash = etag_seed;
-    for (const auto& [id, entry] : entries) {
-        if (text.size() > 1) {
-            text += ',';
-        }
-        text += '"';
-        text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
-        text += "\":";
-        text += entry->json;
-        hash = etag_hash(entry->etag, etag_hash(id, hash));
-    }
-    text += '}';
-    auto etag = format_etag(hash, text.size());
-    auto list = std::make_shared<const StoredEntry>(StoredEntry{std::move(text), std::move(etag)});
-    if (version) {
-        list_cache_ = list;
+    const auto entries = co_await store_->range(std::move(query.after), std::numeric_limits<std::size_t>::max());
+    result.body = list_body(entries, false);
+    if (whole_book && version) {
+        list_cache_ = result.body;
         list_cache_version_ = *version;
     }
-    co_return list;
+    co_return result;
 }
 
 Task<bool> AddressService::ready()

@@ -28,6 +28,21 @@ struct Precondition {
 
 struct ServiceOptions {
     std::size_t max_entry_bytes = 1048576;  // the largest entry a PATCH may make (a POST or PUT body's limit)
+    std::size_t max_page = 1000;            // the largest page of a list
+};
+
+/// What a list asks for: the entries whose ids sort after `after` (every entry when it is empty), at
+/// most limit of them, or all of them when limit is nullopt.
+struct ListQuery {
+    std::string after;
+    std::optional<std::size_t> limit;
+};
+
+/// A list: the JSON object {id: entry, ...} ordered by id, with its ETag.
+struct ListResult {
+    EntryPtr body;
+    /// When more entries follow the page: the last id of the page, where the next one starts.
+    std::optional<std::string> next_after;
 };
 
 /// What a PUT did: the entry's new ETag, and whether it created the entry.
@@ -60,12 +75,14 @@ public:
     /// Removes the entry with this id when the precondition holds. Throws NotFoundError or
     /// PreconditionFailedError.
     Task<void> remove(std::string id, Precondition precondition = {});
-    /// Every entry as one JSON object {id: entry, ...}, with an ETag derived from the entries' own.
-    Task<EntryPtr> list();
+    /// The entries a query asks for as one JSON object {id: entry, ...}, with an ETag derived from the
+    /// entries' own; a page reads only its own entries from the store.
+    Task<ListResult> list(ListQuery query = {});
     /// True when the store can serve requests.
     Task<bool> ready();
 
     [[nodiscard]] const AddressStore& store() const noexcept { return *store_; }
+    [[nodiscard]] const ServiceOptions& options() const noexcept { return options_; }
 
     /// Parses and validates a body, returning its normalised JSON text.
     [[nodiscard]] std::string normalise(std::string_view body) const;

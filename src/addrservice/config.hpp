@@ -40,6 +40,7 @@ struct Limits {
     std::uint32_t header_timeout_s = 10;
     std::uint32_t idle_timeout_s = 60;
     std::size_t max_connections = 10000;
+    std::size_t max_page = 1000;  // the largest `limit` a list accepts
 };
 
 /// Everything the service needs to start, as one value passed down from main.

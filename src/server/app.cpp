@@ -5,6 +5,7 @@
 #include "addrservice/version.hpp"
 #include "server/conditional.hpp"
 #include "server/gzip.hpp"
+#include "server/list_query.hpp"
 #include "server/openapi.hpp"
 #include "server/traceparent.hpp"
 
@@ -571,6 +572,12 @@ Response App::error_for_current_exception(Exchange& exchange)
         Response response = make_error(exchange, Status::service_unavailable, "Store unavailable", nullptr, e.what());
         response.set(field::retry_after, "1");
         return response;
+    } catch (const InvalidQueryError& e) {
+        nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+        for (const auto& problem : e.problems()) {
+            errors.push_back({{"parameter", problem.parameter}, {"message", problem.message}});
+        }
+        return make_error(exchange, Status::bad_request, "Invalid query parameter", &errors);
     } catch (const PreconditionFailedError& e) {
         Response response = make_error(exchange, Status::precondition_failed, "Precondition Failed");
         response.set(field::etag, e.current_etag());
@@ -719,11 +726,16 @@ Response App::reject(const RejectedRequest& request, Status status, std::string_
 
 Task<Response> App::list_addresses(Call call)
 {
-    const auto list = co_await service_.list();
+    auto query = parse_list_query(call.request.target(), service_.options().max_page);
+    const auto limit = query.limit;
+    const auto list = co_await service_.list(std::move(query));
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
-    response.set(field::etag, list->etag);
-    response.shared_body = list;
+    response.set(field::etag, list.body->etag);
+    if (list.next_after && limit) {
+        response.set(field::link, "<" + next_page_target(*limit, *list.next_after) + R"(>; rel="next")");
+    }
+    response.shared_body = list.body;
     co_return response;
 }
 

@@ -715,7 +715,7 @@ std::shared_ptr<AddressStore> open_store(const StoreConfig& config, asio::io_con
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
     auto store = open_store(config.store, io);
-    AddressService service(store, ServiceOptions{config.limits.max_body_bytes});
+    AddressService service(store, ServiceOptions{config.limits.max_body_bytes, config.limits.max_page});
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <unistd.h>
 
@@ -90,6 +91,75 @@ TEST_P(StoreConformance, ManyEntriesListInIdOrder)
     for (std::size_t i = 0; i < ids.size(); ++i) {
         EXPECT_EQ(list[i].first, ids[i]) << i;
     }
+}
+
+namespace {
+
+std::vector<std::string> ids_of(const EntryPage& page)
+{
+    std::vector<std::string> ids;
+    for (const auto& [id, entry] : page) {
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+}  // namespace
+
+TEST_P(StoreConformance, RangeReadsEntriesAfterAnIdInIdOrder)
+{
+    EXPECT_TRUE(run(store->range("", 10)).empty());
+    for (const auto* id : {"c3", "a1", "B2", "a10", "a2", "-x"}) {
+        run(store->create(id, entry(id)));
+    }
+    // Bytewise: '-' < digits < uppercase < lowercase.
+    EXPECT_EQ(ids_of(run(store->range("", 100))), (std::vector<std::string>{"-x", "B2", "a1", "a10", "a2", "c3"}));
+    EXPECT_EQ(ids_of(run(store->range("", 2))), (std::vector<std::string>{"-x", "B2"}));
+    EXPECT_EQ(ids_of(run(store->range("B2", 2))), (std::vector<std::string>{"a1", "a10"}));
+    // The id need not exist.
+    EXPECT_EQ(ids_of(run(store->range("a1-", 2))), (std::vector<std::string>{"a10", "a2"}));
+    EXPECT_EQ(ids_of(run(store->range("a2", 5))), (std::vector<std::string>{"c3"}));
+    EXPECT_TRUE(run(store->range("c3", 5)).empty());
+    EXPECT_TRUE(run(store->range("zzz", 5)).empty());
+    EXPECT_TRUE(run(store->range("", 0)).empty());
+    const auto page = run(store->range("a1", 1));
+    ASSERT_EQ(page.size(), 1U);
+    EXPECT_EQ(page[0].second->json, entry("a10")->json);
+    EXPECT_EQ(page[0].second->etag, entry("a10")->etag);
+    EXPECT_THROW(run(store->range("../x", 5)), StoreError);
+}
+
+TEST_P(StoreConformance, PagesSeeEveryEntryThatStaysExactlyOnceWhileOthersAreWritten)
+{
+    std::set<std::string> kept;
+    for (int i = 0; i < 40; ++i) {
+        const auto id = "k" + std::to_string(100 + i * 7 % 40);
+        kept.insert(id);
+        run(store->create(id, entry(id)));
+    }
+    std::vector<std::string> seen;
+    std::string after;
+    for (int round = 0;; ++round) {
+        const auto page = run(store->range(after, 3));
+        if (page.empty()) {
+            break;
+        }
+        for (const auto& [id, stored] : page) {
+            seen.push_back(id);
+        }
+        after = page.back().first;
+        // Others write between pages: entries come and go before and after where the walk is.
+        run(store->create("k" + std::to_string(100 + round) + "-new", entry("new")));
+        run(store->create("a-before-" + std::to_string(round), entry("new")));
+        run(store->remove("k" + std::to_string(100 + round) + "-new"));
+        run(store->replace(*kept.begin(), entry("changed " + std::to_string(round))));
+    }
+    std::vector<std::string> kept_seen;
+    std::copy_if(seen.begin(), seen.end(), std::back_inserter(kept_seen),
+                 [&kept](const std::string& id) { return kept.contains(id); });
+    EXPECT_EQ(kept_seen, std::vector<std::string>(kept.begin(), kept.end()));
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
 }
 
 TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)

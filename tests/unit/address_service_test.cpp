@@ -104,10 +104,10 @@ TEST_F(AddressServiceTest, RemoveDeletesOnce)
 
 TEST_F(AddressServiceTest, ListIsAnObjectOfEveryEntryById)
 {
-    EXPECT_EQ(run_task(service.list())->json, "{}");
+    EXPECT_EQ(run_task(service.list()).body->json, "{}");
     const auto a = run_task(service.create(sample(0)));
     const auto b = run_task(service.create(sample(1)));
-    const auto list = json::parse(run_task(service.list())->json);
+    const auto list = json::parse(run_task(service.list()).body->json);
     ASSERT_EQ(list.size(), 2U);
     EXPECT_EQ(list[a], json::parse(sample(0)));
     EXPECT_EQ(list[b], json::parse(sample(1)));
@@ -116,13 +116,13 @@ TEST_F(AddressServiceTest, ListIsAnObjectOfEveryEntryById)
 TEST_F(AddressServiceTest, ListEtagChangesWithAnyWrite)
 {
     const auto id = run_task(service.create(sample(0)));
-    const auto first = run_task(service.list())->etag;
-    EXPECT_EQ(run_task(service.list())->etag, first);
+    const auto first = run_task(service.list()).body->etag;
+    EXPECT_EQ(run_task(service.list()).body->etag, first);
     run_task(service.update(id, sample(1)));
-    const auto second = run_task(service.list())->etag;
+    const auto second = run_task(service.list()).body->etag;
     EXPECT_NE(second, first);
     run_task(service.remove(id));
-    EXPECT_NE(run_task(service.list())->etag, second);
+    EXPECT_NE(run_task(service.list()).body->etag, second);
 }
 
 Precondition if_match(std::vector<std::string> etags)
@@ -272,6 +272,53 @@ TEST_F(AddressServiceTest, APatchedEntryIsBoundedLikeABody)
     EXPECT_THROW(
         run_task(small.patch(id, PatchFormat::merge_patch, R"({"full_name": ")" + std::string(100, 'w') + R"("})")),
         EntryTooLargeError);
+}
+
+TEST_F(AddressServiceTest, APageHoldsAtMostLimitEntriesAndSaysWhereTheNextStarts)
+{
+    for (const auto* id : {"c", "a", "d", "b"}) {
+        run_task(service.update(id, R"({"full_name": "Wren"})", Precondition{std::nullopt, true}));
+    }
+    auto page = run_task(service.list(ListQuery{"", 3}));
+    EXPECT_EQ(page.body->json.substr(0, 6), R"({"a":{)");
+    EXPECT_EQ(json::parse(page.body->json).size(), 3U);
+    EXPECT_EQ(page.next_after, "c");
+    page = run_task(service.list(ListQuery{"c", 3}));
+    EXPECT_EQ(json::parse(page.body->json).size(), 1U);
+    EXPECT_EQ(page.next_after, std::nullopt);
+    page = run_task(service.list(ListQuery{"a", std::nullopt}));
+    EXPECT_EQ(json::parse(page.body->json).size(), 3U);
+    EXPECT_EQ(run_task(service.list(ListQuery{"d", 3})).body->json, "{}");
+}
+
+TEST_F(AddressServiceTest, APageThatHoldsTheWholeBookIsTheWholeList)
+{
+    run_task(service.update("a1", sample(0), Precondition{std::nullopt, true}));
+    run_task(service.update("b2", sample(1), Precondition{std::nullopt, true}));
+    const auto whole = run_task(service.list());
+    const auto page = run_task(service.list(ListQuery{"", 2}));
+    EXPECT_EQ(page.body->json, whole.body->json);
+    EXPECT_EQ(page.body->etag, whole.body->etag);
+    // The same entries with more to follow are another representation, with another ETag.
+    const auto first = run_task(service.list(ListQuery{"", 1}));
+    EXPECT_EQ(first.next_after, "a1");
+    run_task(service.remove("b2"));
+    const auto alone = run_task(service.list(ListQuery{"", 1}));
+    EXPECT_EQ(alone.next_after, std::nullopt);
+    EXPECT_EQ(alone.body->json, first.body->json);
+    EXPECT_NE(alone.body->etag, first.body->etag);
+}
+
+TEST_F(AddressServiceTest, ListEtagsAreTheSameForTheSameEntriesInAnotherService)
+{
+    run_task(service.update("a1", sample(0), Precondition{std::nullopt, true}));
+    run_task(service.update("b2", sample(1), Precondition{std::nullopt, true}));
+    auto other_store = std::make_shared<MemoryStore>();
+    AddressService other(other_store);
+    run_task(other.update("b2", sample(1), Precondition{std::nullopt, true}));
+    run_task(other.update("a1", sample(0), Precondition{std::nullopt, true}));
+    EXPECT_EQ(run_task(other.list()).body->etag, run_task(service.list()).body->etag);
+    EXPECT_EQ(run_task(other.list(ListQuery{"", 1})).body->etag, run_task(service.list(ListQuery{"", 1})).body->etag);
 }
 
 TEST_F(AddressServiceTest, StoresTheNormalisedEntry)
