@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <limits>
 
 namespace addrservice {
 
@@ -23,30 +22,84 @@ namespace {
 // gives up: a PATCH then answers 409, a write with If-Match 412.
 constexpr int max_write_attempts = 32;
 
+/// Appends "id":entry for each entry to text, comma-separated (first says whether text has none yet).
+void append_entries(std::string& text, const EntryPage& entries, bool& first)
+{
+    std::size_t size = text.size();
+    for (const auto& [id, entry] : entries) {
+        size += id.size() + entry->json.size() + 4;
+    }
+    text.reserve(size);
+    for (const auto& [id, entry] : entries) {
+        if (!first) {
+            text += ',';
+        }
+        first = false;
+        text += '"';
+        text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
+        text += "\":";
+        text += entry->json;
+    }
+}
+
+/// The JSON object {id: entry, ...} of a list too long to hold whole, read a page at a time as it is
+/// sent: "{" and the first page, each following page, then "}". A page starts after the last id of the
+/// one before, so an entry that exists throughout is sent exactly once, whatever is written meanwhile.
+class ListStream final : public BodyStream {
+public:
+    ListStream(std::shared_ptr<AddressStore> store, EntryPage first_page, std::size_t page_size)
+        : store_(std::move(store)), first_page_(std::move(first_page)), page_size_(page_size)
+    {
+    }
+
+    Task<std::string> next() override
+    {
+        std::string text;
+        if (done_) {
+            co_return text;
+        }
+        if (!started_) {
+            started_ = true;
+            text += '{';
+            append_entries(text, first_page_, first_);
+            after_ = first_page_.back().first;
+            first_page_ = EntryPage{};
+            co_return text;
+        }
+        const auto page = co_await store_->range(after_, page_size_);
+        if (page.empty()) {
+            done_ = true;
+            text += '}';
+            co_return text;
+        }
+        append_entries(text, page, first_);
+        after_ = page.back().first;
+        co_return text;
+    }
+
+private:
+    std::shared_ptr<AddressStore> store_;
+    EntryPage first_page_;  // read to decide that the list is long; sent first
+    std::size_t page_size_;
+    std::string after_;
+    bool started_ = false;
+    bool first_ = true;
+    bool done_ = false;
+};
+
 /// The JSON object {id: entry, ...} of entries and its ETag. The ETag is a hash folded over the ids and
 /// the entries' own ETags (which the store keeps), not over the text, and the text's length; a page that
 /// more entries follow folds in a mark too, so that it differs from the same entries as a whole list.
 EntryPtr list_body(const EntryPage& entries, bool more)
 {
-    std::size_t size = 2;
-    for (const auto& [id, entry] : entries) {
-        size += id.size() + entry->json.size() + 4;
-    }
-    std::string text;
-    text.reserve(size);
-    text += '{';
+    std::string text = "{";
+    bool first = true;
+    append_entries(text, entries, first);
+    text += '}';
     std::uint64_t hash = etag_seed;
     for (const auto& [id, entry] : entries) {
-        if (text.size() > 1) {
-            text += ',';
-        }
-        text += '"';
-        text += id;  // ids are [a-zA-Z0-9-]+: nothing to escape
-        text += "\":";
-        text += entry->json;
         hash = etag_hash(entry->etag, etag_hash(id, hash));
     }
-    text += '}';
     if (more) {
         hash = etag_hash("next", hash);
     }
@@ -256,7 +309,14 @@ Task<ListResult> AddressService::list(ListQuery query)
         result.body = list_cache_;
         co_return result;
     }
-    const auto entries = co_await store_->range(std::move(query.after), std::numeric_limits<std::size_t>::max());
+    // One page more than max_page says whether the list is short enough to hold whole (with an ETag).
+    const auto page_size = options_.max_page;
+    auto entries = co_await store_->range(std::move(query.after), page_size + 1);
+    if (entries.size() > page_size) {
+        entries.pop_back();
+        result.stream = std::make_shared<ListStream>(store_, std::move(entries), page_size);
+        co_return result;
+    }
     result.body = list_body(entries, false);
     if (whole_book && version) {
         list_cache_ = result.body;

@@ -38,9 +38,27 @@ struct ListQuery {
     std::optional<std::size_t> limit;
 };
 
-/// A list: the JSON object {id: entry, ...} ordered by id, with its ETag.
+/// A body written in parts, each made when the one before has been sent: what it holds in memory at a
+/// time is one part, however long the whole.
+class BodyStream {
+public:
+    BodyStream() = default;
+    virtual ~BodyStream() = default;
+    BodyStream(const BodyStream&) = delete;
+    BodyStream& operator=(const BodyStream&) = delete;
+    BodyStream(BodyStream&&) = delete;
+    BodyStream& operator=(BodyStream&&) = delete;
+
+    /// The next part of the body; empty once the body is whole.
+    virtual Task<std::string> next() = 0;
+};
+
+/// A list: the JSON object {id: entry, ...} ordered by id.
 struct ListResult {
+    /// The whole text with its ETag: a page, or a list of at most max_page entries.
     EntryPtr body;
+    /// Otherwise (a longer list) the text in parts, read from the store a page at a time as it is sent.
+    std::shared_ptr<BodyStream> stream;
     /// When more entries follow the page: the last id of the page, where the next one starts.
     std::optional<std::string> next_after;
 };
@@ -75,8 +93,9 @@ public:
     /// Removes the entry with this id when the precondition holds. Throws NotFoundError or
     /// PreconditionFailedError.
     Task<void> remove(std::string id, Precondition precondition = {});
-    /// The entries a query asks for as one JSON object {id: entry, ...}, with an ETag derived from the
-    /// entries' own; a page reads only its own entries from the store.
+    /// The entries a query asks for as one JSON object {id: entry, ...}. A page, or a list of at most
+    /// max_page entries, comes whole with an ETag derived from the entries' own; a longer list comes as
+    /// a stream that reads max_page entries at a time from the store as it is sent (and has no ETag).
     Task<ListResult> list(ListQuery query = {});
     /// True when the store can serve requests.
     Task<bool> ready();

@@ -652,6 +652,19 @@ void App::finish(Response& response, const Exchange& exchange)
             response.set(field::content_encoding, "gzip");
         }
     }
+    if (response.stream) {
+        // Written as it is read, so its length is not known: chunked in HTTP/1.1; in HTTP/1.0 the end of
+        // the connection ends the body. Never gzipped.
+        if (exchange.version >= 11) {
+            response.set(field::transfer_encoding, "chunked");
+        } else {
+            response.keep_alive(false);
+        }
+        if (exchange.head) {
+            response.stream = nullptr;
+        }
+        return;
+    }
     if (status == Status::no_content) {
         response.body().clear();
         return;
@@ -731,10 +744,14 @@ Task<Response> App::list_addresses(Call call)
     const auto list = co_await service_.list(std::move(query));
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
-    response.set(field::etag, list.body->etag);
     if (list.next_after && limit) {
         response.set(field::link, "<" + next_page_target(*limit, *list.next_after) + R"(>; rel="next")");
     }
+    if (list.stream) {
+        response.stream = list.stream;  // a long list, sent as it is read: no ETag
+        co_return response;
+    }
+    response.set(field::etag, list.body->etag);
     response.shared_body = list.body;
     co_return response;
 }

@@ -22,9 +22,11 @@ namespace addrservice::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 /// A response's header fields, and its body when that is shared: a stored entry's (or the list's) JSON
-/// text is sent as the store keeps it, not copied into each response.
+/// text is sent as the store keeps it, not copied into each response. A body too long to hold is a
+/// stream instead, which the server writes part by part as the client reads (chunked in HTTP/1.1).
 struct ResponseFields : boost::beast::http::fields {
     EntryPtr shared_body;
+    std::shared_ptr<BodyStream> stream;
 };
 using Response = boost::beast::http::response<boost::beast::http::string_body, ResponseFields>;
 

@@ -23,6 +23,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -210,6 +211,16 @@ void serialize_head(const Response& response, std::string& out)
         out += "\r\n";
     }
     out += "\r\n";
+}
+
+/// The line that opens a chunk of this many bytes: its size in hex, CRLF.
+std::string chunk_size_line(std::size_t size)
+{
+    std::array<char, 24> digits{};
+    const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), size, 16);
+    std::string line(digits.data(), end);
+    line += "\r\n";
+    return line;
 }
 
 /// Lets the process hold as many sockets as it may: the soft limit on open files (often 1024) up to the
@@ -421,7 +432,7 @@ struct Server::State::Connection {
                 response.keep_alive(false);
             }
             expires_after(idle_timeout);
-            auto [write_ec, written] = co_await write(response);
+            auto [write_ec, written] = co_await write_response(response);
             busy = false;
             if (write_ec) {
                 co_return;
@@ -440,6 +451,51 @@ struct Server::State::Connection {
         serialize_head(response, head);
         const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body_of(response))};
         return asio::async_write(socket, buffers, use_tuple);
+    }
+
+    /// The write of a response, whole or as a stream in parts, to be awaited; the response must outlive it.
+    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write_response(const Response& response)
+    {
+        if (!response.stream) {
+            return write(response);
+        }
+        serialize_head(response, head);
+        return write_streamed(response.stream, response.count(beast_http::field::transfer_encoding) != 0);
+    }
+
+    /// Writes the head (already in `head`), then each part of the stream as it comes, each write awaited
+    /// before the next part is made: a client that reads slowly slows the reading of the store, and what
+    /// waits in memory is one part. Chunked: each part a chunk, then the last chunk.
+    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write_streamed(std::shared_ptr<BodyStream> stream,
+                                                                               bool chunked)
+    {
+        const auto timeout = std::chrono::seconds(state->limits.idle_timeout_s);
+        std::string_view unsent_head = head;  // sent with the first part
+        std::size_t total = 0;
+        for (;;) {
+            deadline = never;  // reading the store takes the time it takes; only I/O has deadlines
+            const auto part = co_await stream->next();
+            if (part.empty()) {
+                break;
+            }
+            const auto size_line = chunked ? chunk_size_line(part.size()) : std::string();
+            const std::array<asio::const_buffer, 4> buffers{asio::buffer(unsent_head), asio::buffer(size_line),
+                                                            asio::buffer(part),
+                                                            asio::buffer(chunked ? "\r\n" : "", chunked ? 2 : 0)};
+            expires_after(timeout);
+            auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
+            total += n;
+            if (ec) {
+                co_return std::tuple{ec, total};
+            }
+            unsent_head = {};
+        }
+        constexpr std::string_view last_chunk = "0\r\n\r\n";
+        const std::array<asio::const_buffer, 2> end{asio::buffer(unsent_head),
+                                                    asio::buffer(chunked ? last_chunk : std::string_view())};
+        expires_after(timeout);
+        auto [ec, n] = co_await asio::async_write(socket, end, use_tuple);
+        co_return std::tuple{ec, total + n};
     }
 
     /// Cancels the I/O under way (an idle connection's serving coroutine then ends).

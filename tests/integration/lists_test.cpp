@@ -2,11 +2,15 @@
 // ETags and HEAD on pages, and walks of pages while others write.
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
+#include "support/run_task.hpp"
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <chrono>
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace addrservice::testing {
 namespace {
@@ -158,6 +162,135 @@ TEST_F(SmallPages, LimitIsBoundedByMaxPage)
     const auto response = client.get("/addresses?limit=6");
     EXPECT_EQ(response.result(), status::bad_request);
     EXPECT_EQ(json::parse(response.body())["errors"][0]["message"], "must be an integer from 1 to 5");
+}
+
+TEST_F(SmallPages, AListLongerThanAPageIsStreamedInChunks)
+{
+    for (int i = 0; i < 23; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto response = client.get("/addresses");
+    EXPECT_EQ(response.result(), status::ok);
+    EXPECT_EQ(response[field::transfer_encoding], "chunked");
+    EXPECT_EQ(response.count(field::content_length), 0U);
+    EXPECT_EQ(response.count(field::etag), 0U);  // a long list may come without one
+    EXPECT_EQ(response[field::content_type], "application/json; charset=UTF-8");
+    const auto ids = ids_of(response);
+    EXPECT_EQ(ids.size(), 23U);
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+    EXPECT_EQ(json::parse(response.body()).size(), 23U);
+    // The same entries as the pages give, in the same text.
+    std::string joined;
+    for (const auto& target : {"/addresses?limit=5", "/addresses?limit=5&after=k14", "/addresses?limit=5&after=k19",
+                               "/addresses?limit=5&after=k24", "/addresses?limit=5&after=k29"}) {
+        const auto page = client.get(target).body();
+        joined += (joined.empty() ? "{" : ",") + page.substr(1, page.size() - 2);
+    }
+    EXPECT_EQ(response.body(), joined + "}");
+    // The connection serves on after the last chunk.
+    EXPECT_EQ(client.get("/livez").result(), status::ok);
+    // A list of at most max_page entries comes whole, with Content-Length and an ETag.
+    const auto tail = client.get("/addresses?after=k27");
+    EXPECT_EQ(tail[field::content_length], std::to_string(tail.body().size()));
+    EXPECT_EQ(tail.count(field::etag), 1U);
+}
+
+TEST_F(SmallPages, StreamedListsReachASlowReaderWholeAndInOrder)
+{
+    for (int i = 0; i < 400; ++i) {
+        ASSERT_EQ(client
+                      .request(verb::post, "/addresses",
+                               R"({"full_name": "Tobias Renwick-Adeyemi )" + std::to_string(i) +
+                                   R"(", "addresses": [{"kind": "home", "street_name": "Larkspur Terrace",
+                                   "pincode": 208114, "country": "Ruritania", "city": "Haldenmoor"}]})")
+                      .result(),
+                  status::created);
+    }
+    const auto expected = client.get("/addresses").body();
+    ASSERT_GT(expected.size(), std::size_t{64} * 1024);
+    HttpClient reader(server.port());
+    reader.socket().set_option(boost::asio::socket_base::receive_buffer_size(8 * 1024));
+    reader.write_raw(
+        "GET /addresses HTTP/1.1\r\nHost: t\r\n\r\nGET /livez HTTP/1.1\r\nHost: t\r\n\r\n"
+        "GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(reader.read_response().body(), expected);
+    EXPECT_EQ(reader.read_response().body(), R"({"status":"ok"})");
+    EXPECT_EQ(reader.read_response().body(), expected);
+}
+
+TEST_F(SmallPages, HeadOfALongListHasGetHeadersAndNoBody)
+{
+    for (int i = 0; i < 12; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto head = client.request(verb::head, "/addresses");
+    EXPECT_EQ(head.result(), status::ok);
+    EXPECT_EQ(head[field::transfer_encoding], "chunked");
+    EXPECT_EQ(head.count(field::content_length), 0U);
+    EXPECT_TRUE(head.body().empty());
+    EXPECT_EQ(client.get("/livez").result(), status::ok);  // nothing stray on the connection
+}
+
+TEST_F(SmallPages, ALongListIsNotGzippedAndHasNo304)
+{
+    for (int i = 0; i < 40; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    const auto response =
+        client.request(verb::get, "/addresses", {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", "*"}});
+    EXPECT_EQ(response.result(), status::ok);
+    EXPECT_EQ(response.count(field::content_encoding), 0U);
+    EXPECT_EQ(json::parse(response.body()).size(), 40U);
+}
+
+TEST_F(SmallPages, Http10GetsALongListUnchunkedAndTheConnectionCloses)
+{
+    for (int i = 0; i < 12; ++i) {
+        put(client, "k" + std::to_string(10 + i));
+    }
+    HttpClient old(server.port());
+    old.write_raw("GET /addresses HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    const auto raw = old.read_until_close();
+    const auto body_at = raw.find("\r\n\r\n");
+    ASSERT_NE(body_at, std::string::npos) << raw;
+    const auto head = raw.substr(0, body_at);
+    EXPECT_TRUE(head.starts_with("HTTP/1.0 200 OK")) << head;
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+    EXPECT_EQ(json::parse(raw.substr(body_at + 4)).size(), 12U);
+}
+
+TEST(StreamedList, AClientThatStopsReadingIsClosedAfterTheWriteTimeout)
+{
+    // A streamed list several times larger than any socket buffer: the server's writes must block.
+    auto store = std::make_shared<MemoryStore>();
+    for (int i = 0; i < 40; ++i) {
+        run_task(store->create("big-" + std::to_string(10 + i),
+                               make_stored_entry(json{{"full_name", std::string(200'000, 'w')}}.dump())));
+    }
+    Limits limits;
+    limits.max_page = 2;
+    limits.idle_timeout_s = 1;
+    TestServer server(limits, store);
+    HttpClient client(server.port());
+    client.socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+    client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    // The response has begun: the connection is the server's, and its first write is under way.
+    std::array<char, 64> first{};
+    const auto got = client.socket().read_some(boost::asio::buffer(first));
+    ASSERT_TRUE(std::string_view(first.data(), got).starts_with("HTTP/1.1 200 OK"));
+    const auto start = std::chrono::steady_clock::now();
+    // Read nothing more: the server's write times out and the sweep closes the connection.
+    const auto give_up = start + std::chrono::seconds(15);
+    while (server.connections() != 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(server.connections(), 0U);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+    // What was sent is a truncated chunked body: never the last chunk.
+    const auto received = client.read_until_close(std::chrono::seconds(10));
+    EXPECT_LT(received.size(), std::size_t{40} * 200'000);
+    EXPECT_FALSE(received.ends_with("0\r\n\r\n"));
 }
 
 TEST_F(Lists, APageHasAStrongEtagThatGives304)

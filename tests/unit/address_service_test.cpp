@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -319,6 +320,70 @@ TEST_F(AddressServiceTest, ListEtagsAreTheSameForTheSameEntriesInAnotherService)
     run_task(other.update("a1", sample(0), Precondition{std::nullopt, true}));
     EXPECT_EQ(run_task(other.list()).body->etag, run_task(service.list()).body->etag);
     EXPECT_EQ(run_task(other.list(ListQuery{"", 1})).body->etag, run_task(service.list(ListQuery{"", 1})).body->etag);
+}
+
+/// Every part of a stream, concatenated; calls between() after each part.
+std::string read_all(BodyStream& stream, const std::function<void()>& between = {})
+{
+    std::string text;
+    for (;;) {
+        const auto part = run_task(stream.next());
+        if (part.empty()) {
+            return text;
+        }
+        text += part;
+        if (between) {
+            between();
+        }
+    }
+}
+
+TEST_F(AddressServiceTest, AListLongerThanAPageIsStreamedAPageAtATime)
+{
+    AddressService paged(store, ServiceOptions{1048576, 3});
+    for (int i = 0; i < 10; ++i) {
+        run_task(paged.update("k" + std::to_string(i), sample(i % 3), Precondition{std::nullopt, true}));
+    }
+    auto result = run_task(paged.list());
+    ASSERT_NE(result.stream, nullptr);
+    EXPECT_EQ(result.body, nullptr);
+    std::size_t parts = 0;
+    const auto text = read_all(*result.stream, [&parts] { ++parts; });
+    EXPECT_EQ(parts, 5U);                                  // "{" and 3 entries, 3, 3, 1, then "}"
+    EXPECT_EQ(text, run_task(service.list()).body->json);  // as the same book held whole
+    // Three entries or fewer come whole, with an ETag.
+    result = run_task(paged.list(ListQuery{"k6", std::nullopt}));
+    ASSERT_NE(result.body, nullptr);
+    EXPECT_EQ(json::parse(result.body->json).size(), 3U);
+    EXPECT_EQ(run_task(paged.list(ListQuery{"k5", std::nullopt})).body, nullptr);
+}
+
+TEST_F(AddressServiceTest, AStreamedListSendsEveryEntryThatStaysOnceWhileOthersWrite)
+{
+    AddressService paged(store, ServiceOptions{1048576, 2});
+    for (int i = 0; i < 9; ++i) {
+        run_task(paged.update("k" + std::to_string(i), sample(0), Precondition{std::nullopt, true}));
+    }
+    const auto result = run_task(paged.list());
+    ASSERT_NE(result.stream, nullptr);
+    int round = 0;
+    const auto text = read_all(*result.stream, [&] {
+        // Entries come before, among and after the ones the stream has sent, and one goes again.
+        const auto name = std::to_string(round);
+        run_task(paged.update("a" + name, sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.update("k" + name + "-x", sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.update("z" + name, sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.remove("k" + name + "-x"));
+        ++round;
+    });
+    EXPECT_TRUE(json::accept(text));
+    for (int i = 0; i < 9; ++i) {
+        const auto key = "\"k" + std::to_string(i) + "\":";
+        EXPECT_NE(text.find(key), std::string::npos) << i;
+        EXPECT_EQ(text.find(key), text.rfind(key)) << i;
+    }
+    EXPECT_EQ(text.find("\"a0\":"), std::string::npos);  // written before where the stream was
+    EXPECT_NE(text.find("\"z0\":"), std::string::npos);  // written after it
 }
 
 TEST_F(AddressServiceTest, StoresTheNormalisedEntry)
