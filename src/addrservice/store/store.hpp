@@ -102,13 +102,16 @@ public:
     virtual Task<bool> replace(std::string id, EntryPtr entry) = 0;
     /// Removes an entry; false when there is none with this id.
     virtual Task<bool> remove(std::string id) = 0;
-    /// Every entry, ordered by id.
+    /// Every entry, ordered by id. (The service lists through range(), a page at a time.)
     virtual Task<std::vector<std::pair<std::string, EntryPtr>>> list() = 0;
 
     // Conditional writes. In each, the comparison and the write are one atomic step: no other writer,
     // in this process or in any other process sharing the store, changes the entry in between, so of
     // several writers holding the same ETag exactly one succeeds. ETags are compared as strings, exactly
-    // (the StoredEntry::etag of what is stored). A malformed id is a StoreError, as everywhere.
+    // (the StoredEntry::etag of what is stored). A malformed id is a StoreError, as everywhere. A write
+    // that happens changes version(), as any write does. In SQL: the comparison goes in the statement
+    // that writes (UPDATE ... WHERE id = ? AND etag = ?; INSERT ... ON CONFLICT (id) DO NOTHING), and
+    // when it changes no row, the entry's ETag is read to tell not_found from precondition_failed.
 
     /// Replaces the entry only while its ETag is expected_etag: done; not_found when no entry has this
     /// id; precondition_failed with the current ETag when its ETag is another.
@@ -125,6 +128,10 @@ public:
     /// costs in proportion to the pages, not to the book (a store that cannot, says what it costs). An
     /// entry that exists throughout a walk of pages, each starting after the last id of the one
     /// before, is returned exactly once. An `after` that is not empty and not a valid id is a StoreError.
+    /// The service asks for at most limits.max_page + 1 entries at a time. In SQL: WHERE id > ? ORDER BY
+    /// id LIMIT ? over the primary key, with a bytewise collation (PostgreSQL: COLLATE "C", on the column
+    /// or in the query with an index to match; a locale's collation orders ids otherwise, and two
+    /// instances must page alike).
     virtual Task<EntryPage> range(std::string after, std::size_t limit) = 0;
 
     /// True when the store can serve requests (a cheap check).
