@@ -3,23 +3,26 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace addrservice::testing {
 
 class TempDir {
 public:
-    /// /tmp/addrservice-<name>-<pid>-<n>: the pid and a counter keep parallel test binaries and several
-    /// directories of one test apart.
+    /// /tmp/addrservice-<name>-XXXXXX, made by mkdtemp: new, empty, and only this process's.
     explicit TempDir(const std::string& name)
-        : path_(std::filesystem::temp_directory_path() /
-                ("addrservice-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(next_number())))
     {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
+        std::string pattern = (std::filesystem::temp_directory_path() / ("addrservice-" + name + "-XXXXXX")).string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
+        }
+        path_ = pattern;
     }
     ~TempDir()
     {
@@ -33,13 +36,15 @@ public:
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
-private:
-    static unsigned next_number()
+    /// Writes text to a file in the directory and returns its path.
+    std::filesystem::path write(const std::string& name, std::string_view text) const
     {
-        static std::atomic<unsigned> counter{0};
-        return counter++;
+        const auto file = path_ / name;
+        std::ofstream(file) << text;
+        return file;
     }
 
+private:
     std::filesystem::path path_;
 };
 
