@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 namespace addrservice {
 
@@ -372,6 +374,45 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text)
     return std::nullopt;
 }
 
+/// yaml-cpp's parse events, all ignored but where each document starts.
+class DocumentStarts : public YAML::EventHandler {
+public:
+    YAML::Mark last;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+    void OnAlias(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+    void OnScalar(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  const std::string& /*value*/) override
+    {
+    }
+    void OnSequenceStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                         YAML::EmitterStyle::value /*style*/) override
+    {
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                    YAML::EmitterStyle::value /*style*/) override
+    {
+    }
+    void OnMapEnd() override {}
+};
+
+/// Where a second document starts in text, if one does. yaml-cpp reads only the first and ignores the
+/// rest. (Not YAML::LoadAll: on some malformed text, "! ," for one, yaml-cpp 0.7 finds documents without
+/// end; two are all this asks for.)
+std::optional<YAML::Mark> second_document_at(const std::string& text)
+{
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) {
+        return std::nullopt;
+    }
+    return starts.last;
+}
+
 /// Closes a C stream.
 struct FileCloser {
     void operator()(std::FILE* file) const noexcept
@@ -433,14 +474,10 @@ Config load_config_text(const std::string& text, const std::string& source)
     }
     YAML::Node root;
     try {
-        const auto documents = YAML::LoadAll(text);
-        if (documents.size() > 1) {
-            const auto mark = documents[1].Mark();
-            throw ConfigError("config: " + source + ":" + std::to_string(mark.line + 1) +
+        root = YAML::Load(text);
+        if (const auto second = second_document_at(text)) {
+            throw ConfigError("config: " + source + ":" + std::to_string(second->line + 1) +
                               ": a second YAML document (a config file is one document; '---' starts another)");
-        }
-        if (!documents.empty()) {
-            root = documents.front();
         }
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ":" + std::to_string(e.mark.line + 1) + ":" +

@@ -235,8 +235,12 @@ TEST(ConfigFile, ASecondDocumentIsAnError)
 {
     // yaml-cpp would read the first document and ignore the rest without a word.
     EXPECT_EQ(error_of("service: {name: A}\n---\nservice: {name: B}\n"),
-              "config: (yaml):3: a second YAML document (a config file is one document; '---' starts another)");
+              "config: (yaml):2: a second YAML document (a config file is one document; '---' starts another)");
     EXPECT_EQ(load_config_text("---\nservice: {name: A}\n").service_name, "A");
+    EXPECT_EQ(load_config_text("service: {name: A}\n...\n").service_name, "A");
+    // yaml-cpp finds documents without end in this text: one error, at once.
+    EXPECT_EQ(error_of("! ,"),
+              "config: (yaml):1: a second YAML document (a config file is one document; '---' starts another)");
 }
 
 TEST(ConfigFile, TextThatIsNotUtf8IsRefusedWhereItIs)
