@@ -375,6 +375,10 @@ std::vector<std::string> FsStore::ids_after(const std::string& after, std::size_
         if (!is_valid_id(id) || id <= after || limit == 0) {
             continue;
         }
+        // A link, directory or FIFO named like an entry is no entry: it must not take an entry's place.
+        if (file.is_symlink() || !file.is_regular_file()) {
+            continue;
+        }
         if (ids.size() < limit) {
             ids.push_back(std::move(id));
             std::push_heap(ids.begin(), ids.end());
