@@ -394,8 +394,7 @@ struct Expected {
 /// Why a conditional write changed no row, from the row as it is now: not_found, precondition_failed
 /// with its ETag, or nullopt when the row is as expected again (another writer changed it back in
 /// between), so the write may be tried again.
-Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, const std::string& id,
-                                         const Expected& expected)
+Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std::string id, Expected expected)
 {
     Params params;
     params.bytes(id);
