@@ -1,0 +1,165 @@
+// The built binary with auth: tokens from a file, refused files, SIGHUP reloads, the start-up warning.
+#include "addrservice/auth.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+namespace addrservice::testing {
+namespace {
+
+using boost::beast::http::status;
+using boost::beast::http::verb;
+
+const std::string binary = ADDRSERVICE_BINARY;
+
+std::string sha256_hex(std::string_view text)
+{
+    static constexpr std::string_view digits = "0123456789abcdef";
+    std::string hex;
+    for (const auto byte : sha256(text)) {
+        hex += digits[byte >> 4U];
+        hex += digits[byte & 0xfU];
+    }
+    return hex;
+}
+
+/// A working directory for one run of the binary, with a config naming ./tokens; removed afterwards.
+class AuthDir {
+public:
+    AuthDir()
+        : path_(std::filesystem::temp_directory_path() /
+                ("addrservice-e2e-auth-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
+    {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+        std::ofstream(path_ / "config.yaml") << "addr-db: {memory: null}\nauth: {tokens_file: ./tokens}\n";
+    }
+    ~AuthDir() { std::filesystem::remove_all(path_); }
+    AuthDir(const AuthDir&) = delete;
+    AuthDir& operator=(const AuthDir&) = delete;
+    AuthDir(AuthDir&&) = delete;
+    AuthDir& operator=(AuthDir&&) = delete;
+
+    /// Replaces the tokens file whole (a rename, as an editor or a deployment would).
+    void write_tokens(const std::string& text) const
+    {
+        std::ofstream(path_ / "tokens.new") << text;
+        std::filesystem::rename(path_ / "tokens.new", path_ / "tokens");
+    }
+    [[nodiscard]] std::string path() const { return path_.string(); }
+
+private:
+    static inline int counter_ = 0;
+    std::filesystem::path path_;
+};
+
+std::vector<std::string> serve_args()
+{
+    return {"--config", "config.yaml", "--port", "0", "--host", "127.0.0.1"};
+}
+
+status get_with(std::uint16_t port, const std::string& token)
+{
+    HttpClient client(port);
+    return client.request(verb::get, "/addresses", {}, {{"Authorization", "Bearer " + token}}).result();
+}
+
+TEST(BinaryAuth, TokensFromTheFileAreCheckedAndSighupReadsItAgain)
+{
+    const AuthDir dir;
+    dir.write_tokens("read " + sha256_hex("first-token-3Kd9") + " monitor\n");
+    Process service(binary, serve_args(), {}, dir.path());
+    const auto starting = service.wait_for_line("STARTING\"");
+    ASSERT_TRUE(starting) << service.output();
+    const auto port = port_from_log_line(*starting);
+    EXPECT_EQ(get_with(port, "first-token-3Kd9"), status::ok);
+    EXPECT_EQ(get_with(port, "second-token-8Xq1"), status::unauthorized);
+    EXPECT_EQ(HttpClient(port).get("/livez").result(), status::ok);
+
+    dir.write_tokens("write " + sha256_hex("second-token-8Xq1") + " deployer\n");
+    service.signal(SIGHUP);
+    const auto reloaded = service.wait_for_line(R"(message="RELOAD")");
+    ASSERT_TRUE(reloaded) << service.output();
+    EXPECT_NE(reloaded->find(R"(INFO : message="RELOAD" signal="SIGHUP" reloaded="tokens" tokens_file="./tokens" )"
+                             R"(tokens=1)"),
+              std::string::npos)
+        << *reloaded;
+    EXPECT_EQ(get_with(port, "second-token-8Xq1"), status::ok);
+    EXPECT_EQ(get_with(port, "first-token-3Kd9"), status::unauthorized);
+
+    // A bad file on reload: an ERROR line naming it, and the tokens in force stay.
+    dir.write_tokens("write " + sha256_hex("third-token-5Wm2") + " other\nwrite third-token-5Wm2 oops\n");
+    service.signal(SIGHUP);
+    const auto refused = service.wait_for_line(R"(message="RELOAD")");
+    ASSERT_TRUE(refused) << service.output();
+    EXPECT_NE(refused->find(R"(ERROR : message="RELOAD" signal="SIGHUP" reloaded="nothing" )"
+                            R"(error="config: auth.tokens_file: ./tokens:2: expected the token's SHA-256)"),
+              std::string::npos)
+        << *refused;
+    EXPECT_EQ(get_with(port, "second-token-8Xq1"), status::ok);
+    EXPECT_EQ(get_with(port, "third-token-5Wm2"), status::unauthorized);
+
+    service.signal(SIGTERM);
+    EXPECT_EQ(service.wait_exit(), 0);
+    const auto& output = service.output();
+    EXPECT_NE(output.find(R"(client="deployer")"), std::string::npos) << output;
+    for (const char* token : {"first-token-3Kd9", "second-token-8Xq1"}) {
+        EXPECT_EQ(output.find(token), std::string::npos) << token << "\n" << output;
+    }
+    EXPECT_EQ(output.find("NO AUTHENTICATION"), std::string::npos) << output;
+}
+
+TEST(BinaryAuth, ABadTokensFileIsOneLineNamingFileAndLineAndExitTwo)
+{
+    const AuthDir dir;
+    dir.write_tokens("# clients\nread " + sha256_hex("a") + " monitor\nread " + sha256_hex("b") + "\n");
+    Process service(binary, serve_args(), {}, dir.path());
+    EXPECT_EQ(service.wait_exit(), 2);
+    EXPECT_EQ(service.output(),
+              "addrservice: config: auth.tokens_file: ./tokens:3: expected a client name after the "
+              "SHA-256 (a line is \"<read|write> <sha256 hex> <client name>\")\n");
+
+    // The same with workers: refused once, before any of them starts.
+    std::ofstream(std::filesystem::path(dir.path()) / "config.yaml")
+        << "addr-db: {sqlite: ./var/book.db}\nauth: {tokens_file: ./tokens}\n";
+    auto args = serve_args();
+    args.insert(args.end(), {"--workers", "2"});
+    Process workers(binary, args, {}, dir.path());
+    EXPECT_EQ(workers.wait_exit(), 2);
+    EXPECT_EQ(workers.output(), service.output());
+
+    std::filesystem::remove(std::filesystem::path(dir.path()) / "tokens");
+    Process missing(binary, serve_args(), {}, dir.path());
+    EXPECT_EQ(missing.wait_exit(), 2);
+    EXPECT_EQ(missing.output(),
+              "addrservice: config: auth.tokens_file: cannot read './tokens': No such file or "
+              "directory\n");
+}
+
+TEST(BinaryAuth, WithoutAuthAWarningAtStartOnANonLoopbackAddress)
+{
+    const AuthDir dir;
+    std::ofstream(std::filesystem::path(dir.path()) / "config.yaml") << "addr-db: {memory: null}\n";
+    Process exposed(binary, {"--config", "config.yaml", "--port", "0", "--host", "0.0.0.0"}, {}, dir.path());
+    const auto warning = exposed.wait_for_line("NO AUTHENTICATION");
+    ASSERT_TRUE(warning) << exposed.output();
+    EXPECT_NE(warning->find(R"(WARNING : message="NO AUTHENTICATION" host="0.0.0.0")"), std::string::npos) << *warning;
+    exposed.signal(SIGTERM);
+    EXPECT_EQ(exposed.wait_exit(), 0);
+
+    Process local(binary, serve_args(), {}, dir.path());
+    ASSERT_TRUE(local.wait_for_line("STARTING\"")) << local.output();
+    local.signal(SIGTERM);
+    EXPECT_EQ(local.wait_exit(), 0);
+    EXPECT_EQ(local.output().find("NO AUTHENTICATION"), std::string::npos) << local.output();
+}
+
+}  // namespace
+}  // namespace addrservice::testing
