@@ -23,6 +23,7 @@ import math
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +32,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cluster import ClusterError, Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -48,7 +51,7 @@ WORKLOADS = {
     "404": ("notfound.lua", 0, ""),
     "mixed": ("mixed.lua", 1000, "80,15,5"),
 }
-STORES = ("memory", "sqlite", "fs")
+STORES = ("memory", "sqlite", "fs", "postgres")
 IDLE_CONNECTIONS = 10000
 MEMORY_ENTRIES = 10000
 SERVER_CORE, CLIENT_CORE = 0, 1
@@ -141,21 +144,32 @@ class Target:
     name: str
     binary: Path | None  # None for nginx
     store: str = "memory"
+    database: Postgres | None = None  # the PostgreSQL server of the postgres store
+    pool: int | None = None  # the postgres store's pool_size (None: its default)
 
     def start(self, workdir: Path, core: int | None) -> Server:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         if self.binary is None:
             return start_nginx(workdir, port, core)
-        db = {"memory": "memory: null", "sqlite": f"sqlite: {workdir}/addressbook.db",
-              "fs": f"fs: {workdir}/addresses"}[self.store]
+        env = dict(os.environ)
+        if self.store == "postgres":
+            assert self.database is not None
+            name = f"bench_{workdir.name.replace('-', '_')[:50]}"  # a fresh database for every run
+            self.database.create_database(name)
+            pool = "" if self.pool is None else f", pool_size: {self.pool}"
+            db = f"postgres: {{url: \"{self.database.url_of(name)}\"{pool}}}"
+            env["PGPASSFILE"] = str(self.database.passfile)
+        else:
+            db = {"memory": "memory: null", "sqlite": f"sqlite: {workdir}/addressbook.db",
+                  "fs": f"fs: {workdir}/addresses"}[self.store]
         config = workdir / "addrservice.yaml"
         config.write_text(f"addr-db:\n  {db}\nlogging:\n  level: info\n  console: \"off\"\n"
                           f"  file: {workdir}/addrservice.log\n")
         log = (workdir / "stderr.log").open("w")
         process = subprocess.Popen(
             pinned(core, [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--config", str(config)]),
-            stdout=log, stderr=log, cwd=workdir)
+            stdout=log, stderr=log, cwd=workdir, env=env)
         server = Server(self.name, process, port, process.pid, workdir)
         try:
             wait_until(lambda: process.poll() is not None or answers(port, "/livez"), f"{self.name} to start")
@@ -273,9 +287,13 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
         ids_file.write_text("\n".join(ids or ["nginx-has-no-entries"]) + "\n")
         if workload not in ("post", "churn"):  # a warm-up that leaves the data as preloaded
             run_wrk(server, workload, ids_file, options, 1)
+        database = target.database if target.store == "postgres" else None
+        store_before = database.cpu_seconds() if database else 0.0
         cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
         result = run_wrk(server, workload, ids_file, options, options.duration, paths_file)
-        cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
+        wall = time.monotonic() - wall_before
+        cpu = (cpu_seconds(server.pid) - cpu_before) / wall
+        store_cpu = (database.cpu_seconds() - store_before) / wall if database else None
         peak_rss = proc_status(server.pid, "VmHWM")
         if server.process.poll() is not None:
             raise RuntimeError(f"{target.name} died during {workload}")
@@ -296,7 +314,7 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
     return {
         "workload": workload, "target": target.name, "requests": result["requests"], "rps": rps,
         **latency_ms(result["latency_us"]), "cpu": cpu, "client_cpu": result["client_cpu"],
-        "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
+        "store_cpu": store_cpu, "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
     }, open_loop_results
 
@@ -512,12 +530,13 @@ def ratio_text(r: dict) -> str:
 
 
 def closed_loop_table(results: list[dict]) -> list[str]:
-    lines = [f"{'workload':<9} {'round':>5} {'target':<18} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU':>5} "
-             f"{'wrk CPU':>7} {'peak RSS':>9} {'vs nginx':>12} {'non-2xx':>8} {'errors':>6}"]
+    lines = [f"{'workload':<9} {'round':>5} {'target':<22} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU':>5} "
+             f"{'DB CPU':>6} {'wrk CPU':>7} {'peak RSS':>9} {'vs nginx':>12} {'non-2xx':>8} {'errors':>6}"]
     for r in results:
-        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<18} {r['rps']:>9.0f} {ms(r['p50_ms']):>7} "
-                     f"{ms(r['p99_ms']):>7} {r['cpu']:>5.0%} {r['client_cpu']:>7.0%} {r['peak_rss_mb']:>7.1f}MB "
-                     f"{ratio_text(r):>12} {r['non_2xx']:>8} {r['socket_errors']:>6}")
+        store_cpu = "-" if r.get("store_cpu") is None else f"{r['store_cpu']:.0%}"
+        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<22} {r['rps']:>9.0f} {ms(r['p50_ms']):>7} "
+                     f"{ms(r['p99_ms']):>7} {r['cpu']:>5.0%} {store_cpu:>6} {r['client_cpu']:>7.0%} "
+                     f"{r['peak_rss_mb']:>7.1f}MB {ratio_text(r):>12} {r['non_2xx']:>8} {r['socket_errors']:>6}")
     if any(r["client_bound"] for r in results):
         lines.append(f"(n%): client-bound round: its nginx used under {CEILING_BUSY * 100:.0f} % of its core, so "
                      "something else (wrk, or other load on the machine) set the pace; the ratio does not count")
@@ -622,9 +641,35 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
         except (RuntimeError, subprocess.CalledProcessError) as error:
             say(str(error))
             return 1
-    targets = [Target(name if len(stores) == 1 else f"{name}/{store}", binary, store)
-               for name, binary in binaries for store in stores]
+    database = None
+    if "postgres" in stores:
+        # PostgreSQL runs on the server's core: the service and its database share one core, as the
+        # sqlite store's thread does, and the generator keeps the other.
+        # Its directory is outside the build tree, which PostgreSQL's own user may not be allowed to enter.
+        database = Postgres(Path(tempfile.mkdtemp(prefix="addrservice-bench-pg-")), core=options.server_core)
+        try:
+            database.start()
+        except ClusterError as error:
+            say(f"PostgreSQL did not start: {error}")
+            database.stop()
+            return 1
+    targets = []
+    for name, binary in binaries:
+        for store in stores:
+            label = name if len(stores) == 1 else f"{name}/{store}"
+            pools = (args.pg_pool or [None]) if store == "postgres" else [None]
+            targets += [Target(label if pool is None or len(pools) == 1 else f"{label}-p{pool}", binary, store,
+                               database if store == "postgres" else None, pool) for pool in pools]
     targets.append(Target("nginx", None))
+    try:
+        return run_targets(args, workloads, targets, options, out, stamp, stores, cores)
+    finally:
+        if database is not None and database.stop():
+            shutil.rmtree(database.directory, ignore_errors=True)
+
+
+def run_targets(args: argparse.Namespace, workloads: list[str], targets: list[Target], options: Options, out: Path,
+                stamp: str, stores: list[str], cores: int) -> int:
     results: list[dict] = []
     open_loop_results: list[dict] = []
     memory: list[dict] = []
@@ -686,6 +731,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         f"{OPEN_LOOP_CONNECTIONS} connections (GET workloads)")
     p.add_argument("--store", choices=STORES, action="append",
                    help="addrservice's store (repeatable: each runs side by side; default memory)")
+    p.add_argument("--pg-pool", type=int, action="append", metavar="N",
+                   help="the postgres store's pool_size (repeatable: each runs side by side; default the store's)")
     p.add_argument("--vs", metavar="REV", help="also build REV and run it alternately with this tree")
     p.add_argument("--rounds", type=int, default=1, help="runs of each build per workload (default 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory figures")
