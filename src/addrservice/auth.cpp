@@ -74,6 +74,22 @@ bool is_control(char c) noexcept
     return byte < 0x20 || byte == 0x7f;
 }
 
+/// A bad line of the tokens file: the error names the file and the line, never what the line holds.
+[[noreturn]] void bad_line(const std::string& source, std::size_t line_number, std::string_view what,
+                           std::string_view hint = {})
+{
+    std::string message = "config: ";
+    message += tokens_key;
+    message += ": ";
+    message += source;
+    message += ':';
+    message += std::to_string(line_number);
+    message += ": ";
+    message += what;
+    message += hint;
+    throw ConfigError(message);
+}
+
 }  // namespace
 
 TokenDigest sha256(std::string_view text)
@@ -89,6 +105,7 @@ TokenDigest sha256(std::string_view text)
 
 TokenTable TokenTable::parse(std::string_view text, const std::string& source)
 {
+    static constexpr std::string_view format = " (a line is \"<read|write> <sha256 hex> <client name>\")";
     TokenTable table;
     std::map<TokenDigest, std::size_t> first_lines;  // where each digest was first seen
     std::size_t line_number = 0;
@@ -100,16 +117,12 @@ TokenTable TokenTable::parse(std::string_view text, const std::string& source)
         if (!line.empty() && line.back() == '\r') {
             line.remove_suffix(1);  // a file written on Windows
         }
-        const auto fail = [&](const std::string& what) {
-            throw ConfigError("config: " + std::string(tokens_key) + ": " + source + ":" + std::to_string(line_number) +
-                              ": " + what);
-        };
         const auto content = trim(line);
         if (content.empty() || content.front() == '#') {
             continue;
         }
         if (std::any_of(content.begin(), content.end(), [](char c) { return is_control(c) && c != '\t'; })) {
-            fail("a control character (a line is \"<read|write> <sha256 hex> <client name>\")");
+            bad_line(source, line_number, "a control character", format);
         }
         auto rest = content;
         const auto scope_text = next_field(rest);
@@ -121,19 +134,17 @@ TokenTable TokenTable::parse(std::string_view text, const std::string& source)
         } else if (scope_text == "write") {
             client.scope = Scope::write;
         } else {
-            fail("expected read or write first (a line is \"<read|write> <sha256 hex> <client name>\")");
+            bad_line(source, line_number, "expected read or write first", format);
         }
         const auto digest = parse_digest(digest_text);
         if (!digest) {
-            fail(
-                "expected the token's SHA-256 as 64 hex digits second (a line is \"<read|write> <sha256 hex> "
-                "<client name>\")");
+            bad_line(source, line_number, "expected the token's SHA-256 as 64 hex digits second", format);
         }
         if (name.empty()) {
-            fail("expected a client name after the SHA-256 (a line is \"<read|write> <sha256 hex> <client name>\")");
+            bad_line(source, line_number, "expected a client name after the SHA-256", format);
         }
         if (const auto [first, added] = first_lines.emplace(*digest, line_number); !added) {
-            fail("the same token as line " + std::to_string(first->second));
+            bad_line(source, line_number, "the same token as line " + std::to_string(first->second));
         }
         client.name = std::string(name);
         table.entries_.push_back(Entry{*digest, std::move(client)});

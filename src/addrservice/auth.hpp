@@ -44,7 +44,7 @@ public:
 
 private:
     struct Entry {
-        TokenDigest digest;
+        TokenDigest digest{};
         Client client;
     };
     std::vector<Entry> entries_;

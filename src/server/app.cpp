@@ -333,7 +333,7 @@ std::string_view matched_template(std::string_view path) noexcept
 App::App(AddressService& service, Logger& logger, AppOptions options)
     : service_(service),
       logger_(logger),
-      options_(options),
+      options_(std::move(options)),
       access_(options_.auth ? std::optional<AccessControl>(std::in_place, *options_.auth) : std::nullopt),
       metrics_(route_templates(), version),
       random_(std::random_device{}())

@@ -173,16 +173,16 @@ TEST(AuthConfig, TokensFileIsRequiredAndOpenDefaultsToTheProbes)
 {
     const auto config = load_config_text("auth: {tokens_file: ./var/tokens}\n");
     ASSERT_TRUE(config.auth);
-    EXPECT_EQ(config.auth->tokens_file, "./var/tokens");
-    EXPECT_EQ(config.auth->open, (std::vector<std::string>{"/livez", "/readyz", "/healthz"}));
+    EXPECT_EQ(config.auth.value().tokens_file, "./var/tokens");
+    EXPECT_EQ(config.auth.value().open, (std::vector<std::string>{"/livez", "/readyz", "/healthz"}));
     EXPECT_FALSE(load_config_text("").auth);
 }
 
 TEST(AuthConfig, AGivenOpenListReplacesTheDefault)
 {
-    EXPECT_EQ(load_config_text("auth: {tokens_file: t, open: [/metrics]}\n").auth->open,
+    EXPECT_EQ(load_config_text("auth: {tokens_file: t, open: [/metrics]}\n").auth.value().open,
               std::vector<std::string>{"/metrics"});
-    EXPECT_TRUE(load_config_text("auth:\n  tokens_file: t\n  open: []\n").auth->open.empty());
+    EXPECT_TRUE(load_config_text("auth:\n  tokens_file: t\n  open: []\n").auth.value().open.empty());
 }
 
 std::string config_error(const std::string& yaml)
