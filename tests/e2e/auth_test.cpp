@@ -2,6 +2,7 @@
 #include "addrservice/auth.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace addrservice::testing {
 namespace {
@@ -159,6 +162,98 @@ TEST(BinaryAuth, WithoutAuthAWarningAtStartOnANonLoopbackAddress)
     local.signal(SIGTERM);
     EXPECT_EQ(local.wait_exit(), 0);
     EXPECT_EQ(local.output().find("NO AUTHENTICATION"), std::string::npos) << local.output();
+}
+
+/// A console session's commands (a "\\" at a line's end continues it), each with its documented output.
+std::vector<std::pair<std::string, std::string>> session_steps(const std::string& marker)
+{
+    const auto readme = read_file(source_dir() / "README.md");
+    const auto start = readme.find(marker + "\n```console\n");
+    if (start == std::string::npos) {
+        return {};
+    }
+    const auto body_start = readme.find('\n', readme.find("```console", start)) + 1;
+    std::istringstream block(readme.substr(body_start, readme.find("\n```\n", body_start) - body_start + 1));
+    std::vector<std::pair<std::string, std::string>> steps;
+    std::string line;
+    bool continued = false;
+    while (std::getline(block, line)) {
+        if (continued) {
+            steps.back().first += "\n" + line;
+        } else if (line.starts_with("$ ")) {
+            steps.emplace_back(line.substr(2), "");
+        } else if (!steps.empty()) {
+            steps.back().second += line + "\n";
+        }
+        continued = line.ends_with("\\");
+    }
+    return steps;
+}
+
+/// Lines that differ from run to run are left out; ids are replaced by a placeholder.
+std::vector<std::string> comparable_lines(const std::string& text)
+{
+    static const std::regex id("[0-9a-f]{32}");
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (!line.starts_with("Date: ") && !line.starts_with("X-Request-ID: ")) {
+            lines.push_back(std::regex_replace(line, id, "<id>"));
+        }
+    }
+    return lines;
+}
+
+TEST(BinaryAuth, TheReadmeAuthSessionRunsAsWritten)
+{
+    const auto steps = session_steps("<!-- auth-session -->");
+    ASSERT_GE(steps.size(), 8U);
+    const AuthDir dir;
+    dir.write_tokens("");
+    std::filesystem::create_directories(std::filesystem::path(dir.path()) / "var");
+    std::filesystem::rename(std::filesystem::path(dir.path()) / "tokens",
+                            std::filesystem::path(dir.path()) / "var" / "tokens");
+    std::ofstream(std::filesystem::path(dir.path()) / "config.yaml")
+        << "addr-db: {memory: null}\nauth: {tokens_file: ./var/tokens}\n";
+    std::filesystem::create_directory_symlink(source_dir() / "data", std::filesystem::path(dir.path()) / "data");
+    Process service(binary, serve_args(), {}, dir.path());
+    const auto starting = service.wait_for_line("STARTING\"");
+    ASSERT_TRUE(starting) << service.output();
+    const auto port = std::to_string(port_from_log_line(*starting));
+
+    for (const auto& [command, expected] : steps) {
+        if (command.starts_with("tools/run.py token ")) {
+            // A new token each time: the one documented must be the one its line grants.
+            std::istringstream printed(expected);
+            std::string notice;
+            std::string token;
+            std::string line;
+            std::getline(printed, notice);
+            std::getline(printed, token);
+            std::getline(printed, line);
+            EXPECT_NE(line.find(' ' + sha256_hex(token) + ' '), std::string::npos) << command;
+            continue;
+        }
+        if (command.starts_with("kill -HUP ")) {
+            // This service, not whichever the pattern finds; the next step waits for the reload.
+            service.signal(SIGHUP);
+            ASSERT_TRUE(service.wait_for_line(R"(message="RELOAD")")) << service.output();
+            continue;
+        }
+        const auto script = std::filesystem::path(dir.path()) / "step.sh";
+        std::ofstream(script) << "exec 2>/dev/null\n"
+                              << std::regex_replace(command, std::regex("localhost:8080"), "localhost:" + port) << "\n";
+        Process shell("/bin/bash", {script.string()}, {}, dir.path());
+        ASSERT_EQ(shell.wait_exit(), 0) << command << "\n" << shell.output();
+        EXPECT_EQ(comparable_lines(shell.output()), comparable_lines(expected)) << "$ " << command;
+    }
+    service.signal(SIGTERM);
+    EXPECT_EQ(service.wait_exit(), 0);
+    EXPECT_NE(service.output().find(R"(client="deploy-bot")"), std::string::npos) << service.output();
 }
 
 }  // namespace
