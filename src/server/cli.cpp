@@ -87,7 +87,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
             ->check(CLI::Range(1U, max_workers));
-    cli.set_version_flag("--version", std::string("addrservice ") + version);
+    // Plain flags, acted on once the whole line parsed: `--version --bogus` is an error, not a version.
+    bool show_help = false;
+    bool show_version = false;
+    cli.set_help_flag();
+    cli.add_flag("-h,--help", show_help, "print this help and exit");
+    cli.add_flag("--version", show_version, "print the version and exit");
 
     // CLI11 wants argv order reversed, without the program name.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -96,15 +101,17 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     }
     try {
         cli.parse(reversed);
-    } catch (const CLI::CallForHelp&) {
+    } catch (const CLI::ParseError& e) {
+        err << "addrservice: " << e.what() << " (see --help)\n";
+        return {std::nullopt, 2};
+    }
+    if (show_help) {
         out << cli.help();
         return {std::nullopt, 0};
-    } catch (const CLI::CallForVersion&) {
+    }
+    if (show_version) {
         out << "addrservice " << version << '\n';
         return {std::nullopt, 0};
-    } catch (const CLI::ParseError& e) {
-        err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
-        return {std::nullopt, 2};
     }
 
     try {
@@ -164,7 +171,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     } catch (const ConfigError& e) {
         err << "addrservice: " << e.what() << '\n';
     } catch (const UsageError& e) {
-        err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
+        err << "addrservice: " << e.what() << " (see --help)\n";
     }
     return {std::nullopt, 2};
 }
