@@ -42,7 +42,7 @@ std::string gzip_compress(std::string_view data)
     int rc = Z_OK;
     while (rc == Z_OK) {
         const auto input = std::min(data.size() - consumed, largest_part);
-        const auto written = static_cast<std::size_t>(stream.total_out);
+        const std::size_t written = stream.total_out;  // uLong: the same type on LP64, no cast
         stream.next_in = in_ptr(data.substr(consumed, input));
         stream.avail_in = static_cast<uInt>(input);
         stream.next_out = out_ptr(out.data() + written);
