@@ -1,12 +1,11 @@
 // The built binary with auth: tokens from a file, refused files, SIGHUP reloads, the start-up warning.
-#include "addrservice/auth.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/samples.hpp"
+#include "support/sha256_hex.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
-
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -22,45 +21,20 @@ using boost::beast::http::verb;
 
 const std::string binary = ADDRSERVICE_BINARY;
 
-std::string sha256_hex(std::string_view text)
-{
-    static constexpr std::string_view digits = "0123456789abcdef";
-    std::string hex;
-    for (const auto byte : sha256(text)) {
-        hex += digits[byte >> 4U];
-        hex += digits[byte & 0xfU];
-    }
-    return hex;
-}
-
 /// A working directory for one run of the binary, with a config naming ./tokens; removed afterwards.
 class AuthDir {
 public:
-    AuthDir()
-        : path_(std::filesystem::temp_directory_path() /
-                ("addrservice-e2e-auth-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-    {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-        std::ofstream(path_ / "config.yaml") << "addr-db: {memory: null}\nauth: {tokens_file: ./tokens}\n";
-    }
-    ~AuthDir() { std::filesystem::remove_all(path_); }
-    AuthDir(const AuthDir&) = delete;
-    AuthDir& operator=(const AuthDir&) = delete;
-    AuthDir(AuthDir&&) = delete;
-    AuthDir& operator=(AuthDir&&) = delete;
+    AuthDir() { dir_.write("config.yaml", "addr-db: {memory: null}\nauth: {tokens_file: ./tokens}\n"); }
 
     /// Replaces the tokens file whole (a rename, as an editor or a deployment would).
     void write_tokens(const std::string& text) const
     {
-        std::ofstream(path_ / "tokens.new") << text;
-        std::filesystem::rename(path_ / "tokens.new", path_ / "tokens");
+        std::filesystem::rename(dir_.write("tokens.new", text), dir_.path() / "tokens");
     }
-    [[nodiscard]] std::string path() const { return path_.string(); }
+    [[nodiscard]] std::string path() const { return dir_.path().string(); }
 
 private:
-    static inline int counter_ = 0;
-    std::filesystem::path path_;
+    TempDir dir_{"e2e-auth"};
 };
 
 std::vector<std::string> serve_args()

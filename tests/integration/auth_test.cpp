@@ -1,12 +1,11 @@
-#include "addrservice/auth.hpp"
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
 #include "support/samples.hpp"
+#include "support/sha256_hex.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -23,36 +22,18 @@ using nlohmann::json;
 constexpr auto reader_token = "rd-6kQ2xV9pLm4Tz8Hb1Nc5Wf";
 constexpr auto writer_token = "wr-Jd3Ys7Gq0Pk2Xe9Ru4Av6M";
 
-std::string sha256_hex(std::string_view text)
-{
-    static constexpr std::string_view digits = "0123456789abcdef";
-    std::string hex;
-    for (const auto byte : sha256(text)) {
-        hex += digits[byte >> 4U];
-        hex += digits[byte & 0xfU];
-    }
-    return hex;
-}
-
 /// A tokens file with a read token ("dashboard") and a write token ("deployer"), removed afterwards.
 class TokensFile {
 public:
-    TokensFile() : dir_(std::filesystem::temp_directory_path() / ("addrservice-auth-" + std::to_string(::getpid())))
+    TokensFile()
     {
-        std::filesystem::create_directories(dir_);
-        std::ofstream(path()) << "# test clients\nread " << sha256_hex(reader_token) << " dashboard\nwrite "
-                              << sha256_hex(writer_token) << " deployer\n";
+        dir_.write("tokens", "# test clients\nread " + sha256_hex(reader_token) + " dashboard\nwrite " +
+                                 sha256_hex(writer_token) + " deployer\n");
     }
-    ~TokensFile() { std::filesystem::remove_all(dir_); }
-    TokensFile(const TokensFile&) = delete;
-    TokensFile& operator=(const TokensFile&) = delete;
-    TokensFile(TokensFile&&) = delete;
-    TokensFile& operator=(TokensFile&&) = delete;
-
-    [[nodiscard]] std::string path() const { return (dir_ / "tokens").string(); }
+    [[nodiscard]] std::string path() const { return (dir_.path() / "tokens").string(); }
 
 private:
-    std::filesystem::path dir_;
+    TempDir dir_{"auth"};
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

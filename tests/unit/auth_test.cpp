@@ -4,10 +4,10 @@
 #include "server/app.hpp"
 #include "server/authorization.hpp"
 #include "support/run_task.hpp"
+#include "support/sha256_hex.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,18 +21,6 @@ namespace {
 using boost::beast::http::field;
 using boost::beast::http::verb;
 
-/// The SHA-256 of text as the tokens file writes it: 64 lower-case hex digits.
-std::string sha256_hex(std::string_view text)
-{
-    static constexpr std::string_view digits = "0123456789abcdef";
-    std::string hex;
-    for (const auto byte : sha256(text)) {
-        hex += digits[byte >> 4U];
-        hex += digits[byte & 0xfU];
-    }
-    return hex;
-}
-
 std::string parse_error(const std::string& text)
 {
     try {
@@ -43,28 +31,18 @@ std::string parse_error(const std::string& text)
     return "no error";
 }
 
-/// A file in a directory of its own, removed afterwards.
+using testing::sha256_hex;
+
+/// A tokens file in a directory of its own, removed afterwards.
 class ScratchFile {
 public:
-    explicit ScratchFile(const std::string& text)
-        : dir_(std::filesystem::temp_directory_path() /
-               ("addrservice-auth-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-    {
-        std::filesystem::create_directories(dir_);
-        write(text);
-    }
-    ~ScratchFile() { std::filesystem::remove_all(dir_); }
-    ScratchFile(const ScratchFile&) = delete;
-    ScratchFile& operator=(const ScratchFile&) = delete;
-    ScratchFile(ScratchFile&&) = delete;
-    ScratchFile& operator=(ScratchFile&&) = delete;
+    explicit ScratchFile(const std::string& text) { write(text); }
 
-    void write(const std::string& text) const { std::ofstream(path()) << text; }
-    [[nodiscard]] std::string path() const { return (dir_ / "tokens").string(); }
+    void write(const std::string& text) const { dir_.write("tokens", text); }
+    [[nodiscard]] std::string path() const { return (dir_.path() / "tokens").string(); }
 
 private:
-    static inline int counter_ = 0;
-    std::filesystem::path dir_;
+    testing::TempDir dir_{"auth"};
 };
 
 TEST(Sha256, IsTheStandardDigest)
