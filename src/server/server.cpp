@@ -4,6 +4,7 @@
 #include "addrservice/store/store_factory.hpp"
 #include "addrservice/version.hpp"
 #include "server/app.hpp"
+#include "server/authorization.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -772,18 +773,16 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 {
     auto store = open_store(config.store, io);
     AddressService service(store, ServiceOptions{config.limits.max_body_bytes, config.limits.max_page});
-    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
+    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes, config.auth});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
 
-    // SIGHUP asks for a reload: logged, and nothing stops (there is nothing to reload yet).
+    // SIGHUP asks for a reload (the tokens file, with auth:); nothing stops.
     asio::signal_set reload_signals(io, SIGHUP);
     std::function<void(const beast::error_code&, int)> on_reload = [&](const beast::error_code& ec, int) {
         if (ec) {
             return;
         }
-        LogFields fields;
-        fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", "nothing");
-        logger.info(fields);
+        app.reload("SIGHUP");
         reload_signals.async_wait(on_reload);
     };
     reload_signals.async_wait(on_reload);
@@ -814,6 +813,7 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
         starting.add("pid", static_cast<std::int64_t>(::getpid()));
     }
     logger.info(starting);
+    warn_if_unauthenticated(config, logger);
 
     server.start();
     // Once drained, nothing is left to do but wait for signals and keep the store's connections (a

@@ -2,6 +2,7 @@
 // the built binary: every request and every answer must be what docs/openapi.yaml describes.
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/sha256_hex.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -31,11 +32,13 @@ std::uint16_t free_port()
 /// A request through the proxy, and what the service is to answer.
 class Session {
 public:
-    explicit Session(std::uint16_t port) : client_(port) {}
+    Session(std::uint16_t port, const std::string& token) : client_(port), authorization_("Bearer " + token) {}
 
+    /// Every request carries the session's token (the probes need none, and ignore it).
     ClientResponse expect(status expected, verb method, const std::string& target, const std::string& body = {},
-                          const std::vector<std::pair<std::string, std::string>>& headers = {})
+                          std::vector<std::pair<std::string, std::string>> headers = {})
     {
+        headers.emplace_back("Authorization", authorization_);
         auto response = client_.request(method, target, body, headers);
         const auto what = std::string(boost::beast::http::to_string(method)) + " " + target;
         EXPECT_EQ(response.result(), expected) << what << "\n" << response.body();
@@ -48,6 +51,7 @@ public:
 
 private:
     HttpClient client_;
+    std::string authorization_;
 };
 
 TEST(OpenApiSession, EveryEndpointAnswersAsDocsOpenapiYamlDescribes)
@@ -58,8 +62,12 @@ TEST(OpenApiSession, EveryEndpointAnswersAsDocsOpenapiYamlDescribes)
     }
     const auto dir = std::filesystem::temp_directory_path() / ("addrservice-e2e-prism-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    // Small pages and bodies, so that the session meets a streamed list and a 413.
-    std::ofstream(dir / "config.yaml") << "addr-db: {memory: null}\nlimits: {max_page: 3, max_body_bytes: 4096}\n";
+    // Small pages and bodies, so that the session meets a streamed list and a 413; tokens, as the
+    // description wants a bearer token on every path but the probes.
+    const std::string token = "openapi-session-write-token";
+    std::ofstream(dir / "tokens") << "write " << sha256_hex(token) << " openapi-session\n";
+    std::ofstream(dir / "config.yaml") << "addr-db: {memory: null}\nlimits: {max_page: 3, max_body_bytes: 4096}\n"
+                                       << "auth: {tokens_file: " << (dir / "tokens").string() << "}\n";
     Process service(ADDRSERVICE_BINARY,
                     {"--port", "0", "--host", "127.0.0.1", "--config", (dir / "config.yaml").string()});
     const auto starting = service.wait_for_line("STARTING\"");
@@ -70,7 +78,7 @@ TEST(OpenApiSession, EveryEndpointAnswersAsDocsOpenapiYamlDescribes)
                                    (source_dir / "docs" / "openapi.yaml").string(), upstream});
     ASSERT_TRUE(proxy.wait_for_line("Prism is listening", std::chrono::seconds(60))) << proxy.output();
 
-    Session session(proxy_port);
+    Session session(proxy_port, token);
     // Probes, metrics and this description, with and without a trailing slash; HEAD where the answer
     // is not JSON (see README: Prism cannot proxy a HEAD answer that says it is JSON).
     session.expect(status::ok, verb::get, "/livez");

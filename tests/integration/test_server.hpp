@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -21,7 +22,7 @@ namespace addrservice::testing {
 class TestServer {
 public:
     explicit TestServer(Limits limits = {}, std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(),
-                        bool debug = false);
+                        bool debug = false, std::optional<AuthConfig> auth = std::nullopt);
     ~TestServer();
     TestServer(const TestServer&) = delete;
     TestServer& operator=(const TestServer&) = delete;

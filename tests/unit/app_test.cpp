@@ -139,7 +139,7 @@ protected:
     explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
         : service(std::move(store), ServiceOptions{4096, 1000}),
           logger(log_config(), log),
-          app(service, logger, AppOptions{debug, 4096})
+          app(service, logger, AppOptions{debug, 4096, {}})
     {
     }
 

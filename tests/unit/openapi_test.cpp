@@ -182,12 +182,14 @@ TEST(OpenApi, EveryStatusTheServiceAnswersIsDescribed)
         return codes;
     };
     using Codes = std::set<std::string>;
-    EXPECT_EQ(statuses("/addresses", "get"), (Codes{"200", "304", "400"}));
-    EXPECT_EQ(statuses("/addresses", "post"), (Codes{"201", "400", "413"}));
-    EXPECT_EQ(statuses("/addresses/{id}", "get"), (Codes{"200", "304", "404"}));
-    EXPECT_EQ(statuses("/addresses/{id}", "put"), (Codes{"201", "204", "400", "404", "412", "413"}));
-    EXPECT_EQ(statuses("/addresses/{id}", "patch"), (Codes{"204", "400", "404", "409", "412", "413", "415"}));
-    EXPECT_EQ(statuses("/addresses/{id}", "delete"), (Codes{"204", "404", "412"}));
+    // 401 and 403 are auth:'s (TheBearerSchemeAndItsRefusalsAreDescribed).
+    EXPECT_EQ(statuses("/addresses", "get"), (Codes{"200", "304", "400", "401"}));
+    EXPECT_EQ(statuses("/addresses", "post"), (Codes{"201", "400", "401", "403", "413"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "get"), (Codes{"200", "304", "401", "404"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "put"), (Codes{"201", "204", "400", "401", "403", "404", "412", "413"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "patch"),
+              (Codes{"204", "400", "401", "403", "404", "409", "412", "413", "415"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "delete"), (Codes{"204", "401", "403", "404", "412"}));
     const auto responses = spec()["components"]["responses"];
     EXPECT_TRUE(responses["MethodNotAllowed"]["headers"].contains("Allow"));
     EXPECT_EQ(responses["UnknownEndpoint"]["content"]["application/json"]["example"]["message"], "Unknown Endpoint");
@@ -234,6 +236,25 @@ TEST(OpenApi, EveryEntryExamplePassesTheSchema)
     auto wrong = examples.front();
     wrong["addresses"][0]["kind"] = "holiday";
     EXPECT_FALSE(validator.validate(parse_json_body(wrong.dump())).empty());
+}
+
+TEST(OpenApi, TheBearerSchemeAndItsRefusalsAreDescribed)
+{
+    const auto description = spec();
+    const auto& scheme = description["components"]["securitySchemes"]["bearerAuth"];
+    EXPECT_EQ(scheme["type"], "http");
+    EXPECT_EQ(scheme["scheme"], "bearer");
+    EXPECT_EQ(description["security"], json::parse(R"([{"bearerAuth": []}])"));
+    const AuthConfig defaults;
+    for (const auto& route : App::routes()) {
+        const auto method = lower(boost::beast::http::to_string(route.method));
+        const auto& operation = description["paths"][std::string(route.path)][method];
+        const auto& responses = operation["responses"];
+        const bool open = std::find(defaults.open.begin(), defaults.open.end(), route.path) != defaults.open.end();
+        EXPECT_EQ(operation.contains("security"), open) << method << " " << route.path;
+        EXPECT_EQ(responses.contains("401"), !open) << method << " " << route.path;
+        EXPECT_EQ(responses.contains("403"), needs_write_scope(route.method)) << method << " " << route.path;
+    }
 }
 
 }  // namespace
