@@ -156,7 +156,7 @@ class Target:
         env = dict(os.environ)
         if self.store == "postgres":
             assert self.database is not None
-            name = f"bench_{workdir.name.replace('-', '_')[:50]}"  # a fresh database for every run
+            name = f"bench_{workdir.name.replace('-', '_').lower()[:50]}"  # a fresh database for every run
             self.database.create_database(name)
             pool = "" if self.pool is None else f", pool_size: {self.pool}"
             db = f"postgres: {{url: \"{self.database.url_of(name)}\"{pool}}}"
