@@ -228,6 +228,9 @@ Pointer pointer_member(const Json& operation, const char* name, std::size_t inde
     }
 }
 
+/// No client edit of one entry needs more; each operation costs a walk of the entry.
+constexpr std::size_t max_patch_operations = 1000;
+
 /// Checks that a patch is a list of well-formed operations (RFC 6902 section 4) before any is applied:
 /// a malformed document is refused whole.
 void check_operations(const Json& patch)
@@ -235,6 +238,10 @@ void check_operations(const Json& patch)
     static const std::set<std::string, std::less<>> names{"add", "remove", "replace", "move", "copy", "test"};
     if (!patch.is_array()) {
         throw InvalidJsonError("a JSON Patch is an array of operations");
+    }
+    if (patch.size() > max_patch_operations) {
+        throw EntryTooLargeError("a JSON Patch of " + std::to_string(patch.size()) + " operations, over the limit of " +
+                                 std::to_string(max_patch_operations));
     }
     for (std::size_t index = 0; index < patch.size(); ++index) {
         const auto& operation = patch[index];
@@ -272,7 +279,10 @@ public:
                 grow(path, extent_of(operation["value"]));
             } else if (op == "copy" || op == "move") {
                 const auto extent = extent_of(document_.at(Pointer(operation["from"].get_ref<const std::string&>())));
+                work(extent.bytes);
                 grow(path, op == "copy" ? extent : Extent{extent.depth, 0});
+            } else if (op == "test") {
+                work(extent_of(operation["value"]).bytes);
             }
             if (op == "add" || op == "copy" || op == "move" || op == "remove") {
                 require_container_parent(path);
@@ -287,6 +297,18 @@ private:
     // A copy can double the entry at each step: the memory it may take on the way is bounded by a
     // multiple of the largest entry, and the result by the largest entry itself.
     static constexpr std::size_t budget_factor = 16;
+
+    /// A move or a copy takes time in proportion to what it moves (nlohmann copies it), so a patch that
+    /// moves the same large value back and forth would hold the loop for minutes: what the operations
+    /// move, copy and compare is bounded like what they add.
+    void work(std::size_t bytes)
+    {
+        worked_ += bytes;
+        if (worked_ > budget_) {
+            throw EntryTooLargeError("the JSON Patch would move, copy or compare more than " + std::to_string(budget_) +
+                                     " bytes");
+        }
+    }
 
     void grow(const Pointer& path, Extent added)
     {
@@ -319,6 +341,7 @@ private:
     Json& document_;
     std::size_t budget_;
     std::size_t used_;
+    std::size_t worked_ = 0;
 };
 
 }  // namespace

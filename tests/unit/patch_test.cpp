@@ -163,6 +163,41 @@ TEST(Patch, CopiesCannotGrowTheEntryWithoutBound)
     EXPECT_THROW((void)changes.apply("{}", limit), EntryTooLargeError);
 }
 
+TEST(Patch, MovingALargeValueBackAndForthIsBounded)
+{
+    // Each move copies what it moves: 1,000 moves of a 100 KB list would copy 100 MB.
+    std::string entry = R"({"full_name":"A","emails":[)";
+    for (int i = 0; i < 2000; ++i) {
+        entry += std::string(i == 0 ? "" : ",") + R"({"kind":"home","email":"wren@example.org"})";
+    }
+    entry += "]}";
+    std::string patch = "[";
+    for (int i = 0; i < 500; ++i) {
+        patch += std::string(i == 0 ? "" : ",") + R"({"op":"move","from":"/emails","path":"/phone_numbers"},)" +
+                 R"({"op":"move","from":"/phone_numbers","path":"/emails"})";
+    }
+    patch += "]";
+    const Patch changes(PatchFormat::json_patch, patch);
+    EXPECT_THROW((void)changes.apply(entry, entry.size()), EntryTooLargeError);
+    // A few moves of the same list are fine.
+    const Patch few(PatchFormat::json_patch, R"([{"op":"move","from":"/emails","path":"/phone_numbers"},)"
+                                             R"({"op":"move","from":"/phone_numbers","path":"/emails"}])");
+    EXPECT_EQ(json::parse(few.apply(entry, entry.size())), json::parse(entry));
+}
+
+TEST(Patch, APatchOfMoreThanAThousandOperationsIsTooLarge)
+{
+    const auto tests = [](int count) {
+        std::string patch = "[";
+        for (int i = 0; i < count; ++i) {
+            patch += std::string(i == 0 ? "" : ",") + R"({"op":"test","path":"/full_name","value":"A"})";
+        }
+        return patch + "]";
+    };
+    EXPECT_THROW(Patch(PatchFormat::json_patch, tests(1001)), EntryTooLargeError);
+    EXPECT_EQ(patched(R"({"full_name":"A"})", tests(1000)), json::parse(R"({"full_name":"A"})"));
+}
+
 TEST(Patch, TheResultIsBoundedByTheLimit)
 {
     const Patch changes(PatchFormat::merge_patch, R"({"a":")" + std::string(2000, 'x') + R"("})");
