@@ -2,6 +2,8 @@
 
 #include "addrservice/hex.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 
 namespace addrservice {
@@ -75,6 +77,13 @@ bool is_valid_id(std::string_view id) noexcept
     return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     });
+}
+
+bool is_json_object(std::string_view text)
+{
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(text, ec);
+    return !ec && value.is_object();
 }
 
 }  // namespace addrservice

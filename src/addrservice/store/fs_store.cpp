@@ -3,8 +3,6 @@
 #include "addrservice/store/store.hpp"
 #include "addrservice/store/threaded_store_impl.hpp"
 
-#include <boost/json/parse.hpp>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -120,9 +118,7 @@ private:
 /// A file edited by hand into something else is not served as an entry: the service promises JSON.
 void require_json_object(std::string_view text, const std::filesystem::path& path)
 {
-    boost::system::error_code ec;
-    const auto value = boost::json::parse(text, ec);
-    if (ec || !value.is_object()) {
+    if (!is_json_object(text)) {
         throw StoreError("fs: '" + path.string() + "' does not hold a JSON object (edited by hand?): fix or remove it");
     }
 }

@@ -280,13 +280,28 @@ void SqliteStore::create_now(const std::string& id, const EntryPtr& entry)
     ++count_;
 }
 
+namespace {
+
+/// A row as an entry. The file can be edited by hand: a row that is no entry is a fault named here, never
+/// served (and never skipped, which would cut a page short while entries still follow).
+EntryPtr checked_entry(std::string id, std::string json, std::string etag)
+{
+    if (!is_valid_id(id) || !is_json_object(json)) {
+        throw StoreError("sqlite: the row of id '" + id.substr(0, 64) +
+                         "' is not an entry (an id of [a-zA-Z0-9-] and a JSON object): fix or remove it");
+    }
+    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json), std::move(etag)});
+}
+
+}  // namespace
+
 EntryPtr SqliteStore::read_now(const std::string& id) const
 {
     Resetting select(*db_->select);
     if (!select->bind(1, id).step()) {
         return nullptr;
     }
-    return std::make_shared<const StoredEntry>(StoredEntry{select->text(0), select->text(1)});
+    return checked_entry(id, select->text(0), select->text(1));
 }
 
 bool SqliteStore::replace_now(const std::string& id, const EntryPtr& entry) const
@@ -312,7 +327,9 @@ std::vector<std::pair<std::string, EntryPtr>> SqliteStore::list_now()
     std::vector<std::pair<std::string, EntryPtr>> found;
     Resetting all(*db_->all);
     while (all->step()) {
-        found.emplace_back(all->text(0), std::make_shared<const StoredEntry>(StoredEntry{all->text(1), all->text(2)}));
+        auto id = all->text(0);
+        auto entry = checked_entry(id, all->text(1), all->text(2));
+        found.emplace_back(std::move(id), std::move(entry));
     }
     count_ = found.size();  // other processes may share the file
     return found;
@@ -370,8 +387,9 @@ EntryPage SqliteStore::range_now(const std::string& after, std::size_t limit) co
     Resetting page(*db_->page);
     page->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     while (page->step()) {
-        found.emplace_back(page->text(0),
-                           std::make_shared<const StoredEntry>(StoredEntry{page->text(1), page->text(2)}));
+        auto id = page->text(0);
+        auto entry = checked_entry(id, page->text(1), page->text(2));
+        found.emplace_back(std::move(id), std::move(entry));
     }
     return found;
 }

@@ -60,6 +60,10 @@ std::vector<std::pair<std::string, EntryPtr>> make_stored_entries(
 /// True when id could name an entry: one or more of [a-zA-Z0-9-].
 bool is_valid_id(std::string_view id) noexcept;
 
+/// True when text is one JSON object: what every stored entry is. A store whose files or rows can be
+/// edited by hand checks what it reads, so that nothing else is ever served as an entry.
+bool is_json_object(std::string_view text);
+
 /// Throws StoreError unless id is one or more of [a-zA-Z0-9-]: a store never names anything (a file, a
 /// row) after an id it has not checked.
 void require_valid_id(std::string_view id);

@@ -1,0 +1,66 @@
+// What the sqlite store makes of rows it did not write: the file can be edited by hand.
+#include "addrservice/store/sqlite_store.hpp"
+#include "support/run_task.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <string>
+
+namespace addrservice {
+namespace {
+
+using testing::run_task;
+using testing::TempDir;
+
+/// Runs SQL on the database file directly, as a person with the sqlite3 shell would.
+void edit_by_hand(const std::filesystem::path& file, const std::string& sql)
+{
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+}
+
+void expect_store_error_naming(const std::function<void()>& read, const std::string& id)
+{
+    try {
+        read();
+        ADD_FAILURE() << "the row of " << id << " was served";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("the row of id '" + id + "' is not an entry"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(SqliteStoreRows, ARowThatIsNotAnEntryIsAStoreErrorNamingIt)
+{
+    const TempDir scratch("sqlite-rows");
+    const auto file = scratch.path() / "book.db";
+    {
+        SqliteStore store(file.string());
+        run_task(store.create("kept", make_stored_entry(R"({"full_name":"Ottilie Brandvold"})")));
+    }
+    edit_by_hand(file, R"(INSERT INTO entries VALUES ('notjson', '"e1"', 'nope');)"
+                       R"(INSERT INTO entries VALUES ('array', '"e2"', '[1]');)");
+    {
+        SqliteStore store(file.string());
+        expect_store_error_naming([&] { (void)run_task(store.read("notjson")); }, "notjson");
+        expect_store_error_naming([&] { (void)run_task(store.read("array")); }, "array");
+        EXPECT_THROW((void)run_task(store.list()), StoreError);
+        EXPECT_THROW((void)run_task(store.range("", 10)), StoreError);
+        EXPECT_EQ(run_task(store.read("kept"))->json, R"({"full_name":"Ottilie Brandvold"})");
+    }
+    edit_by_hand(file, R"(DELETE FROM entries WHERE id IN ('notjson', 'array');)"
+                       R"(INSERT INTO entries VALUES ('zz_bad', '"e3"', '{"full_name":"x"}');)");
+    SqliteStore store(file.string());
+    expect_store_error_naming([&] { (void)run_task(store.list()); }, "zz_bad");
+    EXPECT_EQ(run_task(store.range("", 1)).size(), 1U);  // the page before the bad row is served
+}
+
+}  // namespace
+}  // namespace addrservice
