@@ -37,7 +37,9 @@ struct LoggingConfig {
 struct Limits {
     std::size_t max_body_bytes = 1048576;
     std::size_t max_header_bytes = 8192;
-    std::uint32_t header_timeout_s = 10;
+    std::uint32_t header_timeout_s = 10;   // the whole header must arrive within this
+    std::uint32_t request_timeout_s = 30;  // the whole request, header and body, must arrive within this
+    std::uint32_t write_timeout_s = 30;    // a response the client reads nothing of for this long closes
     std::uint32_t idle_timeout_s = 60;
     std::size_t max_connections = 10000;
 };

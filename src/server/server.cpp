@@ -12,7 +12,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -22,6 +23,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -314,8 +316,7 @@ struct Server::State::Connection {
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
     {
         auto response = state->app.reject(request, status, message);
-        expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
-        auto [write_ec, written] = co_await write(response);
+        const auto write_ec = co_await write(response);
         if (!write_ec) {
             co_await close_gently();
         }
@@ -343,6 +344,7 @@ struct Server::State::Connection {
     {
         const Limits& bounds = state->limits;
         const auto header_timeout = std::chrono::seconds(bounds.header_timeout_s);
+        const auto request_timeout = std::chrono::seconds(bounds.request_timeout_s);
         const auto idle_timeout = std::chrono::seconds(bounds.idle_timeout_s);
         bool first = true;
         while (!state->stopping) {
@@ -362,7 +364,10 @@ struct Server::State::Connection {
             beast_http::request_parser<beast_http::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(bounds.max_header_bytes));
             parser.body_limit(bounds.max_body_bytes);
-            expires_after(header_timeout);
+            // The request has begun: its header must arrive within the header timeout, and all of it
+            // within the request timeout.
+            const auto request_deadline = Clock::now() + request_timeout;
+            deadline = std::min(Clock::now() + header_timeout, request_deadline);
             auto [header_ec, header_bytes] = co_await beast_http::async_read_header(socket, buffer, parser, use_tuple);
             if (header_ec) {
                 if (header_ec == beast_http::error::header_limit) {
@@ -392,13 +397,13 @@ struct Server::State::Connection {
             if (!parser.is_done()) {
                 if (beast::iequals(header[beast_http::field::expect], "100-continue") && header.version() >= 11) {
                     beast_http::response<beast_http::empty_body> interim{Status::continue_, header.version()};
-                    expires_after(idle_timeout);
+                    expires_after(write_timeout());
                     auto [ec, n] = co_await beast_http::async_write(socket, interim, use_tuple);
                     if (ec) {
                         co_return;
                     }
                 }
-                expires_after(idle_timeout);
+                deadline = request_deadline;
                 auto [body_ec, body_bytes] = co_await beast_http::async_read(socket, buffer, parser, use_tuple);
                 if (body_ec == beast_http::error::body_limit) {
                     co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
@@ -420,8 +425,7 @@ struct Server::State::Connection {
             if (state->stopping) {
                 response.keep_alive(false);
             }
-            expires_after(idle_timeout);
-            auto [write_ec, written] = co_await write(response);
+            const auto write_ec = co_await write(response);
             busy = false;
             if (write_ec) {
                 co_return;
@@ -433,13 +437,28 @@ struct Server::State::Connection {
         }
     }
 
-    /// The write of a response as one gathered write (header block, then body), to be awaited; the
-    /// response must outlive it.
-    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write(const Response& response)
+    [[nodiscard]] std::chrono::seconds write_timeout() const
+    {
+        return std::chrono::seconds(state->limits.write_timeout_s);
+    }
+
+    /// Writes a response, header block and body gathered in each write. Every write that makes progress
+    /// renews the deadline: a client that reads slowly is served, one that reads nothing for the write
+    /// timeout is closed.
+    asio::awaitable<beast::error_code> write(const Response& response)
     {
         serialize_head(response, head);
         const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body_of(response))};
-        return asio::async_write(socket, buffers, use_tuple);
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> unsent(buffers);
+        while (beast::buffer_bytes(unsent) > 0) {
+            expires_after(write_timeout());
+            auto [ec, n] = co_await socket.async_write_some(unsent, use_tuple);
+            if (ec) {
+                co_return ec;
+            }
+            unsent.consume(n);
+        }
+        co_return beast::error_code{};
     }
 
     /// Cancels the I/O under way (an idle connection's serving coroutine then ends).
