@@ -3,6 +3,7 @@
 #include "addrservice/errors.hpp"
 #include "addrservice/hex.hpp"
 #include "addrservice/version.hpp"
+#include "server/framing.hpp"
 #include "server/gzip.hpp"
 #include "server/openapi.hpp"
 
@@ -160,96 +161,6 @@ bool is_valid_request_id(std::string_view id) noexcept
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
                c == '-';
     });
-}
-
-namespace {
-
-bool is_alpha(char c) noexcept
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-bool is_digit(char c) noexcept
-{
-    return c >= '0' && c <= '9';
-}
-
-bool is_hex_digit(char c) noexcept
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/// unreserved / sub-delims of RFC 3986: what a reg-name holds besides percent-escapes.
-bool is_host_char(char c) noexcept
-{
-    static constexpr std::string_view others = "-._~!$&'()*+,;=";
-    return is_alpha(c) || is_digit(c) || others.find(c) != std::string_view::npos;
-}
-
-/// reg-name (and so an IPv4 address): *( unreserved / pct-encoded / sub-delims ).
-bool is_reg_name(std::string_view name) noexcept
-{
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        if (name[i] == '%') {
-            if (i + 2 >= name.size() || !is_hex_digit(name[i + 1]) || !is_hex_digit(name[i + 2])) {
-                return false;
-            }
-            i += 2;
-        } else if (!is_host_char(name[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-bool is_scheme(std::string_view scheme) noexcept
-{
-    return !scheme.empty() && is_alpha(scheme.front()) && std::all_of(scheme.begin(), scheme.end(), [](char c) {
-        return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
-    });
-}
-
-}  // namespace
-
-bool is_valid_host(std::string_view host) noexcept
-{
-    std::string_view port;
-    if (host.starts_with('[')) {
-        // IP-literal: an IPv6 address or IPvFuture, checked for its alphabet.
-        const auto close = host.find(']');
-        if (close == std::string_view::npos || close == 1 ||
-            !std::all_of(host.begin() + 1, host.begin() + static_cast<std::ptrdiff_t>(close),
-                         [](char c) { return is_host_char(c) || c == ':'; })) {
-            return false;
-        }
-        port = host.substr(close + 1);
-    } else {
-        const auto colon = host.find(':');
-        if (!is_reg_name(host.substr(0, colon))) {
-            return false;
-        }
-        port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon);
-    }
-    // [":" *DIGIT]
-    return port.empty() || (port.front() == ':' && std::all_of(port.begin() + 1, port.end(), is_digit));
-}
-
-std::string_view target_path(std::string_view target) noexcept
-{
-    if (!target.starts_with('/')) {
-        // absolute-form: scheme "://" authority, then the path, if any.
-        const auto scheme_end = target.find("://");
-        if (scheme_end != std::string_view::npos && is_scheme(target.substr(0, scheme_end))) {
-            const auto rest = target.substr(scheme_end + 3);
-            const auto path_start = rest.find_first_of("/?");
-            if (path_start == std::string_view::npos || rest[path_start] == '?') {
-                return "/";
-            }
-            target = rest.substr(path_start);
-        }
-    }
-    return strip_query(target);
 }
 
 std::string reason_phrase(std::string_view message)

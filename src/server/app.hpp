@@ -122,13 +122,6 @@ private:
 /// A client's X-Request-ID is kept when it is 1-128 characters of [A-Za-z0-9._-].
 bool is_valid_request_id(std::string_view id) noexcept;
 
-/// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
-bool is_valid_host(std::string_view host) noexcept;
-
-/// The path of a request target, without the query: of an origin-form target ("/addresses?limit=5") or
-/// of an absolute-form one ("http://host/addresses", "/" when its path is empty; RFC 9112 section 3.2.2).
-std::string_view target_path(std::string_view target) noexcept;
-
 /// A message as a status line may carry it: control characters (CR and LF among them) become spaces.
 std::string reason_phrase(std::string_view message);
 

@@ -4,6 +4,7 @@
 #include "addrservice/store/store_factory.hpp"
 #include "addrservice/version.hpp"
 #include "server/app.hpp"
+#include "server/framing.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -114,66 +115,6 @@ std::string current_exception_text()
     } catch (...) {
         return "unknown exception";
     }
-}
-
-/// Why a request's header cannot be served, when it cannot.
-struct HeadProblem {
-    Status status;
-    std::string_view message;
-};
-
-/// True when every coding of a Transfer-Encoding value is chunked (the only one this server decodes).
-bool only_chunked(std::string_view codings) noexcept
-{
-    while (!codings.empty()) {
-        const auto comma = codings.find(',');
-        auto coding = codings.substr(0, comma);
-        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
-            coding.remove_prefix(1);
-        }
-        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
-            coding.remove_suffix(1);
-        }
-        if (!coding.empty() && !beast::iequals(coding, "chunked")) {
-            return false;
-        }
-        codings = comma == std::string_view::npos ? std::string_view{} : codings.substr(comma + 1);
-    }
-    return true;
-}
-
-/// Checks a request's framing (RFC 9112 section 6) and Host (section 3.2) before its body is read: where
-/// the body ends must be certain, or the bytes after it could be taken for another request. A few
-/// lookups in the parsed fields, no allocation.
-std::optional<HeadProblem> head_problem(const beast_http::request_parser<beast_http::string_body>& parser) noexcept
-{
-    static constexpr HeadProblem bad_request{Status::bad_request, "Bad Request"};
-    const auto& header = parser.get();
-    const auto lengths = header.count(beast_http::field::content_length);
-    if (lengths > 1 ||
-        (lengths == 1 && header[beast_http::field::content_length].find(',') != std::string_view::npos)) {
-        return bad_request;
-    }
-    const auto [first_coding, end_of_codings] = header.equal_range(beast_http::field::transfer_encoding);
-    if (first_coding != end_of_codings) {
-        // Transfer-Encoding in HTTP/1.0, beside Content-Length, or whose final coding is not chunked.
-        if (header.version() < 11 || lengths != 0 || !parser.chunked()) {
-            return bad_request;
-        }
-        for (auto field = first_coding; field != end_of_codings; ++field) {
-            if (!only_chunked(field->value())) {
-                return HeadProblem{Status::not_implemented, "Not Implemented"};
-            }
-        }
-    }
-    const auto [first_host, end_of_hosts] = header.equal_range(beast_http::field::host);
-    if (first_host == end_of_hosts) {
-        return header.version() >= 11 ? std::optional(bad_request) : std::nullopt;
-    }
-    if (std::next(first_host) != end_of_hosts || !is_valid_host(first_host->value())) {
-        return bad_request;
-    }
-    return std::nullopt;
 }
 
 /// SIGHUP never stops the process: it is ignored whenever no handler listens for it (while the store
@@ -385,11 +326,11 @@ struct Server::State::Connection {
             }
             busy = true;
 
-            if (const auto problem = head_problem(parser)) {
+            const auto& header = parser.get();
+            if (const auto problem = framing_problem(header)) {
                 co_await reject_and_close(rejected(parser), problem->status, problem->message);
                 co_return;
             }
-            const auto& header = parser.get();
             if (const auto length = parser.content_length(); length && *length > bounds.max_body_bytes) {
                 co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                 co_return;
