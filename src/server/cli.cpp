@@ -187,37 +187,4 @@ int report_failure(const std::exception_ptr& failure, const Config& config, std:
     }
 }
 
-namespace {
-
-/// The log, as configured. Its writer thread failing to start is reported as the log's.
-std::unique_ptr<Logger> open_logger(const LoggingConfig& config)
-{
-    try {
-        return std::make_unique<Logger>(config);
-    } catch (const std::system_error& e) {
-        throw std::system_error(e.code(), "cannot start logging");
-    }
-}
-
-}  // namespace
-
-int main_entry(int argc, char** argv)
-{
-    const std::vector<std::string> args(argv, argv + argc);
-    auto command_line = parse_command_line(args, process_env, std::cout, std::cerr);
-    if (!command_line.config) {
-        return command_line.exit_status;
-    }
-    const auto& config = *command_line.config;
-    try {
-        if (config.workers > 1) {
-            return run_workers(config);
-        }
-        const auto logger = open_logger(config.logging);
-        return run_service(config, *logger);
-    } catch (...) {
-        return report_failure(std::current_exception(), config, std::cerr);
-    }
-}
-
 }  // namespace addrservice::http
