@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <sys/ioctl.h>
 #include <tuple>
 
 namespace addrservice::http {
@@ -154,24 +156,28 @@ asio::awaitable<void> Connection<Stream>::close_gently()
     }
 }
 
-/// Writes a response, header block and body gathered in each write. Every write that makes progress renews
-/// the deadline: a client that reads slowly is served, one that reads nothing for the write timeout is
-/// closed.
+/// Writes a response, header block and body gathered in each write. Every write that makes progress, and
+/// every byte the client reads (the sweep looks), renews the deadline: a client that reads slowly is served,
+/// one that reads nothing for the write timeout is closed.
 template <typename Stream>
 asio::awaitable<beast::error_code> Connection<Stream>::write(const Response& response)
 {
     serialize_head(response, head_);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_of(response))};
     beast::buffers_suffix<std::array<asio::const_buffer, 2>> unsent(buffers);
+    slot.start_writing();
+    beast::error_code result;
     while (beast::buffer_bytes(unsent) > 0) {
         expires_after(write_timeout());
         auto [ec, n] = co_await stream_.async_write_some(unsent, use_tuple);
         if (ec) {
-            co_return ec;
+            result = ec;
+            break;
         }
         unsent.consume(n);
     }
-    co_return beast::error_code{};
+    slot.writing = false;
+    co_return result;
 }
 
 template <typename Stream>
@@ -273,6 +279,24 @@ asio::awaitable<void> Connection<Stream>::serve()
 }
 
 }  // namespace
+
+void ConnectionSlot::start_writing() noexcept
+{
+    writing = true;
+    queued_ = std::numeric_limits<int>::max();
+}
+
+void ConnectionSlot::note_write_progress(Clock::time_point now, Clock::duration write_timeout) noexcept
+{
+    int queued = 0;
+    if (!writing || ::ioctl(socket_.native_handle(), TIOCOUTQ, &queued) != 0) {
+        return;
+    }
+    if (queued < queued_) {
+        deadline = now + write_timeout;
+    }
+    queued_ = queued;
+}
 
 void ConnectionSlot::cancel() noexcept
 {

@@ -30,6 +30,15 @@ public:
     Clock::time_point deadline = Clock::time_point::max();
     /// A request's header has been read and its response is not yet written.
     bool busy = false;
+    /// A response is being written: the deadline is renewed whenever the client reads some of it.
+    bool writing = false;
+
+    /// While writing, renews the deadline (to now + write_timeout) when the kernel holds fewer unsent or
+    /// unacknowledged bytes than at the last look: the client read some. A write that waits on a full
+    /// socket buffer sees no completion for as long as the client takes to drain it, reading or not.
+    void note_write_progress(Clock::time_point now, Clock::duration write_timeout) noexcept;
+    /// Starts a write: progress is counted from here.
+    void start_writing() noexcept;
 
     /// Cancels the I/O under way (an idle connection's serving coroutine then ends).
     void cancel() noexcept;
@@ -40,6 +49,7 @@ public:
 
 private:
     boost::asio::ip::tcp::socket& socket_;  // the TCP socket, under TLS when there is TLS
+    int queued_ = 0;                        // bytes in the socket's send queue at the last look
 };
 
 /// What the connections of one server share. The server owns it; each connection keeps it alive.

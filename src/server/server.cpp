@@ -242,7 +242,9 @@ void Server::State::close_expired()
         fault_hook("sweep");
     }
     const auto now = Clock::now();
+    const auto write_timeout = std::chrono::seconds(shared->limits.write_timeout_s);
     for (auto* connection : shared->connections) {
+        connection->note_write_progress(now, write_timeout);
         if (connection->deadline <= now) {
             connection->close();
         }
