@@ -152,7 +152,7 @@ std::span<const App::Route> App::routes() noexcept
 
 std::string_view body_of(const Response& response) noexcept
 {
-    return response.shared_body ? std::string_view(response.shared_body->json) : std::string_view(response.body());
+    return response.body().view();
 }
 
 bool is_valid_request_id(std::string_view id) noexcept
@@ -486,12 +486,10 @@ void App::finish(Response& response, const Exchange& exchange)
             response.result(Status::not_modified);
             response.erase(field::content_type);
             response.body().clear();
-            response.shared_body = nullptr;
             return;  // 304: no body and no Content-Length
         }
         if (gzip) {
             response.body() = gzip_compress(body_of(response));
-            response.shared_body = nullptr;
             response.set(field::content_encoding, "gzip");
         }
     }
@@ -502,7 +500,6 @@ void App::finish(Response& response, const Exchange& exchange)
     response.content_length(body_of(response).size());
     if (exchange.head) {
         response.body().clear();  // Content-Length stays that of the GET body
-        response.shared_body = nullptr;
     }
 }
 
@@ -570,7 +567,7 @@ Task<Response> App::list_addresses(Call call)
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
     response.set(field::etag, list->etag);
-    response.shared_body = list;
+    response.body() = list;
     co_return response;
 }
 
@@ -588,7 +585,7 @@ Task<Response> App::get_address(Call call)
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
     response.set(field::etag, entry->etag);
-    response.shared_body = entry;
+    response.body() = entry;
     co_return response;
 }
 

@@ -4,6 +4,7 @@
 #include "addrservice/logging.hpp"
 #include "addrservice/task.hpp"
 #include "server/metrics.hpp"
+#include "server/response_body.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
@@ -21,14 +22,10 @@
 namespace addrservice::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-/// A response's header fields, and its body when that is shared: a stored entry's (or the list's) JSON
-/// text is sent as the store keeps it, not copied into each response.
-struct ResponseFields : boost::beast::http::fields {
-    EntryPtr shared_body;
-};
-using Response = boost::beast::http::response<boost::beast::http::string_body, ResponseFields>;
+/// A stored entry's (or the list's) JSON text is sent as the store keeps it, not copied into each response.
+using Response = boost::beast::http::response<ResponseBody>;
 
-/// The bytes of a response's body: the shared body when there is one, its own otherwise.
+/// The bytes of a response's body: the shared entry's when it has one, its own otherwise.
 [[nodiscard]] std::string_view body_of(const Response& response) noexcept;
 using Status = boost::beast::http::status;
 

@@ -3,11 +3,10 @@
 #include "addrservice/logging.hpp"
 #include "server/app.hpp"
 #include "server/framing.hpp"
+#include "server/response_body.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffer_traits.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -16,10 +15,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
-#include <array>
 #include <exception>
 #include <limits>
 #include <string>
@@ -50,27 +49,6 @@ bool is_quiet_close(const beast::error_code& ec)
            ec == asio::error::bad_descriptor;
 }
 
-/// The status line and header block of a response, as HTTP/1.1 writes them, into out (whose storage is
-/// reused from one response to the next).
-void serialize_head(const Response& response, std::string& out)
-{
-    const unsigned code = response.result_int();
-    out.assign(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-    out += static_cast<char>('0' + code / 100 % 10);
-    out += static_cast<char>('0' + code / 10 % 10);
-    out += static_cast<char>('0' + code % 10);
-    out += ' ';
-    out += response.reason();
-    out += "\r\n";
-    for (const auto& field : response) {
-        out += field.name_string();
-        out += ": ";
-        out += field.value();
-        out += "\r\n";
-    }
-    out += "\r\n";
-}
-
 /// One client connection: its stream and buffer, read -> handle -> write one request at a time. It lives
 /// in the frame of the coroutine that serves it (serve_connection).
 template <typename Stream>
@@ -97,7 +75,6 @@ public:
 
 private:
     beast::flat_buffer buffer_;
-    std::string head_;  // the serialized status line and header of the response being written
     std::string peer_ip_;
 
     void expires_after(std::chrono::seconds timeout) { slot.deadline = Clock::now() + timeout; }
@@ -156,25 +133,22 @@ asio::awaitable<void> Connection<Stream>::close_gently()
     }
 }
 
-/// Writes a response, header block and body gathered in each write. Every write that makes progress, and
-/// every byte the client reads (the sweep looks), renews the deadline: a client that reads slowly is served,
-/// one that reads nothing for the write timeout is closed.
+/// Writes a response: Beast serializes it, header block and body gathered in each write. Every write that
+/// makes progress, and every byte the client reads (the sweep looks), renews the deadline: a client that
+/// reads slowly is served, one that reads nothing for the write timeout is closed.
 template <typename Stream>
 asio::awaitable<beast::error_code> Connection<Stream>::write(const Response& response)
 {
-    serialize_head(response, head_);
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_of(response))};
-    beast::buffers_suffix<std::array<asio::const_buffer, 2>> unsent(buffers);
+    beast_http::response_serializer<ResponseBody> serializer(response);
     slot.start_writing();
     beast::error_code result;
-    while (beast::buffer_bytes(unsent) > 0) {
+    while (!serializer.is_done()) {
         expires_after(write_timeout());
-        auto [ec, n] = co_await stream_.async_write_some(unsent, use_tuple);
+        auto [ec, n] = co_await beast_http::async_write_some(stream_, serializer, use_tuple);
         if (ec) {
             result = ec;
             break;
         }
-        unsent.consume(n);
     }
     slot.writing = false;
     co_return result;

@@ -2,6 +2,7 @@
 
 #include "server/app.hpp"
 #include "server/connection.hpp"
+#include "server/response_body.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -284,7 +285,7 @@ void Server::State::reject_over_limit(tcp::socket socket)
     RejectedRequest request;
     request.peer_ip = ec ? std::string("-") : remote.address().to_string();
     auto response = shared->app.reject(request, Status::service_unavailable, "Service Unavailable");
-    beast_http::response_serializer<beast_http::string_body, ResponseFields> serializer(response);
+    beast_http::response_serializer<ResponseBody> serializer(response);
     socket.non_blocking(true, ec);
     if (!ec) {
         beast_http::write(socket, serializer, ec);
