@@ -403,6 +403,15 @@ Config load_config_text(const std::string& text, const std::string& source)
                              {"max_connections", into(limits.max_connections, std::size_t{1}, std::size_t{1000000})},
                          });
                  }},
+                {"tls",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     TlsConfig tls;
+                     for_each_key(node, path, {{"cert", into(tls.cert)}, {"key", into(tls.key)}});
+                     if (tls.cert.empty() || tls.key.empty()) {
+                         fail(path, "expected both cert and key");
+                     }
+                     config.tls = tls;
+                 }},
             });
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ": " + e.msg);

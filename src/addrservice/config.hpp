@@ -44,6 +44,12 @@ struct Limits {
     std::size_t max_connections = 10000;
 };
 
+/// The certificate chain and private key (PEM files) of a server that speaks HTTPS only.
+struct TlsConfig {
+    std::string cert;
+    std::string key;
+};
+
 /// Everything the service needs to start, as one value passed down from main.
 struct Config {
     std::string service_name = "Address Book";
@@ -54,6 +60,7 @@ struct Config {
     StoreConfig store;
     LoggingConfig logging;
     Limits limits;
+    std::optional<TlsConfig> tls;  // HTTPS only, when set
 };
 
 /// Reads a YAML config file over the defaults. Every problem is a ConfigError whose message starts with

@@ -74,6 +74,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     std::string config_path;
     bool debug = false;
     unsigned workers = 1;
+    std::string tls_cert;
+    std::string tls_key;
     CLI::App cli{"addrservice: an address-book REST service", "addrservice"};
     cli.footer(
         "Every flag may also come from the environment as ADDRSERVICE_<FLAG> (ADDRSERVICE_PORT=9000);\n"
@@ -86,6 +88,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
             ->check(CLI::Range(1U, max_workers));
+    auto* tls_cert_flag = cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only");
+    auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
     cli.set_version_flag("--version", std::string("addrservice ") + version);
 
     // CLI11 wants argv order reversed, without the program name.
@@ -131,6 +135,14 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         if (auto value = env("ADDRSERVICE_WORKERS")) {
             config.workers = parse_unsigned<unsigned>("ADDRSERVICE_WORKERS", *value, 1, max_workers);
         }
+        auto tls_cert_file = config.tls ? config.tls->cert : std::string();
+        auto tls_key_file = config.tls ? config.tls->key : std::string();
+        if (auto value = env("ADDRSERVICE_TLS_CERT")) {
+            tls_cert_file = *value;
+        }
+        if (auto value = env("ADDRSERVICE_TLS_KEY")) {
+            tls_key_file = *value;
+        }
 
         // Flags, over everything.
         if (port_flag->count() > 0) {
@@ -144,6 +156,18 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         }
         if (workers_flag->count() > 0) {
             config.workers = workers;
+        }
+        if (tls_cert_flag->count() > 0) {
+            tls_cert_file = tls_cert;
+        }
+        if (tls_key_flag->count() > 0) {
+            tls_key_file = tls_key;
+        }
+        if (tls_cert_file.empty() != tls_key_file.empty()) {
+            throw UsageError("--tls-cert and --tls-key go together: give both, or neither");
+        }
+        if (!tls_cert_file.empty()) {
+            config.tls = TlsConfig{tls_cert_file, tls_key_file};
         }
 
         if (config.debug) {

@@ -6,6 +6,8 @@
 #include "server/response_body.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <sys/ioctl.h>
 #include <tuple>
+#include <type_traits>
 
 namespace addrservice::http {
 
@@ -42,11 +45,14 @@ constexpr auto never = Clock::time_point::max();
 
 using RequestParser = beast_http::request_parser<beast_http::string_body>;
 
+template <typename Stream>
+constexpr bool is_tls = std::is_same_v<Stream, TlsStream>;
+
 bool is_quiet_close(const beast::error_code& ec)
 {
     return ec == beast_http::error::end_of_stream || ec == asio::error::operation_aborted ||
            ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
-           ec == asio::error::bad_descriptor;
+           ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated;
 }
 
 /// One client connection: its stream and buffer, read -> handle -> write one request at a time. It lives
@@ -120,6 +126,12 @@ asio::awaitable<void> Connection<Stream>::reject_and_close(RejectedRequest reque
 template <typename Stream>
 asio::awaitable<void> Connection<Stream>::close_gently()
 {
+    if constexpr (is_tls<Stream>) {
+        // TLS closes with close_notify, and waits a moment for the client's.
+        slot.deadline = Clock::now() + linger_timeout;
+        co_await stream_.async_shutdown(use_tuple);
+        co_return;
+    }
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
     slot.deadline = Clock::now() + linger_timeout;
@@ -161,6 +173,14 @@ asio::awaitable<void> Connection<Stream>::serve()
     const auto header_timeout = std::chrono::seconds(bounds.header_timeout_s);
     const auto request_timeout = std::chrono::seconds(bounds.request_timeout_s);
     const auto idle_timeout = std::chrono::seconds(bounds.idle_timeout_s);
+    if constexpr (is_tls<Stream>) {
+        // The handshake is held to the header timeout, however the client trickles it.
+        slot.deadline = Clock::now() + header_timeout;
+        auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+        if (ec) {
+            co_return;  // not TLS (plain HTTP, say), or too slow: nothing can be answered
+        }
+    }
     bool first = true;
     while (!shared_->stopping) {
         // Between requests the connection may idle; once a request starts, its header must arrive within
@@ -309,5 +329,6 @@ asio::awaitable<void> serve_connection(std::shared_ptr<ConnectionShared> shared,
 
 template asio::awaitable<void> serve_connection<tcp::socket>(std::shared_ptr<ConnectionShared> shared,
                                                              tcp::socket stream);
+template asio::awaitable<void> serve_connection<TlsStream>(std::shared_ptr<ConnectionShared> shared, TlsStream stream);
 
 }  // namespace addrservice::http

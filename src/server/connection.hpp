@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <functional>
@@ -67,9 +68,13 @@ struct ConnectionShared {
     std::function<void()> on_last_closed;    // called when the last connection closes after shutdown began
 };
 
+/// A connection's stream under HTTPS.
+using TlsStream = boost::beast::ssl_stream<boost::asio::ip::tcp::socket>;
+
 /// Serves one connection from accept to close: read, handle, write one request at a time (so pipelined
-/// responses keep their order), within the limits. Stream is a TCP socket, or a TLS stream over one whose
-/// handshake is still to come. Defined and instantiated for both in connection.cpp.
+/// responses keep their order), within the limits. Stream is a TCP socket, or a TlsStream over one whose
+/// handshake is still to come (it must finish within the header timeout). Defined and instantiated for both
+/// in connection.cpp.
 template <typename Stream>
 boost::asio::awaitable<void> serve_connection(std::shared_ptr<ConnectionShared> shared, Stream stream);
 

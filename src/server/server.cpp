@@ -3,6 +3,7 @@
 #include "server/app.hpp"
 #include "server/connection.hpp"
 #include "server/response_body.hpp"
+#include "server/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -97,9 +98,11 @@ std::string current_exception_text()
 
 /// The listener: accepts, hands each connection to serve_connection, checks the deadlines, drains.
 struct Server::State : std::enable_shared_from_this<State> {
-    State(asio::io_context& io_context, App& app, Logger& logger, const Limits& limits)
+    State(asio::io_context& io_context, App& app, Logger& logger, const Limits& limits,
+          std::shared_ptr<const TlsContext> tls_context)
         : io(io_context),
           shared(std::make_shared<ConnectionShared>(app, logger, limits)),
+          tls(std::move(tls_context)),
           acceptor(io_context),
           drain_timer(io_context),
           sweep_timer(io_context)
@@ -108,6 +111,7 @@ struct Server::State : std::enable_shared_from_this<State> {
 
     asio::io_context& io;
     std::shared_ptr<ConnectionShared> shared;
+    std::shared_ptr<const TlsContext> tls;  // null: plain HTTP
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::steady_timer sweep_timer;
@@ -215,7 +219,13 @@ void Server::State::take(tcp::socket socket)
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
-    asio::co_spawn(io, serve_connection(shared, std::move(socket)), &coroutine_done);
+    if (tls) {
+        // The stream's SSL object holds its own reference to the context: a reload cannot pull it away.
+        const auto context = tls->current();
+        asio::co_spawn(io, serve_connection(shared, TlsStream(std::move(socket), *context)), &coroutine_done);
+    } else {
+        asio::co_spawn(io, serve_connection(shared, std::move(socket)), &coroutine_done);
+    }
 }
 
 asio::awaitable<void> Server::State::sweep_loop()
@@ -277,10 +287,15 @@ void Server::State::loop_ended(std::string_view message, const std::exception_pt
     }
 }
 
-/// Past max_connections: a best-effort 503 without waiting on the client, then close.
+/// Past max_connections: a best-effort 503 without waiting on the client (not under TLS, whose handshake
+/// would have to wait), then close.
 void Server::State::reject_over_limit(tcp::socket socket)
 {
     beast::error_code ec;
+    if (tls) {
+        socket.close(ec);
+        return;
+    }
     const auto remote = socket.remote_endpoint(ec);
     RejectedRequest request;
     request.peer_ip = ec ? std::string("-") : remote.address().to_string();
@@ -295,8 +310,8 @@ void Server::State::reject_over_limit(tcp::socket socket)
 }
 
 Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-               const Limits& limits, bool reuse_port)
-    : state_(std::make_shared<State>(io, app, logger, limits))
+               const Limits& limits, bool reuse_port, std::shared_ptr<const TlsContext> tls)
+    : state_(std::make_shared<State>(io, app, logger, limits, std::move(tls)))
 {
     state_->shared->on_last_closed = [weak = std::weak_ptr<State>(state_)] {
         if (const auto state = weak.lock()) {

@@ -17,6 +17,7 @@ class io_context;
 namespace addrservice::http {
 
 class App;
+class TlsContext;
 
 /// The listening socket could not be opened, bound or set listening (a port in use, say).
 class ListenError : public std::system_error {
@@ -30,9 +31,10 @@ public:
 class Server {
 public:
     /// Binds and listens at once (port 0 picks a free port). Throws ListenError when it cannot.
-    /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT).
+    /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT). With tls, every
+    /// connection is HTTPS, with the context current when it is accepted.
     Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-           const Limits& limits, bool reuse_port = false);
+           const Limits& limits, bool reuse_port = false, std::shared_ptr<const TlsContext> tls = nullptr);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

@@ -7,6 +7,7 @@
 #include "server/app.hpp"
 #include "server/cli.hpp"
 #include "server/server.hpp"
+#include "server/tls.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,7 +19,9 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <sys/resource.h>
 #include <system_error>
 #include <unistd.h>
@@ -72,23 +75,55 @@ std::shared_ptr<AddressStore> open_store(const StoreConfig& config, asio::io_con
     }
 }
 
+/// The TLS context the configuration asks for, or null. Throws ConfigError naming an unusable file.
+std::shared_ptr<TlsContext> open_tls(const std::optional<TlsConfig>& config)
+{
+    return config ? std::make_shared<TlsContext>(config->cert, config->key) : nullptr;
+}
+
+/// Runs one reload step of SIGHUP: true when it reloaded; a failure is logged and what was in use stays.
+bool reload_step(std::string_view what, const std::function<void()>& reload, Logger& logger)
+{
+    try {
+        reload();
+        return true;
+    } catch (const std::exception& e) {
+        LogFields fields;
+        fields.add("message", "RELOAD FAILED").add("reloading", what).add("error", e.what());
+        logger.log(LogLevel::error, fields);
+        return false;
+    }
+}
+
+/// What SIGHUP reloads, one step each, then the RELOAD line naming what was reloaded.
+void reload_all(TlsContext* tls, Logger& logger)
+{
+    std::string reloaded;
+    if (tls != nullptr && reload_step(
+                              "tls", [tls] { tls->reload(); }, logger)) {
+        reloaded += reloaded.empty() ? "tls" : ",tls";
+    }
+    LogFields fields;
+    fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", reloaded.empty() ? "nothing" : reloaded);
+    logger.info(fields);
+}
+
 /// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
 void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
 {
+    const auto tls = open_tls(config.tls);  // before the store: a bad file stops the start at once
     auto store = open_store(config.store, io);
     AddressService service(store);
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
-    Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
+    Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1, tls);
 
-    // SIGHUP asks for a reload: logged, and nothing stops (there is nothing to reload yet).
+    // SIGHUP reloads what can be reloaded (new connections get it; open ones keep theirs); nothing stops.
     asio::signal_set reload_signals(io, SIGHUP);
     std::function<void(const beast::error_code&, int)> on_reload = [&](const beast::error_code& ec, int) {
         if (ec) {
             return;
         }
-        LogFields fields;
-        fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", "nothing");
-        logger.info(fields);
+        reload_all(tls.get(), logger);
         reload_signals.async_wait(on_reload);
     };
     reload_signals.async_wait(on_reload);
@@ -115,6 +150,9 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
         .add("host", config.host)
         .add("port", static_cast<std::int64_t>(server.port()))
         .add("db", store->describe());
+    if (tls) {
+        starting.add("tls", "on");
+    }
     if (config.workers > 1) {
         starting.add("pid", static_cast<std::int64_t>(::getpid()));
     }
@@ -156,6 +194,7 @@ int main_entry(int argc, char** argv)
     const auto& config = *command_line.config;
     try {
         if (config.workers > 1) {
+            open_tls(config.tls);  // a bad certificate or key stops the start here, not in every worker
             return run_workers(config);
         }
         const auto logger = open_logger(config.logging);

@@ -153,6 +153,21 @@ TEST(ConfigFile, EveryNumberIsBoundedWhereItsUseCannotOverflow)
     EXPECT_EQ(largest.limits.write_timeout_s, 86400U);
 }
 
+TEST(ConfigFile, TlsNamesACertificateAndAKey)
+{
+    const auto config = load_config_text("tls: {cert: ./var/tls/cert.pem, key: ./var/tls/key.pem}");
+    ASSERT_TRUE(config.tls);
+    EXPECT_EQ(config.tls->cert, "./var/tls/cert.pem");
+    EXPECT_EQ(config.tls->key, "./var/tls/key.pem");
+    EXPECT_FALSE(load_config_text("").tls);
+    EXPECT_EQ(error_of("tls: {cert: c.pem}"), "config: tls: expected both cert and key");
+    EXPECT_EQ(error_of("tls: {key: k.pem}"), "config: tls: expected both cert and key");
+    EXPECT_EQ(error_of("tls: {cert: c.pem, key: k.pem, chain: x}"), "config: tls.chain: unknown key");
+    EXPECT_EQ(error_of("tls: {cert: [c.pem], key: k.pem}"),
+              "config: tls.cert: expected a non-empty string, got a list");
+    EXPECT_EQ(error_of("tls: on"), "config: tls: expected a mapping, got 'on'");
+}
+
 TEST(ConfigFile, ADuplicateKeyIsAnErrorInEveryMapping)
 {
     EXPECT_EQ(error_of("addr-db: {memory: null}\nservice: {name: A}\naddr-db: {fs: ./x}\n"),
