@@ -23,14 +23,18 @@ import math
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cluster import ClusterError, Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -47,8 +51,11 @@ WORKLOADS = {
     "list-10k": ("list.lua", 10000, ""),
     "404": ("notfound.lua", 0, ""),
     "mixed": ("mixed.lua", 1000, "80,15,5"),
+    "get-tls": ("get.lua", 1000, ""),
 }
-STORES = ("memory", "sqlite", "fs")
+# Workloads served over HTTPS (TLS, keep-alive), by addrservice and nginx alike, with a self-signed certificate.
+TLS_WORKLOADS = {"get-tls"}
+STORES = ("memory", "sqlite", "fs", "postgres")
 IDLE_CONNECTIONS = 10000
 MEMORY_ENTRIES = 10000
 SERVER_CORE, CLIENT_CORE = 0, 1
@@ -104,6 +111,11 @@ class Server:
     port: int
     pid: int  # the process that serves (nginx's worker, not its master)
     workdir: Path
+    tls: bool = False
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -124,9 +136,26 @@ def wait_until(condition, what: str, timeout: float = 15.0) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def answers(port: int, path: str) -> bool:
+def connection(port: int, tls: bool, timeout: float) -> http.client.HTTPConnection:
+    """A connection to the server; over TLS, trusting whatever certificate it shows (the bench made it)."""
+    if tls:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=ssl._create_unverified_context())  # noqa: SLF001
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+def make_certificate(workdir: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, in workdir."""
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def answers(port: int, path: str, tls: bool = False) -> bool:
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = connection(port, tls, 2)
         conn.request("GET", path)
         ok = conn.getresponse().status == 200
         conn.close()
@@ -141,24 +170,38 @@ class Target:
     name: str
     binary: Path | None  # None for nginx
     store: str = "memory"
+    database: Postgres | None = None  # the PostgreSQL server of the postgres store
+    pool: int | None = None  # the postgres store's pool_size (None: its default)
 
-    def start(self, workdir: Path, core: int | None) -> Server:
+    def start(self, workdir: Path, core: int | None, tls: bool = False) -> Server:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
+        certificate = make_certificate(workdir) if tls else None
         if self.binary is None:
-            return start_nginx(workdir, port, core)
-        db = {"memory": "memory: null", "sqlite": f"sqlite: {workdir}/addressbook.db",
-              "fs": f"fs: {workdir}/addresses"}[self.store]
+            return start_nginx(workdir, port, core, certificate)
+        env = dict(os.environ)
+        if self.store == "postgres":
+            assert self.database is not None
+            name = f"bench_{workdir.name.replace('-', '_')[:50]}"  # a fresh database for every run
+            self.database.create_database(name)
+            pool = "" if self.pool is None else f", pool_size: {self.pool}"
+            db = f"postgres: {{url: \"{self.database.url_of(name)}\"{pool}}}"
+            env["PGPASSFILE"] = str(self.database.passfile)
+        else:
+            db = {"memory": "memory: null", "sqlite": f"sqlite: {workdir}/addressbook.db",
+                  "fs": f"fs: {workdir}/addresses"}[self.store]
         config = workdir / "addrservice.yaml"
         config.write_text(f"addr-db:\n  {db}\nlogging:\n  level: info\n  console: \"off\"\n"
                           f"  file: {workdir}/addrservice.log\n")
         log = (workdir / "stderr.log").open("w")
+        tls_flags = ["--tls-cert", str(certificate[0]), "--tls-key", str(certificate[1])] if certificate else []
         process = subprocess.Popen(
-            pinned(core, [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--config", str(config)]),
-            stdout=log, stderr=log, cwd=workdir)
-        server = Server(self.name, process, port, process.pid, workdir)
+            pinned(core, [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--config", str(config),
+                          *tls_flags]),
+            stdout=log, stderr=log, cwd=workdir, env=env)
+        server = Server(self.name, process, port, process.pid, workdir, tls)
         try:
-            wait_until(lambda: process.poll() is not None or answers(port, "/livez"), f"{self.name} to start")
+            wait_until(lambda: process.poll() is not None or answers(port, "/livez", tls), f"{self.name} to start")
         except RuntimeError:
             server.stop()
             raise
@@ -167,7 +210,7 @@ class Target:
         return server
 
 
-def start_nginx(workdir: Path, port: int, core: int | None) -> Server:
+def start_nginx(workdir: Path, port: int, core: int | None, certificate: tuple[Path, Path] | None = None) -> Server:
     body = entry(1).replace("\\", "\\\\").replace("'", "\\'")
     conf = workdir / "nginx.conf"
     temp = workdir / "temp"
@@ -188,7 +231,9 @@ http {{
     scgi_temp_path {temp}/scgi;
     keepalive_requests 100000000;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{" ssl" if certificate else ""};
+        {f"ssl_certificate {certificate[0]}; ssl_certificate_key {certificate[1]}; ssl_protocols TLSv1.2 TLSv1.3;"
+         if certificate else ""}
         location / {{
             default_type "application/json; charset=UTF-8";
             return 200 '{body}';
@@ -198,9 +243,9 @@ http {{
 """)
     process = subprocess.Popen(pinned(core, ["nginx", "-c", str(conf), "-p", str(workdir)]),
                                stdout=subprocess.DEVNULL, stderr=(workdir / "stderr.log").open("w"))
-    server = Server("nginx", process, port, process.pid, workdir)
+    server = Server("nginx", process, port, process.pid, workdir, certificate is not None)
     try:
-        wait_until(lambda: process.poll() is not None or answers(port, "/"), "nginx to start")
+        wait_until(lambda: process.poll() is not None or answers(port, "/", server.tls), "nginx to start")
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         server.pid = int(children[0]) if children else process.pid
     except (RuntimeError, OSError):
@@ -209,10 +254,10 @@ http {{
     return server
 
 
-def preload(port: int, count: int) -> list[str]:
+def preload(port: int, count: int, tls: bool = False) -> list[str]:
     """POSTs count entries over one keep-alive connection; returns their ids."""
     ids = []
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = connection(port, tls, 30)
     for n in range(count):
         conn.request("POST", "/addresses", body=entry(n).encode(), headers={"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -250,7 +295,7 @@ def run_wrk(server: Server, workload: str, ids_file: Path, options: Options, dur
                BENCH_PATHS=str(paths_file or ""))
     command = pinned(options.client_core, [
         "wrk", "-t1", f"-c{options.connections}", f"-d{duration}s", "--timeout", "10s",
-        "-s", str(BENCH_DIR / script), f"http://127.0.0.1:{server.port}"])
+        "-s", str(BENCH_DIR / script), server.origin])
     cpu_before, wall_before = children_cpu_seconds(), time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     client_cpu = (children_cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
@@ -264,18 +309,22 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
     """The closed-loop run of workload on a fresh server, and with --latency its open-loop runs after it."""
     _, preload_count, _ = WORKLOADS[workload]
     workdir = options.rundir / f"{run_index:02d}-{workload}-{target.name.replace('/', '-').replace(' ', '-')}"
-    server = target.start(workdir, options.server_core)
+    server = target.start(workdir, options.server_core, workload in TLS_WORKLOADS)
     paths_file = workdir / "paths.txt" if options.latency else None
     open_loop_results = []
     try:
-        ids = preload(server.port, preload_count) if preload_count and target.binary else []
+        ids = preload(server.port, preload_count, server.tls) if preload_count and target.binary else []
         ids_file = workdir / "ids.txt"
         ids_file.write_text("\n".join(ids or ["nginx-has-no-entries"]) + "\n")
         if workload not in ("post", "churn"):  # a warm-up that leaves the data as preloaded
             run_wrk(server, workload, ids_file, options, 1)
+        database = target.database if target.store == "postgres" else None
+        store_before = database.cpu_seconds() if database else 0.0
         cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
         result = run_wrk(server, workload, ids_file, options, options.duration, paths_file)
-        cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
+        wall = time.monotonic() - wall_before
+        cpu = (cpu_seconds(server.pid) - cpu_before) / wall
+        store_cpu = (database.cpu_seconds() - store_before) / wall if database else None
         peak_rss = proc_status(server.pid, "VmHWM")
         if server.process.poll() is not None:
             raise RuntimeError(f"{target.name} died during {workload}")
@@ -296,7 +345,7 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
     return {
         "workload": workload, "target": target.name, "requests": result["requests"], "rps": rps,
         **latency_ms(result["latency_us"]), "cpu": cpu, "client_cpu": result["client_cpu"],
-        "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
+        "store_cpu": store_cpu, "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
     }, open_loop_results
 
@@ -380,7 +429,7 @@ def open_loop(server: Server, paths: list[str], asked: float, options: Options, 
     measured_from = schedule.ramp + OPEN_LOOP_WARM_UP
     times = schedule.timeline(measured_from + options.duration + 0.5)
     script, log = base.with_suffix(".script"), base.with_suffix(".log")
-    origin = f"http://127.0.0.1:{server.port}"
+    origin = server.origin
     script.write_text("".join(f"{t * 1000:.3f}\t{origin}{paths[k % len(paths)]}\n" for k, t in enumerate(times)))
     command = pinned(options.client_core, [
         "h2load", "--h1", "-t1", f"-c{OPEN_LOOP_CONNECTIONS}", f"-m{OPEN_LOOP_IN_FLIGHT}",
@@ -512,12 +561,13 @@ def ratio_text(r: dict) -> str:
 
 
 def closed_loop_table(results: list[dict]) -> list[str]:
-    lines = [f"{'workload':<9} {'round':>5} {'target':<18} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU':>5} "
-             f"{'wrk CPU':>7} {'peak RSS':>9} {'vs nginx':>12} {'non-2xx':>8} {'errors':>6}"]
+    lines = [f"{'workload':<9} {'round':>5} {'target':<22} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU':>5} "
+             f"{'DB CPU':>6} {'wrk CPU':>7} {'peak RSS':>9} {'vs nginx':>12} {'non-2xx':>8} {'errors':>6}"]
     for r in results:
-        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<18} {r['rps']:>9.0f} {ms(r['p50_ms']):>7} "
-                     f"{ms(r['p99_ms']):>7} {r['cpu']:>5.0%} {r['client_cpu']:>7.0%} {r['peak_rss_mb']:>7.1f}MB "
-                     f"{ratio_text(r):>12} {r['non_2xx']:>8} {r['socket_errors']:>6}")
+        store_cpu = "-" if r.get("store_cpu") is None else f"{r['store_cpu']:.0%}"
+        lines.append(f"{r['workload']:<9} {r['round']:>5} {r['target']:<22} {r['rps']:>9.0f} {ms(r['p50_ms']):>7} "
+                     f"{ms(r['p99_ms']):>7} {r['cpu']:>5.0%} {store_cpu:>6} {r['client_cpu']:>7.0%} "
+                     f"{r['peak_rss_mb']:>7.1f}MB {ratio_text(r):>12} {r['non_2xx']:>8} {r['socket_errors']:>6}")
     if any(r["client_bound"] for r in results):
         lines.append(f"(n%): client-bound round: its nginx used under {CEILING_BUSY * 100:.0f} % of its core, so "
                      "something else (wrk, or other load on the machine) set the pace; the ratio does not count")
@@ -622,9 +672,35 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
         except (RuntimeError, subprocess.CalledProcessError) as error:
             say(str(error))
             return 1
-    targets = [Target(name if len(stores) == 1 else f"{name}/{store}", binary, store)
-               for name, binary in binaries for store in stores]
+    database = None
+    if "postgres" in stores:
+        # PostgreSQL runs on the server's core: the service and its database share one core, as the
+        # sqlite store's thread does, and the generator keeps the other.
+        # Its directory is outside the build tree, which PostgreSQL's own user may not be allowed to enter.
+        database = Postgres(Path(tempfile.mkdtemp(prefix="addrservice-bench-pg-")), core=options.server_core)
+        try:
+            database.start()
+        except ClusterError as error:
+            say(f"PostgreSQL did not start: {error}")
+            database.stop()
+            return 1
+    targets = []
+    for name, binary in binaries:
+        for store in stores:
+            label = name if len(stores) == 1 else f"{name}/{store}"
+            pools = (args.pg_pool or [None]) if store == "postgres" else [None]
+            targets += [Target(label if pool is None or len(pools) == 1 else f"{label}-p{pool}", binary, store,
+                               database if store == "postgres" else None, pool) for pool in pools]
     targets.append(Target("nginx", None))
+    try:
+        return run_targets(args, workloads, targets, options, out, stamp, stores, cores)
+    finally:
+        if database is not None and database.stop():
+            shutil.rmtree(database.directory, ignore_errors=True)
+
+
+def run_targets(args: argparse.Namespace, workloads: list[str], targets: list[Target], options: Options, out: Path,
+                stamp: str, stores: list[str], cores: int) -> int:
     results: list[dict] = []
     open_loop_results: list[dict] = []
     memory: list[dict] = []
@@ -686,6 +762,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         f"{OPEN_LOOP_CONNECTIONS} connections (GET workloads)")
     p.add_argument("--store", choices=STORES, action="append",
                    help="addrservice's store (repeatable: each runs side by side; default memory)")
+    p.add_argument("--pg-pool", type=int, action="append", metavar="N",
+                   help="the postgres store's pool_size (repeatable: each runs side by side; default the store's)")
     p.add_argument("--vs", metavar="REV", help="also build REV and run it alternately with this tree")
     p.add_argument("--rounds", type=int, default=1, help="runs of each build per workload (default 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory figures")

@@ -106,6 +106,8 @@ class Postgres:
     bin: Path = field(default_factory=find_pg_bin)
     port: int = 0
     running: bool = False
+    core: int | None = None  # the server and every backend it forks run on this core only
+
 
     @property
     def data(self) -> Path:
@@ -120,7 +122,7 @@ class Postgres:
         return self.directory / ".pgpass"
 
     def url(self) -> str:
-        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{DATABASE}"
+        return self.url_of(DATABASE)
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -137,8 +139,9 @@ class Postgres:
         self.port = free_loopback_port()
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
         self.running = True  # from here on, stop() checks with pg_ctl status
-        run_tool(as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-                                 "-t", str(START_TIMEOUT_S), "-o", options, "start"]),
+        pin = [] if self.core is None else ["taskset", "-c", str(self.core)]
+        run_tool(pin + as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                                       "-t", str(START_TIMEOUT_S), "-o", options, "start"]),
                  f"pg_ctl start (see {self.log})")
         if first_use:
             self.create_role()
@@ -163,9 +166,28 @@ class Postgres:
         self.passfile.write_text(f"*:*:*:{ROLE}:{password}\n")
         self.passfile.chmod(0o600)
 
-    def create_database(self) -> None:
-        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
-            self.psql(f"CREATE DATABASE {DATABASE} OWNER {ROLE} ENCODING 'UTF8'")
+    def create_database(self, name: str = DATABASE) -> None:
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+            self.psql(f"CREATE DATABASE {name} OWNER {ROLE} ENCODING 'UTF8'")
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{database}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server and of the processes it runs now (its backends)."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+            pids = [postmaster, *map(int, Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split())]
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a backend that ended meanwhile
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def server_running(self) -> bool:
         status = as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"])

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 namespace addrservice {
 
@@ -57,17 +60,26 @@ std::string escape_controls(std::string_view message)
     return line;
 }
 
+/// Text cut at a character boundary to at most max_quoted_bytes, with "..." when cut.
+std::string cut_short(std::string_view text)
+{
+    if (text.size() <= max_quoted_bytes) {
+        return std::string(text);
+    }
+    auto cut = max_quoted_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0U) == 0x80U) {
+        --cut;  // not inside a UTF-8 sequence
+    }
+    return std::string(text.substr(0, cut)) + "...";
+}
+
 /// A value as messages show it: in quotes, cut short (at a character boundary) when long.
 std::string quoted(std::string_view text)
 {
     if (text.size() <= max_quoted_bytes) {
         return "'" + std::string(text) + "'";
     }
-    auto cut = max_quoted_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0U) == 0x80U) {
-        --cut;  // not inside a UTF-8 sequence
-    }
-    return "'" + std::string(text.substr(0, cut)) + "...' (" + std::to_string(text.size()) + " bytes)";
+    return "'" + cut_short(text) + "' (" + std::to_string(text.size()) + " bytes)";
 }
 
 [[noreturn]] void fail(const std::string& key, const std::string& what)
@@ -75,15 +87,16 @@ std::string quoted(std::string_view text)
     throw ConfigError("config: " + key + ": " + what);
 }
 
-/// The dotted path of a key in the mapping at path: "limits.max_body_bytes".
+/// The dotted path of a key in the mapping at path: "limits.max_body_bytes". A long name is cut short:
+/// a file that is not a config (a password file) must not be echoed by its error.
 std::string key_path(const std::string& path, const std::string& name)
 {
     if (path.empty()) {
-        return name;
+        return cut_short(name);
     }
     std::string key = path;
     key += '.';
-    key += name;
+    key += cut_short(name);
     return key;
 }
 
@@ -125,6 +138,10 @@ Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned 
         fail(key, expected + ", got " + describe_node(node));
     }
     const auto& text = node.Scalar();
+    if (node.Tag() == "!") {
+        // Quoted: a string that looks like a number is still a string (YAML's rule, and yaml-cpp's tag).
+        fail(key, expected + ", got the string " + quoted(text));
+    }
     Unsigned value{};
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
@@ -167,11 +184,25 @@ KeyHandler into(Value& field, Value (*parse)(std::string_view))
     };
 }
 
+/// A key that could be a config key: letters, digits, '_' and '-'.
+bool is_plain_name(std::string_view name) noexcept
+{
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
 /// Calls the handler of each key of a mapping; an unknown key is an error naming it.
 void for_each_key(const YAML::Node& node, const std::string& path, const std::map<std::string, KeyHandler>& handlers)
 {
     if (!node.IsMap()) {
-        fail(path.empty() ? std::string("(top level)") : path, "expected a mapping, got " + describe_node(node));
+        if (path.empty()) {
+            // Not echoed: a file that is no config at all (a password file) must not be shown by its error.
+            fail("(top level)", "expected a mapping of keys, got " +
+                                    (node.IsScalar() ? std::string("text") : describe_node(node)) +
+                                    " (is this a config file?)");
+        }
+        fail(path, "expected a mapping, got " + describe_node(node));
     }
     for (const auto& item : node) {
         if (!item.first.IsScalar()) {
@@ -181,6 +212,11 @@ void for_each_key(const YAML::Node& node, const std::string& path, const std::ma
         const auto key = key_path(path, name);
         const auto handler = handlers.find(name);
         if (handler == handlers.end()) {
+            if (!is_plain_name(name)) {
+                // Not echoed: a file that is no config at all (a password file) must not be shown by its error.
+                fail(path.empty() ? std::string("(top level)") : path,
+                     "an unknown key that is not a name (is this a config file?)");
+            }
             fail(key, "unknown key");
         }
         handler->second(item.second, key);
@@ -288,6 +324,95 @@ void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, int 
     }
 }
 
+/// "line:column" (from 1) of a byte offset in text.
+std::string position_of(std::string_view text, std::size_t offset)
+{
+    const auto line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n') + 1;
+    const auto column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
+    return std::to_string(line) + ":" + std::to_string(column);
+}
+
+/// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong form, no
+/// surrogate, nothing above U+10FFFF), if any.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text)
+{
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::size_t length = 1;
+        unsigned char low = 0x80;  // the range of the second byte, narrower after some leads
+        unsigned char high = 0xbf;
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        if (lead >= 0xc2 && lead <= 0xdf) {
+            length = 2;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+            length = 3;
+            low = lead == 0xe0 ? 0xa0 : 0x80;
+            high = lead == 0xed ? 0x9f : 0xbf;
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+            length = 4;
+            low = lead == 0xf0 ? 0x90 : 0x80;
+            high = lead == 0xf4 ? 0x8f : 0xbf;
+        } else {
+            return i;
+        }
+        if (i + length > text.size()) {
+            return i;
+        }
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto byte = static_cast<unsigned char>(text[i + k]);
+            if (k == 1 ? (byte < low || byte > high) : (byte & 0xc0U) != 0x80U) {
+                return i;
+            }
+        }
+        i += length;
+    }
+    return std::nullopt;
+}
+
+/// yaml-cpp's parse events, all ignored but where each document starts.
+class DocumentStarts : public YAML::EventHandler {
+public:
+    YAML::Mark last;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+    void OnAlias(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+    void OnScalar(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  const std::string& /*value*/) override
+    {
+    }
+    void OnSequenceStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                         YAML::EmitterStyle::value /*style*/) override
+    {
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                    YAML::EmitterStyle::value /*style*/) override
+    {
+    }
+    void OnMapEnd() override {}
+};
+
+/// Where a second document starts in text, if one does. yaml-cpp reads only the first and ignores the
+/// rest. (Not YAML::LoadAll: on some malformed text, "! ," for one, yaml-cpp 0.7 finds documents without
+/// end; two are all this asks for.)
+std::optional<YAML::Mark> second_document_at(const std::string& text)
+{
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) {
+        return std::nullopt;
+    }
+    return starts.last;
+}
+
 /// Closes a C stream.
 struct FileCloser {
     void operator()(std::FILE* file) const noexcept
@@ -340,15 +465,20 @@ Config load_config_text(const std::string& text, const std::string& source)
 {
     // yaml-cpp would take a NUL for UTF-16 or report an escape character; it has no place in UTF-8 text.
     if (const auto nul = text.find('\0'); nul != std::string::npos) {
-        const auto line_start = text.rfind('\n', nul);
-        const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1;
-        const auto column = line_start == std::string::npos ? nul + 1 : nul - line_start;
-        throw ConfigError("config: " + source + ":" + std::to_string(line) + ":" + std::to_string(column) +
+        throw ConfigError("config: " + source + ":" + position_of(text, nul) +
                           ": a NUL byte (a config file is UTF-8 text)");
+    }
+    if (const auto bad = invalid_utf8_at(text)) {
+        throw ConfigError("config: " + source + ":" + position_of(text, *bad) +
+                          ": not UTF-8 (a config file is UTF-8 text)");
     }
     YAML::Node root;
     try {
         root = YAML::Load(text);
+        if (const auto second = second_document_at(text)) {
+            throw ConfigError("config: " + source + ":" + std::to_string(second->line + 1) +
+                              ": a second YAML document (a config file is one document; '---' starts another)");
+        }
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ":" + std::to_string(e.mark.line + 1) + ":" +
                           std::to_string(e.mark.column + 1) + ": " + e.msg);

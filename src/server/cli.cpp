@@ -90,7 +90,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
             ->check(CLI::Range(1U, max_workers));
     auto* tls_cert_flag = cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only");
     auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
-    cli.set_version_flag("--version", std::string("addrservice ") + version);
+    // Plain flags, acted on once the whole line parsed: `--version --bogus` is an error, not a version.
+    bool show_help = false;
+    bool show_version = false;
+    cli.set_help_flag();
+    cli.add_flag("-h,--help", show_help, "print this help and exit");
+    cli.add_flag("--version", show_version, "print the version and exit");
 
     // CLI11 wants argv order reversed, without the program name.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -99,15 +104,17 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     }
     try {
         cli.parse(reversed);
-    } catch (const CLI::CallForHelp&) {
+    } catch (const CLI::ParseError& e) {
+        err << "addrservice: " << e.what() << " (see --help)\n";
+        return {std::nullopt, 2};
+    }
+    if (show_help) {
         out << cli.help();
         return {std::nullopt, 0};
-    } catch (const CLI::CallForVersion&) {
+    }
+    if (show_version) {
         out << "addrservice " << version << '\n';
         return {std::nullopt, 0};
-    } catch (const CLI::ParseError& e) {
-        err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
-        return {std::nullopt, 2};
     }
 
     try {
@@ -183,7 +190,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     } catch (const ConfigError& e) {
         err << "addrservice: " << e.what() << '\n';
     } catch (const UsageError& e) {
-        err << "addrservice: " << e.what() << "\nRun with --help for more information.\n";
+        err << "addrservice: " << e.what() << " (see --help)\n";
     }
     return {std::nullopt, 2};
 }

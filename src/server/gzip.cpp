@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -35,11 +36,20 @@ std::string gzip_compress(std::string_view data)
     }
     std::string out;
     out.resize(deflateBound(&stream, data.size()));
-    stream.next_in = in_ptr(data);
-    stream.avail_in = static_cast<uInt>(data.size());
-    stream.next_out = out_ptr(out.data());
-    stream.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&stream, Z_FINISH);
+    // zlib counts in 32 bits: data and output are handed over in parts of at most that much.
+    constexpr std::size_t largest_part = std::numeric_limits<uInt>::max();
+    std::size_t consumed = 0;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        const auto input = std::min(data.size() - consumed, largest_part);
+        const std::size_t written = stream.total_out;  // uLong: unsigned long, a size_t here
+        stream.next_in = in_ptr(data.substr(consumed, input));
+        stream.avail_in = static_cast<uInt>(input);
+        stream.next_out = out_ptr(out.data() + written);
+        stream.avail_out = static_cast<uInt>(std::min(out.size() - written, largest_part));
+        rc = deflate(&stream, consumed + input == data.size() ? Z_FINISH : Z_NO_FLUSH);
+        consumed += input - stream.avail_in;
+    }
     const auto produced = stream.total_out;
     deflateEnd(&stream);
     if (rc != Z_STREAM_END) {
@@ -63,7 +73,19 @@ std::optional<std::string> gzip_decompress(std::string_view data, std::size_t ma
     std::string out;
     std::array<char, 16384> chunk{};
     int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
+    for (;;) {
+        if (rc == Z_STREAM_END) {
+            if (stream.avail_in == 0) {
+                break;
+            }
+            // RFC 1952: a gzip stream may hold several members, one after another (as `cat a.gz b.gz`
+            // makes); their contents follow one another. What follows must be a member: anything else fails.
+            if (inflateReset(&stream) != Z_OK) {
+                inflateEnd(&stream);
+                throw GzipError("inflateReset failed");
+            }
+            rc = Z_OK;
+        }
         stream.next_out = out_ptr(chunk.data());
         stream.avail_out = static_cast<uInt>(chunk.size());
         rc = inflate(&stream, Z_NO_FLUSH);
@@ -82,11 +104,7 @@ std::optional<std::string> gzip_decompress(std::string_view data, std::size_t ma
             throw GzipError("truncated gzip data");
         }
     }
-    const bool trailing = stream.avail_in != 0;
     inflateEnd(&stream);
-    if (trailing) {
-        throw GzipError("data after the end of the gzip stream");
-    }
     return out;
 }
 

@@ -193,7 +193,7 @@ TEST(BinaryTls, AnUnusableCertificateOrKeyIsOneLineNamingTheFileAndExitTwo)
          "addrservice: config: tls.key: '" + second.key().string() + "' does not match the certificate in '" +
              first.cert().string() + "'\n"},
         {{"--tls-cert", first.cert().string()},
-         "addrservice: --tls-cert and --tls-key go together: give both, or neither\n"},
+         "addrservice: --tls-cert and --tls-key go together: give both, or neither (see --help)\n"},
     };
     for (const auto& [args, expected] : cases) {
         auto with_port = args;

@@ -3,6 +3,7 @@
 #include "support/http_client.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,36 +22,10 @@ using boost::beast::http::field;
 using boost::beast::http::status;
 using boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
+using testing::TempDir;
 
 const std::string binary = ADDRSERVICE_BINARY;
 const std::string nginx_binary = "/usr/sbin/nginx";
-
-/// A temporary directory for the configs, nginx's files and logs; removed afterwards.
-class TempDir {
-public:
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "addrservice-e2e-cluster-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// The binary on a free loopback port with the postgres store, its port read from the STARTING line.
 class Instance {
@@ -177,7 +152,7 @@ TEST(PostgresCluster, TwoInstancesBehindNginxServeOneAddressBook)
     ASSERT_TRUE(std::filesystem::exists(nginx_binary)) << "nginx is not installed (tools/run.py setup installs it)";
     auto& server = postgres();
     const auto database = server.create_database();
-    const TempDir dir;
+    const TempDir dir("e2e-cluster");
     Instance first(dir.path() / "first.yaml", server.url(database));
     Instance second(dir.path() / "second.yaml", server.url(database));
     ASSERT_NE(first.port(), 0) << first.process().output();

@@ -3,6 +3,7 @@
 #include "support/postgres.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,41 +24,15 @@ using boost::beast::http::field;
 using boost::beast::http::status;
 using boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
+using testing::TempDir;
 
 const std::string binary = ADDRSERVICE_BINARY;
 
-/// A directory for one test's config files, removed afterwards.
-class ConfigDir {
-public:
-    ConfigDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "addrservice-e2e-pg-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    ~ConfigDir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    ConfigDir(const ConfigDir&) = delete;
-    ConfigDir& operator=(const ConfigDir&) = delete;
-    ConfigDir(ConfigDir&&) = delete;
-    ConfigDir& operator=(ConfigDir&&) = delete;
-
-    /// Writes a config file naming the store and returns its path.
-    [[nodiscard]] std::string config(const std::string& name, const std::string& addr_db) const
-    {
-        const auto file = path_ / (name + ".yaml");
-        std::ofstream(file) << "addr-db: " << addr_db << "\n";
-        return file.string();
-    }
-
-private:
-    std::filesystem::path path_;
-};
+/// Writes a config file naming the store in dir and returns its path.
+std::string config_file(const TempDir& dir, const std::string& name, const std::string& addr_db)
+{
+    return dir.write(name + ".yaml", "addr-db: " + addr_db + "\n").string();
+}
 
 /// The binary on a free loopback port with a config file, its port read from the STARTING line.
 class Instance {
@@ -99,10 +74,10 @@ TEST(PostgresBinary, InstancesShareOneDatabaseAndNeverPrintThePassword)
 {
     auto& server = postgres();
     const auto database = server.create_database();
-    const ConfigDir dir;
-    Instance first(dir.config("first", addr_db(server.url(database))));
+    const TempDir dir("e2e-pg");
+    Instance first(config_file(dir, "first", addr_db(server.url(database))));
     // The second takes its password from the environment, as libpq documents.
-    Instance second(dir.config("second", addr_db(server.url_without_password(database))),
+    Instance second(config_file(dir, "second", addr_db(server.url_without_password(database))),
                     {std::string("PGPASSWORD=") + PostgresServer::password});
     ASSERT_NE(first.port(), 0) << first.process().output();
     ASSERT_NE(second.port(), 0) << second.process().output();
@@ -142,8 +117,8 @@ TEST(PostgresBinary, KillNineDuringAWriteStormLosesNoAcknowledgedWrite)
 {
     auto& server = postgres();
     const auto database = server.create_database();
-    const ConfigDir dir;
-    const auto config = dir.config("shared", addr_db(server.url(database)));
+    const TempDir dir("e2e-pg");
+    const auto config = config_file(dir, "shared", addr_db(server.url(database)));
     Instance victim(config);
     Instance survivor(config);
     ASSERT_NE(victim.port(), 0) << victim.process().output();
@@ -200,9 +175,9 @@ TEST(PostgresBinary, WhileTheDatabaseIsDownRequestsGet503InTimeAndServiceResumes
 {
     auto& server = postgres();
     const auto database = server.create_database();
-    const ConfigDir dir;
+    const TempDir dir("e2e-pg");
     constexpr std::uint32_t timeout_ms = 500;
-    Instance instance(dir.config("outage", addr_db(server.url(database), timeout_ms)));
+    Instance instance(config_file(dir, "outage", addr_db(server.url(database), timeout_ms)));
     ASSERT_NE(instance.port(), 0) << instance.process().output();
     HttpClient client(instance.port());
     const std::string body = R"({"full_name":"Wren Halloway"})";
@@ -242,19 +217,20 @@ TEST(PostgresBinary, StartUpErrorsAreOneLineWithoutThePassword)
 {
     auto& server = postgres();
     const auto database = server.create_database();
-    const ConfigDir dir;
+    const TempDir dir("e2e-pg");
     const auto name = "postgres://addrbook@127.0.0.1:" + std::to_string(server.port()) + "/" + database;
 
     // Not a connection string: a configuration error.
-    auto [status, output] = failed_start(dir.config("invalid", addr_db("postgresql://addrbook:s3cret%zz@db/book")));
+    auto [status, output] =
+        failed_start(config_file(dir, "invalid", addr_db("postgresql://addrbook:s3cret%zz@db/book")));
     EXPECT_EQ(status, 2);
     EXPECT_EQ(output,
               "addrservice: config: addr-db: postgres: not a valid libpq connection string (a postgresql:// URI or "
               "key=value pairs)\n");
 
     // Refused by the server: a runtime error, naming the store and the cause.
-    std::tie(status, output) = failed_start(dir.config(
-        "wrong",
+    std::tie(status, output) = failed_start(config_file(
+        dir, "wrong",
         addr_db("postgresql://addrbook:Wrong-s3cret@127.0.0.1:" + std::to_string(server.port()) + "/" + database)));
     EXPECT_EQ(status, 1);
     EXPECT_TRUE(output.starts_with("addrservice: " + name + ": cannot connect: ")) << output;
@@ -264,7 +240,7 @@ TEST(PostgresBinary, StartUpErrorsAreOneLineWithoutThePassword)
 
     // Nothing listening.
     std::tie(status, output) =
-        failed_start(dir.config("absent", addr_db("postgresql://addrbook:s3cret@127.0.0.1:1/" + database)));
+        failed_start(config_file(dir, "absent", addr_db("postgresql://addrbook:s3cret@127.0.0.1:1/" + database)));
     EXPECT_EQ(status, 1);
     EXPECT_TRUE(output.starts_with("addrservice: postgres://addrbook@127.0.0.1:1/" + database + ": cannot connect: "))
         << output;
@@ -272,13 +248,13 @@ TEST(PostgresBinary, StartUpErrorsAreOneLineWithoutThePassword)
 
     // A schema from a newer build: a configuration error.
     {
-        Instance fresh(dir.config("fresh", addr_db(server.url(database))));
+        Instance fresh(config_file(dir, "fresh", addr_db(server.url(database))));
         ASSERT_NE(fresh.port(), 0) << fresh.process().output();
         fresh.process().signal(SIGTERM);
         EXPECT_EQ(fresh.process().wait_exit(), 0);
     }
     server.execute(database, "UPDATE addrservice_schema SET version = 9");
-    std::tie(status, output) = failed_start(dir.config("newer", addr_db(server.url(database))));
+    std::tie(status, output) = failed_start(config_file(dir, "newer", addr_db(server.url(database))));
     EXPECT_EQ(status, 2);
     EXPECT_EQ(output, "addrservice: config: addr-db: " + name +
                           ": the database has schema version 9; this build knows versions up to 2\n");
@@ -288,9 +264,9 @@ TEST(PostgresBinary, WorkersShareTheDatabase)
 {
     auto& server = postgres();
     const auto database = server.create_database();
-    const ConfigDir dir;
+    const TempDir dir("e2e-pg");
     Process process(binary, {"--port", "0", "--host", "127.0.0.1", "--workers", "3", "--config",
-                             dir.config("workers", addr_db(server.url(database)))});
+                             config_file(dir, "workers", addr_db(server.url(database)))});
     const auto line = process.wait_for_line("STARTING\"");
     ASSERT_TRUE(line) << process.output();
     const auto port = port_from_log_line(*line);

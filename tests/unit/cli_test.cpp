@@ -132,6 +132,9 @@ void expect_usage_error(const Parsed& parsed, const std::string& names)
 {
     EXPECT_FALSE(parsed.result.config);
     EXPECT_EQ(parsed.result.exit_status, 2);
+    EXPECT_EQ(parsed.out, "");
+    ASSERT_TRUE(parsed.err.ends_with('\n')) << parsed.err;
+    EXPECT_EQ(parsed.err.find('\n'), parsed.err.size() - 1) << "more than one line: " << parsed.err;
     const auto first_line = parsed.err.substr(0, parsed.err.find('\n'));
     EXPECT_EQ(first_line.rfind("addrservice: ", 0), 0U) << parsed.err;
     EXPECT_NE(first_line.find(names), std::string::npos) << parsed.err;
@@ -146,6 +149,10 @@ TEST(CommandLine, BadFlagsAreOneLineAndExitTwo)
     expect_usage_error(parse({"--port"}), "--port");
     expect_usage_error(parse({"--workers", "0"}), "--workers");
     expect_usage_error(parse({"stray"}), "stray");
+    // The whole line is checked before --version or --help is acted on.
+    expect_usage_error(parse({"--version", "--bogus"}), "--bogus");
+    expect_usage_error(parse({"--bogus", "--help"}), "--bogus");
+    expect_usage_error(parse({"--help", "--port", "http"}), "--port");
 }
 
 TEST(CommandLine, BadEnvironmentNamesTheVariable)
@@ -270,9 +277,8 @@ TEST(CommandLine, ATlsCertWithoutAKeyIsAUsageError)
         const auto parsed = parse(args);
         EXPECT_FALSE(parsed.result.config);
         EXPECT_EQ(parsed.result.exit_status, 2);
-        EXPECT_TRUE(
-            parsed.err.starts_with("addrservice: --tls-cert and --tls-key go together: give both, or neither\n"))
-            << parsed.err;
+        EXPECT_EQ(parsed.err,
+                  "addrservice: --tls-cert and --tls-key go together: give both, or neither (see --help)\n");
     }
 }
 

@@ -107,7 +107,8 @@ TEST(ConfigFile, EveryErrorNamesTheKey)
               "config: limits.max_connections: expected an integer from 1 to 1000000, got '-1'");
     EXPECT_EQ(error_of("service: {name: [a]}"), "config: service.name: expected a non-empty string, got a list");
     EXPECT_EQ(error_of("service: 3"), "config: service: expected a mapping, got '3'");
-    EXPECT_EQ(error_of("- a list"), "config: (top level): expected a mapping, got a list");
+    EXPECT_EQ(error_of("- a list"),
+              "config: (top level): expected a mapping of keys, got a list (is this a config file?)");
     EXPECT_EQ(error_of("logging: {level: [unclosed"), "config: (yaml):1:1: end of sequence flow not found");
 }
 
@@ -235,6 +236,56 @@ TEST(ConfigFile, AStringWithAControlCharacterIsRefused)
     EXPECT_EQ(load_config_text("service: {name: Adresář Ørsted}").service_name, "Adresář Ørsted");
 }
 
+TEST(ConfigFile, AFileThatIsNoConfigIsNotEchoed)
+{
+    // A password file given by mistake: neither its text nor a whole line of it reaches the message.
+    EXPECT_EQ(error_of("root:$y$j9T$Sc3kR7T.fictional.hash:19000:0:99999:7:::\nwren:x:1000\n"),
+              "config: (top level): an unknown key that is not a name (is this a config file?)");
+    EXPECT_EQ(error_of("root:$y$j9T$Sc3kR7T.fictional.hash:19000:0:99999:7\nwren:x:1000\n"),
+              "config: (top level): expected a mapping of keys, got text (is this a config file?)");
+    EXPECT_EQ(error_of("logging: {'pass word': 1}"),
+              "config: logging: an unknown key that is not a name (is this a config file?)");
+    EXPECT_EQ(error_of(std::string(200, 'k') + ": 1"), "config: " + std::string(64, 'k') + "...: unknown key");
+    EXPECT_EQ(error_of("logging: {" + std::string(100, 'k') + ": 1}"),
+              "config: logging." + std::string(64, 'k') + "...: unknown key");
+}
+
+TEST(ConfigFile, AQuotedNumberIsAString)
+{
+    EXPECT_EQ(error_of("limits: {idle_timeout_s: \"10\"}"),
+              "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got the string '10'");
+    EXPECT_EQ(error_of("limits: {idle_timeout_s: '10'}"),
+              "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got the string '10'");
+    EXPECT_EQ(load_config_text("limits: {idle_timeout_s: 10}").limits.idle_timeout_s, 10U);
+}
+
+TEST(ConfigFile, ASecondDocumentIsAnError)
+{
+    // yaml-cpp would read the first document and ignore the rest without a word.
+    EXPECT_EQ(error_of("service: {name: A}\n---\nservice: {name: B}\n"),
+              "config: (yaml):2: a second YAML document (a config file is one document; '---' starts another)");
+    EXPECT_EQ(load_config_text("---\nservice: {name: A}\n").service_name, "A");
+    EXPECT_EQ(load_config_text("service: {name: A}\n...\n").service_name, "A");
+    // yaml-cpp finds documents without end in this text: one error, at once.
+    EXPECT_EQ(error_of("! ,"),
+              "config: (yaml):1: a second YAML document (a config file is one document; '---' starts another)");
+}
+
+TEST(ConfigFile, TextThatIsNotUtf8IsRefusedWhereItIs)
+{
+    EXPECT_EQ(error_of("service: {name: A\xff}"), "config: (yaml):1:18: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of("service:\n  name: \"\xc0\xaf\"\n"),  // an overlong '/'
+              "config: (yaml):2:10: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of("service: {name: \xed\xa0\x80}"),  // a surrogate
+              "config: (yaml):1:17: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of("service: {name: \xf4\x90\x80\x80}"),  // above U+10FFFF
+              "config: (yaml):1:17: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of("service: {name: \xe2\x82}"),  // cut short
+              "config: (yaml):1:17: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(load_config_text("service: {name: \"\xf0\x9f\x93\x96 \xe2\x82\xac\"}").service_name,
+              "\xf0\x9f\x93\x96 \xe2\x82\xac");
+}
+
 TEST(ConfigFile, ALongValueIsQuotedCutShort)
 {
     EXPECT_EQ(error_of("logging: {level: " + std::string(200, 'v') + "}"),
@@ -305,7 +356,9 @@ TEST(ConfigFile, AnErrorIsOneLineWhateverTheValue)
 {
     EXPECT_EQ(error_of("service: \"two\\nlines\\r\\x01\""),
               "config: service: expected a mapping, got 'two\\nlines\\r\\x01'");
-    EXPECT_EQ(error_of("\x90\x01\r)"), "config: (top level): expected a mapping, got '\x90\\x01\\r)'");
+    EXPECT_EQ(error_of("\x90\x01\r)"), "config: (yaml):1:1: not UTF-8 (a config file is UTF-8 text)");
+    EXPECT_EQ(error_of("\xc2\xb5\x01\r)"),
+              "config: (top level): expected a mapping of keys, got text (is this a config file?)");
     EXPECT_EQ(error_of("key: \"\\\r\""), "config: (yaml):1:9: unknown escape character: \\r");
 }
 

@@ -31,6 +31,17 @@ TEST(Gzip, InflatedSizeIsBounded)
     EXPECT_EQ(gzip_decompress(bomb, zeros.size())->size(), zeros.size());
 }
 
+TEST(Gzip, MembersOneAfterAnotherInflateToTheirContentsInOrder)
+{
+    // As `cat first.gz second.gz` makes them (RFC 1952, 2.2).
+    const auto joined = gzip_compress(R"({"full_name":)") + gzip_compress(R"("Maren Oyelaran"})");
+    EXPECT_EQ(gzip_decompress(joined, 1000), R"({"full_name":"Maren Oyelaran"})");
+    EXPECT_EQ(gzip_decompress(joined, 10), std::nullopt);  // the bound counts every member
+    auto cut = gzip_compress("first") + gzip_compress("second member");
+    cut.resize(cut.size() - 4);
+    EXPECT_THROW(gzip_decompress(cut, 1000), GzipError);
+}
+
 TEST(Gzip, CorruptDataThrows)
 {
     EXPECT_THROW(gzip_decompress("definitely not gzip", 1000), GzipError);

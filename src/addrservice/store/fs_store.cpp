@@ -3,6 +3,8 @@
 #include "addrservice/store/store.hpp"
 #include "addrservice/store/threaded_store_impl.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -73,11 +75,13 @@ std::size_t longest_name_in(const std::filesystem::path& directory) noexcept
     return longest > 0 ? static_cast<std::size_t>(longest) : NAME_MAX;
 }
 
+/// True when an entry's file is there: a regular file (a symbolic link or a directory with the name is no
+/// entry, as for reads).
 bool file_exists(const std::filesystem::path& path)
 {
     struct stat status {};
-    if (::stat(path.c_str(), &status) == 0) {
-        return true;
+    if (::lstat(path.c_str(), &status) == 0) {
+        return S_ISREG(status.st_mode);
     }
     if (is_no_such_file(errno)) {
         return false;
@@ -113,14 +117,34 @@ private:
     bool renamed_ = false;
 };
 
+/// A file edited by hand into something else is not served as an entry: the service promises JSON.
+void require_json_object(std::string_view text, const std::filesystem::path& path)
+{
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(text, ec);
+    if (ec || !value.is_object()) {
+        throw StoreError("fs: '" + path.string() + "' does not hold a JSON object (edited by hand?): fix or remove it");
+    }
+}
+
+/// The text of an entry's file, or nothing when no entry has the name: no such file, or one that is not a
+/// regular file. A symbolic link is not followed (the directory holds the book, not links out of it), and
+/// a FIFO is not waited on.
 std::optional<std::string> read_whole(const std::filesystem::path& path)
 {
-    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (fd.get() < 0) {
-        if (is_no_such_file(errno)) {
+        if (is_no_such_file(errno) || errno == ELOOP) {
             return std::nullopt;
         }
         fail("cannot read", path, errno);
+    }
+    struct stat status {};
+    if (::fstat(fd.get(), &status) != 0) {
+        fail("cannot read", path, errno);
+    }
+    if (!S_ISREG(status.st_mode)) {
+        return std::nullopt;
     }
     std::string text;
     std::array<char, 65536> chunk{};
@@ -133,6 +157,7 @@ std::optional<std::string> read_whole(const std::filesystem::path& path)
             fail("cannot read", path, errno);
         }
         if (n == 0) {
+            require_json_object(text, path);
             return text;
         }
         text.append(chunk.data(), static_cast<std::size_t>(n));
@@ -167,7 +192,8 @@ FsStore::FsStore(std::string directory)
         const auto name = file.path().filename().string();
         if (ends_with(name, temp_suffix)) {
             std::filesystem::remove(file.path(), ec);  // left by a write that never finished
-        } else if (ends_with(name, suffix) && is_valid_id(name.substr(0, name.size() - suffix.size()))) {
+        } else if (ends_with(name, suffix) && file.is_regular_file() && !file.is_symlink() &&
+                   is_valid_id(name.substr(0, name.size() - suffix.size()))) {
             ++count;
         }
     }

@@ -1,0 +1,82 @@
+// What the fs store makes of files it did not write: a folder of files can be edited by hand.
+#include "addrservice/store/fs_store.hpp"
+#include "support/run_task.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace addrservice {
+namespace {
+
+using testing::run_task;
+using testing::TempDir;
+
+constexpr std::string_view kept_entry = R"({"full_name":"Ottilie Brandvold"})";
+
+/// A store over a fresh directory that already holds one entry written by the store, "kept".
+class FsStoreFiles : public ::testing::Test {
+protected:
+    TempDir scratch{"fs-files"};
+    std::filesystem::path dir = scratch.path() / "addresses";
+    std::filesystem::path outside = scratch.path() / "outside.json";
+
+    void SetUp() override
+    {
+        FsStore store(dir.string());
+        run_task(store.create("kept", make_stored_entry(std::string(kept_entry))));
+        std::ofstream(outside) << R"({"full_name":"Not In The Book"})";
+    }
+};
+
+TEST_F(FsStoreFiles, ASymbolicLinkIsNoEntry)
+{
+    std::filesystem::create_symlink(outside, dir / "linked.json");
+    FsStore store(dir.string());
+    EXPECT_EQ(store.size(), 1U);
+    EXPECT_EQ(run_task(store.read("linked")), nullptr);
+    EXPECT_FALSE(run_task(store.replace("linked", make_stored_entry(R"({"full_name":"Over The Link"})"))));
+    const auto listed = run_task(store.list());
+    ASSERT_EQ(listed.size(), 1U);
+    EXPECT_EQ(listed[0].first, "kept");
+    // What the link points to is never written.
+    std::ifstream file(outside);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), R"({"full_name":"Not In The Book"})");
+}
+
+TEST_F(FsStoreFiles, ADirectoryOrAFifoIsNoEntry)
+{
+    std::filesystem::create_directory(dir / "folder.json");
+    ASSERT_EQ(::mkfifo((dir / "pipe.json").c_str(), 0600), 0);
+    FsStore store(dir.string());
+    EXPECT_EQ(store.size(), 1U);
+    EXPECT_EQ(run_task(store.read("folder")), nullptr);
+    EXPECT_EQ(run_task(store.read("pipe")), nullptr);  // returns at once: nothing waits for a writer
+    EXPECT_EQ(run_task(store.list()).size(), 1U);
+}
+
+TEST_F(FsStoreFiles, AFileThatIsNotAJsonObjectIsAStoreErrorNamingIt)
+{
+    std::ofstream(dir / "broken.json") << R"({"full_name": "Half)";
+    std::ofstream(dir / "array.json") << "[1, 2]";
+    FsStore store(dir.string());
+    for (const std::string id : {"broken", "array"}) {
+        try {
+            run_task(store.read(id));
+            FAIL() << id << " was served";
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find((dir / (id + ".json")).string() + "' does not hold a JSON object"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_THROW(run_task(store.list()), StoreError);
+    EXPECT_EQ(run_task(store.read("kept"))->json, kept_entry);
+}
+
+}  // namespace
+}  // namespace addrservice
