@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace addrservice::http {
 
@@ -92,7 +93,7 @@ private:
     [[nodiscard]] RejectedRequest rejected(const RequestParser& parser) const;
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message);
     asio::awaitable<void> close_gently();
-    asio::awaitable<beast::error_code> write(const Response& response);
+    asio::awaitable<beast::error_code> write(Response response);
 };
 
 template <typename Stream>
@@ -114,7 +115,7 @@ asio::awaitable<void> Connection<Stream>::reject_and_close(RejectedRequest reque
                                                            std::string_view message)
 {
     auto response = shared_->app.reject(request, status, message);
-    const auto write_ec = co_await write(response);
+    const auto write_ec = co_await write(std::move(response));
     if (!write_ec) {
         co_await close_gently();
     }
@@ -145,11 +146,12 @@ asio::awaitable<void> Connection<Stream>::close_gently()
     }
 }
 
-/// Writes a response: Beast serializes it, header block and body gathered in each write. Every write that
-/// makes progress, and every byte the client reads (the sweep looks), renews the deadline: a client that
-/// reads slowly is served, one that reads nothing for the write timeout is closed.
+/// Writes a response, which the coroutine owns while it writes: Beast serializes it, header block and body
+/// gathered in each write. Every write that makes progress, and every byte the client reads (the sweep
+/// looks), renews the deadline: a client that reads slowly is served, one that reads nothing for the write
+/// timeout is closed.
 template <typename Stream>
-asio::awaitable<beast::error_code> Connection<Stream>::write(const Response& response)
+asio::awaitable<beast::error_code> Connection<Stream>::write(Response response)
 {
     beast_http::response_serializer<ResponseBody> serializer(response);
     slot.start_writing();
@@ -260,12 +262,13 @@ asio::awaitable<void> Connection<Stream>::serve()
         if (shared_->stopping) {
             response.keep_alive(false);
         }
-        const auto write_ec = co_await write(response);
+        const bool keep_alive = response.keep_alive();
+        const auto write_ec = co_await write(std::move(response));
         slot.busy = false;
         if (write_ec) {
             co_return;
         }
-        if (!response.keep_alive()) {
+        if (!keep_alive) {
             co_await close_gently();
             co_return;
         }

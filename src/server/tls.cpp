@@ -27,7 +27,7 @@ std::string read_pem(const std::string& key, const std::string& path)
     if (std::filesystem::is_directory(path, ec)) {
         throw ConfigError("config: " + key + ": cannot read '" + path + "': is a directory");
     }
-    std::ifstream in(path, std::ios::binary);
+    const std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int error = errno;
         throw ConfigError("config: " + key + ": cannot read '" + path + "': " + std::generic_category().message(error));
