@@ -15,6 +15,9 @@
     tools/run.py bench [OPTIONS]       wrk workloads against addrservice and nginx (see bench --help)
     tools/run.py cluster [--instances N] [--port P]
                                        N instances on a local PostgreSQL behind nginx, until Ctrl-C
+    tools/run.py token NAME --scope read|write
+                                       make a bearer token for client NAME: prints the token (once) and
+                                       the line for the tokens file (auth.tokens_file)
 
 Every sub-command exits non-zero when what it runs fails.
 """
@@ -23,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -387,6 +392,36 @@ def cmd_cluster(args: argparse.Namespace) -> int:
                                          args.port, Path.cwd() / "var")
 
 
+TOKEN_BYTES = 32  # 256 random bits, 43 characters of base64url
+
+
+def token_line(token: str, name: str, scope: str) -> str:
+    """The tokens file's line for a token: its scope, its SHA-256 and its holder (never the token)."""
+    return f"{scope} {hashlib.sha256(token.encode()).hexdigest()} {name}"
+
+
+def bad_client_name(name: str) -> str | None:
+    """Why name cannot be a client name in the tokens file, or None when it can."""
+    if not name.strip():
+        return "the client name is empty"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return "the client name has a control character"
+    return None
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    problem = bad_client_name(args.name)
+    if problem:
+        say(f"token: {problem}")
+        return 2
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    say(f"token: the {args.scope} token of {args.name.strip()!r} is printed once, here; the tokens file keeps only "
+        "its SHA-256: add the second line to it, then send the service SIGHUP")
+    print(token)
+    print(token_line(token, args.name.strip(), args.scope))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tools/run.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -422,6 +457,14 @@ def main(argv: list[str]) -> int:
     p.set_defaults(func=cmd_fuzz)
     bench.add_parser(sub).set_defaults(func=cmd_bench)
     cluster.add_parser(sub).set_defaults(func=cmd_cluster)
+    p = sub.add_parser("token", help="make a bearer token and its tokens-file line",
+                       description="Print a new random bearer token (once) and the line that grants it in the "
+                                   "tokens file (auth.tokens_file); the file holds the token's SHA-256, never the "
+                                   "token.")
+    p.add_argument("name", help="the client's name, as the RESPONSE log lines will show it")
+    p.add_argument("--scope", choices=("read", "write"), required=True,
+                   help="read: GET and HEAD; write: every method")
+    p.set_defaults(func=cmd_token)
 
     # serve hands every argument it does not know to the binary (argparse's REMAINDER alone would
     # refuse a leading option such as --port).

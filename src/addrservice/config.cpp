@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 namespace addrservice {
 
@@ -421,12 +422,55 @@ struct FileCloser {
     }  // NOLINT(cppcoreguidelines-owning-memory)
 };
 
+/// auth.open: a list of paths, each starting with '/'.
+std::vector<std::string> read_open_paths(const YAML::Node& node, const std::string& key)
+{
+    if (!node.IsSequence()) {
+        fail(key, "expected a list of paths, got " + describe_node(node));
+    }
+    std::vector<std::string> paths;
+    std::size_t index = 0;
+    for (const auto& item : node) {
+        const auto item_key = key + "[" + std::to_string(index++) + "]";
+        auto path = read_string(item, item_key);
+        if (path.front() != '/' || path.find_first_of(" ?#") != std::string::npos) {
+            fail(item_key, "expected a path starting with '/' (no query, no spaces), got " + quoted(path));
+        }
+        paths.push_back(std::move(path));
+    }
+    return paths;
+}
+
+/// auth: {tokens_file, open}; tokens_file is required.
+AuthConfig read_auth(const YAML::Node& node, const std::string& key)
+{
+    AuthConfig auth;
+    bool has_tokens_file = false;
+    for_each_key(node, key,
+                 {
+                     {"tokens_file",
+                      [&](const YAML::Node& value, const std::string& path) {
+                          auth.tokens_file = read_string(value, path);
+                          has_tokens_file = true;
+                      }},
+                     {"open", [&](const YAML::Node& value,
+                                  const std::string& path) { auth.open = read_open_paths(value, path); }},
+                 });
+    if (!has_tokens_file) {
+        fail(key + ".tokens_file", "required when auth is given");
+    }
+    return auth;
+}
+
+}  // namespace
+
 /// The file's bytes; refuses a directory and anything longer than max_config_file_bytes, reading at
 /// most one byte more than that (a device or a pipe has no size to check first).
-std::string read_config_bytes(const std::string& path)
+std::string read_small_file(const std::string& path, std::string_view key)
 {
-    const auto refuse = [&path](const std::string& why) {
-        return ConfigError("config: cannot read '" + path + "': " + why);
+    const auto refuse = [&path, key](const std::string& why) {
+        return ConfigError("config: " + (key.empty() ? std::string() : std::string(key) + ": ") + "cannot read '" +
+                           path + "': " + why);
     };
     const auto system_error = [] { return std::string(std::strerror(errno)); };  // NOLINT(concurrency-mt-unsafe)
     const auto too_large = "larger than " + std::to_string(max_config_file_bytes / (std::size_t{1024} * 1024)) +
@@ -456,8 +500,6 @@ std::string read_config_bytes(const std::string& path)
     text.resize(length);
     return text;
 }
-
-}  // namespace
 
 ConfigError::ConfigError(std::string_view message) : std::runtime_error(escape_controls(message)) {}
 
@@ -533,6 +575,7 @@ Config load_config_text(const std::string& text, const std::string& source)
                              {"max_connections", into(limits.max_connections, std::size_t{1}, std::size_t{1000000})},
                          });
                  }},
+                {"auth", [&](const YAML::Node& node, const std::string& path) { config.auth = read_auth(node, path); }},
                 {"tls",
                  [&](const YAML::Node& node, const std::string& path) {
                      TlsConfig tls;
@@ -551,7 +594,7 @@ Config load_config_text(const std::string& text, const std::string& source)
 
 Config load_config_file(const std::string& path)
 {
-    return load_config_text(read_config_bytes(path), path);
+    return load_config_text(read_small_file(path), path);
 }
 
 LogLevel parse_log_level(std::string_view text)

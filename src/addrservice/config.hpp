@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace addrservice {
 
@@ -44,6 +45,12 @@ struct Limits {
     std::size_t max_connections = 10000;
 };
 
+/// Bearer-token authentication (auth:); without it every request is served.
+struct AuthConfig {
+    std::string tokens_file;  // "<read|write> <sha256 hex> <client name>" a line (addrservice/auth.hpp)
+    std::vector<std::string> open{"/livez", "/readyz", "/healthz"};  // paths that need no token
+};
+
 /// The certificate chain and private key (PEM files) of a server that speaks HTTPS only.
 struct TlsConfig {
     std::string cert;
@@ -60,6 +67,7 @@ struct Config {
     StoreConfig store;
     LoggingConfig logging;
     Limits limits;
+    std::optional<AuthConfig> auth;
     std::optional<TlsConfig> tls;  // HTTPS only, when set
 };
 
@@ -70,6 +78,10 @@ struct Config {
 Config load_config_file(const std::string& path);
 /// The same, from YAML text (source names it in messages).
 Config load_config_text(const std::string& text, const std::string& source = "(yaml)");
+
+/// The bytes of a small text file: a directory, a file over max_config_file_bytes or a read error is a
+/// ConfigError "config: <key>: cannot read '<path>': <why>" (without "<key>: " when key is empty).
+std::string read_small_file(const std::string& path, std::string_view key = {});
 
 LogLevel parse_log_level(std::string_view text);            // throws ConfigError
 ConsoleFormat parse_console_format(std::string_view text);  // throws ConfigError

@@ -13,6 +13,7 @@
 #include <array>
 #include <ctime>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace addrservice::http {
@@ -31,6 +32,11 @@ struct HttpError {
     Status status;
     std::string message;
     std::string allow;  // for 405
+};
+
+/// A request that auth: refuses: 401 (answered with a challenge) or 403.
+struct AccessDenied {
+    Status status;
 };
 
 bool is_id_char(char c) noexcept
@@ -130,6 +136,7 @@ struct App::Exchange {
     bool accepts_gzip = false;
     std::string if_none_match;
     std::string error_detail;  // an exception's text, logged for 5xx
+    std::string client;        // the token's holder, with auth:
 };
 
 std::span<const App::Route> App::routes() noexcept
@@ -237,7 +244,8 @@ std::string_view matched_template(std::string_view path) noexcept
 App::App(AddressService& service, Logger& logger, AppOptions options)
     : service_(service),
       logger_(logger),
-      options_(options),
+      options_(std::move(options)),
+      access_(options_.auth ? std::optional<AccessControl>(std::in_place, *options_.auth) : std::nullopt),
       metrics_(route_templates(), version),
       random_(std::random_device{}())
 {
@@ -295,6 +303,48 @@ void App::describe(Exchange& exchange, const Request& request)
     }
 }
 
+void App::authorize(Exchange& exchange, const Request& request, std::string_view path) const
+{
+    if (!access_) {
+        return;
+    }
+    const auto decision = access_->decide(request.method(), path, request);
+    if (decision.client != nullptr) {
+        exchange.client = decision.client->name;
+    }
+    if (decision.verdict == Verdict::unauthorized) {
+        throw AccessDenied{Status::unauthorized};
+    }
+    if (decision.verdict == Verdict::forbidden) {
+        throw AccessDenied{Status::forbidden};
+    }
+}
+
+void App::reload(std::string_view signal) noexcept
+{
+    try {
+        LogFields fields;
+        fields.add("message", "RELOAD").add("signal", signal);
+        if (!access_) {
+            fields.add("reloaded", "nothing");
+            logger_.info(fields);
+            return;
+        }
+        try {
+            const auto tokens = access_->reload();
+            fields.add("reloaded", "tokens")
+                .add("tokens_file", access_->tokens_file())
+                .add("tokens", static_cast<std::int64_t>(tokens));
+            logger_.info(fields);
+        } catch (const ConfigError& e) {
+            fields.add("reloaded", "nothing").add("error", std::string(e.what()) + " (the tokens read before stay)");
+            logger_.log(LogLevel::error, fields);
+        }
+    } catch (...) {
+        // Out of memory: the line is lost, the tokens in force stay.
+    }
+}
+
 Task<Response> App::handle(Request request, std::string peer_ip)
 {
     Exchange exchange;
@@ -331,6 +381,7 @@ Task<Response> App::handle(Request request, std::string peer_ip)
                 allow += ", HEAD";
             }
         }
+        authorize(exchange, request, routed_path);
         if (found == nullptr) {
             if (exchange.route.empty()) {
                 throw HttpError{Status::not_found, "Unknown Endpoint", {}};
@@ -414,6 +465,13 @@ Response App::error_for_current_exception(Exchange& exchange)
         Response response = make_error(exchange, e.status, e.message);
         if (!e.allow.empty()) {
             response.set(field::allow, e.allow);
+        }
+        return response;
+    } catch (const AccessDenied& e) {
+        const bool unauthorized = e.status == Status::unauthorized;
+        Response response = make_error(exchange, e.status, unauthorized ? "Unauthorized" : "Forbidden");
+        if (unauthorized) {
+            response.set(field::www_authenticate, R"(Bearer realm="addrservice")");
         }
         return response;
     } catch (const InvalidJsonError& e) {
@@ -529,6 +587,9 @@ void App::log_response(const Exchange& exchange, const Response& response, unsig
         .add("message", "RESPONSE")
         .add("status", code)
         .add("time_ms", seconds * 1000);
+    if (!exchange.client.empty()) {
+        fields.add("client", exchange.client);
+    }
     if (code >= 400) {
         fields.add("reason", response.reason());
     }

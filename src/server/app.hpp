@@ -3,6 +3,7 @@
 #include "addrservice/address_service.hpp"
 #include "addrservice/logging.hpp"
 #include "addrservice/task.hpp"
+#include "server/authorization.hpp"
 #include "server/metrics.hpp"
 #include "server/response_body.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -32,6 +34,7 @@ using Status = boost::beast::http::status;
 struct AppOptions {
     bool debug = false;                    // error bodies carry a "trace" field
     std::size_t max_body_bytes = 1048576;  // bounds an inflated gzip request body too
+    std::optional<AuthConfig> auth;        // bearer tokens; without, every request is served
 };
 
 /// What the server knows of a request it could not read whole (malformed, or over a limit).
@@ -48,6 +51,7 @@ struct RejectedRequest {
 /// route table that maps method + path to one AddressService call.
 class App {
 public:
+    /// With options.auth, reads the tokens file: throws ConfigError when it cannot.
     App(AddressService& service, Logger& logger, AppOptions options);
 
     /// Answers one request. Never throws: a fault becomes a 500 and the caller keeps serving.
@@ -56,6 +60,10 @@ public:
     /// An error response for a request the server rejected before it could be handled
     /// (400 malformed, 413, 431, 501, 503), logged like any other response. Never throws.
     Response reject(const RejectedRequest& request, Status status, std::string_view message) noexcept;
+
+    /// Reads the tokens file again (with auth:), and logs a RELOAD line naming the signal and what was
+    /// reloaded; a file that cannot be read is logged at ERROR and the tokens in force stay. Never throws.
+    void reload(std::string_view signal) noexcept;
 
     /// Readiness turns 503 once shutdown has begun.
     void set_draining() noexcept { draining_ = true; }
@@ -91,6 +99,8 @@ private:
     Task<Response> get_openapi(Call call);
 
     void describe(Exchange& exchange, const Request& request);
+    /// With auth:, refuses a request without a token that allows it (401, 403) and names its client.
+    void authorize(Exchange& exchange, const Request& request, std::string_view path) const;
     /// The finished response (common headers, gzip, 304) and its log line and metrics; a fault in these
     /// becomes a 500 (or, out of memory, a bare 500).
     Response complete(Response response, Exchange& exchange) noexcept;
@@ -109,6 +119,7 @@ private:
     AddressService& service_;
     Logger& logger_;
     AppOptions options_;
+    std::optional<AccessControl> access_;
     bool draining_ = false;
     Metrics metrics_;
     std::mt19937_64 random_;

@@ -1,5 +1,6 @@
 #include "server/cli.hpp"
 
+#include "addrservice/auth.hpp"
 #include "addrservice/logging.hpp"
 #include "addrservice/store/store.hpp"
 #include "addrservice/version.hpp"
@@ -185,6 +186,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
             throw UsageError("--workers " + std::to_string(config.workers) +
                              ": needs a store that processes can share (sqlite or postgres), not " +
                              describe(config.store).substr(0, describe(config.store).find(':')));
+        }
+        if (config.auth) {
+            // Refused here, before any worker starts, as well as where each process reads it.
+            static_cast<void>(TokenTable::load(config.auth->tokens_file));
         }
         return {config, 0};
     } catch (const ConfigError& e) {

@@ -42,7 +42,7 @@ std::string gzip_compress(std::string_view data)
     int rc = Z_OK;
     while (rc == Z_OK) {
         const auto input = std::min(data.size() - consumed, largest_part);
-        const std::size_t written = stream.total_out;  // uLong: unsigned long, a size_t here
+        const std::size_t written = stream.total_out;
         stream.next_in = in_ptr(data.substr(consumed, input));
         stream.avail_in = static_cast<uInt>(input);
         stream.next_out = out_ptr(out.data() + written);
@@ -84,7 +84,6 @@ std::optional<std::string> gzip_decompress(std::string_view data, std::size_t ma
                 inflateEnd(&stream);
                 throw GzipError("inflateReset failed");
             }
-            rc = Z_OK;
         }
         stream.next_out = out_ptr(chunk.data());
         stream.avail_out = static_cast<uInt>(chunk.size());

@@ -5,6 +5,7 @@
 #include "addrservice/store/store_factory.hpp"
 #include "addrservice/version.hpp"
 #include "server/app.hpp"
+#include "server/authorization.hpp"
 #include "server/cli.hpp"
 #include "server/server.hpp"
 #include "server/tls.hpp"
@@ -81,31 +82,24 @@ std::shared_ptr<TlsContext> open_tls(const std::optional<TlsConfig>& config)
     return config ? std::make_shared<TlsContext>(config->cert, config->key) : nullptr;
 }
 
-/// Runs one reload step of SIGHUP: true when it reloaded; a failure is logged and what was in use stays.
-bool reload_step(std::string_view what, const std::function<void()>& reload, Logger& logger)
+/// Reads the certificate and key again for new connections, and logs a RELOAD line; a file that cannot be
+/// used is logged at ERROR and the certificate in use stays.
+void reload_tls(TlsContext& tls, Logger& logger) noexcept
 {
     try {
-        reload();
-        return true;
-    } catch (const std::exception& e) {
         LogFields fields;
-        fields.add("message", "RELOAD FAILED").add("reloading", what).add("error", e.what());
-        logger.log(LogLevel::error, fields);
-        return false;
+        fields.add("message", "RELOAD").add("signal", "SIGHUP");
+        try {
+            tls.reload();
+            fields.add("reloaded", "tls");
+            logger.info(fields);
+        } catch (const ConfigError& e) {
+            fields.add("reloaded", "nothing").add("error", std::string(e.what()) + " (the certificate in use stays)");
+            logger.log(LogLevel::error, fields);
+        }
+    } catch (...) {
+        // Out of memory: the line is lost, the certificate in use stays.
     }
-}
-
-/// What SIGHUP reloads, one step each, then the RELOAD line naming what was reloaded.
-void reload_all(TlsContext* tls, Logger& logger)
-{
-    std::string reloaded;
-    if (tls != nullptr && reload_step(
-                              "tls", [tls] { tls->reload(); }, logger)) {
-        reloaded += reloaded.empty() ? "tls" : ",tls";
-    }
-    LogFields fields;
-    fields.add("message", "RELOAD").add("signal", "SIGHUP").add("reloaded", reloaded.empty() ? "nothing" : reloaded);
-    logger.info(fields);
 }
 
 /// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
@@ -114,7 +108,7 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
     const auto tls = open_tls(config.tls);  // before the store: a bad file stops the start at once
     auto store = open_store(config.store, io);
     AddressService service(store);
-    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes});
+    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes, config.auth});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1, tls);
 
     // SIGHUP reloads what can be reloaded (new connections get it; open ones keep theirs); nothing stops.
@@ -123,7 +117,13 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
         if (ec) {
             return;
         }
-        reload_all(tls.get(), logger);
+        // Each step logs its own RELOAD line; without tls: or auth:, the app's says it reloaded nothing.
+        if (tls) {
+            reload_tls(*tls, logger);
+        }
+        if (config.auth || !tls) {
+            app.reload("SIGHUP");  // the tokens file
+        }
         reload_signals.async_wait(on_reload);
     };
     reload_signals.async_wait(on_reload);
@@ -157,6 +157,7 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
         starting.add("pid", static_cast<std::int64_t>(::getpid()));
     }
     logger.info(starting);
+    warn_if_unauthenticated(config, logger);
 
     server.start();
     // Once drained, nothing is left to do but wait for signals and keep the store's connections (a

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -22,7 +23,8 @@ namespace addrservice::testing {
 class TestServer {
 public:
     explicit TestServer(Limits limits = {}, std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(),
-                        bool debug = false, std::shared_ptr<const http::TlsContext> tls = nullptr);
+                        bool debug = false, std::optional<AuthConfig> auth = std::nullopt,
+                        std::shared_ptr<const http::TlsContext> tls = nullptr);
     ~TestServer();
     TestServer(const TestServer&) = delete;
     TestServer& operator=(const TestServer&) = delete;

@@ -41,7 +41,7 @@ bool all_closed(TestServer& server, std::chrono::milliseconds timeout)
 TEST(Tls, HttpsRequestsAreServedOnAKeptAliveConnection)
 {
     const SelfSignedCertificate certificate("addrservice-test");
-    TestServer server({}, std::make_shared<MemoryStore>(), false, tls_of(certificate));
+    TestServer server({}, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
     TlsClient client(server.port(), certificate.cert());
     EXPECT_EQ(client.peer_common_name(), "addrservice-test");
     for (int i = 0; i < 2; ++i) {
@@ -60,7 +60,7 @@ TEST(Tls, AHandshakeTrickledPastTheHeaderTimeoutIsClosed)
     Limits limits;
     limits.header_timeout_s = 1;
     const SelfSignedCertificate certificate("addrservice-test");
-    TestServer server(limits, std::make_shared<MemoryStore>(), false, tls_of(certificate));
+    TestServer server(limits, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
     HttpClient client(server.port());
     // A handshake record that announces 512 bytes, sent a byte at a time.
     const std::string record_head("\x16\x03\x01\x02\x00", 5);
@@ -80,7 +80,7 @@ TEST(Tls, AHandshakeTrickledPastTheHeaderTimeoutIsClosed)
 TEST(Tls, PlainHttpOnTheTlsPortIsClosedAndHttpsGoesOn)
 {
     const SelfSignedCertificate certificate("addrservice-test");
-    TestServer server({}, std::make_shared<MemoryStore>(), false, tls_of(certificate));
+    TestServer server({}, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
     HttpClient plain(server.port());
     plain.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n\r\n");
     const auto answer = plain.read_until_close(std::chrono::seconds(5));
@@ -95,7 +95,7 @@ TEST(Tls, ConnectionsPastTheLimitAreClosedAtOnce)
     Limits limits;
     limits.max_connections = 1;
     const SelfSignedCertificate certificate("addrservice-test");
-    TestServer server(limits, std::make_shared<MemoryStore>(), false, tls_of(certificate));
+    TestServer server(limits, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
     TlsClient first(server.port(), certificate.cert());
     EXPECT_EQ(first.get("/livez").result(), status::ok);
     HttpClient second(server.port());
@@ -108,7 +108,7 @@ TEST(Tls, AnIdleConnectionIsClosedAfterTheIdleTimeout)
     Limits limits;
     limits.idle_timeout_s = 1;
     const SelfSignedCertificate certificate("addrservice-test");
-    TestServer server(limits, std::make_shared<MemoryStore>(), false, tls_of(certificate));
+    TestServer server(limits, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
     TlsClient client(server.port(), certificate.cert());
     EXPECT_EQ(client.get("/livez").result(), status::ok);
     const auto start = std::chrono::steady_clock::now();

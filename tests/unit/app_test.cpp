@@ -88,7 +88,7 @@ public:
 class AppTest : public ::testing::Test {
 protected:
     explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
-        : service(std::move(store)), logger(log_config(), log), app(service, logger, AppOptions{debug, 4096})
+        : service(std::move(store)), logger(log_config(), log), app(service, logger, AppOptions{debug, 4096, {}})
     {
     }
 

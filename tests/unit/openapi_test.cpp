@@ -188,5 +188,24 @@ TEST(OpenApi, EveryEntryExamplePassesTheSchema)
     EXPECT_FALSE(validator.validate(parse_json_body(wrong.dump())).empty());
 }
 
+TEST(OpenApi, TheBearerSchemeAndItsRefusalsAreDescribed)
+{
+    const auto description = spec();
+    const auto& scheme = description["components"]["securitySchemes"]["bearerAuth"];
+    EXPECT_EQ(scheme["type"], "http");
+    EXPECT_EQ(scheme["scheme"], "bearer");
+    EXPECT_EQ(description["security"], json::parse(R"([{"bearerAuth": []}])"));
+    const AuthConfig defaults;
+    for (const auto& route : App::routes()) {
+        const auto method = lower(boost::beast::http::to_string(route.method));
+        const auto& operation = description["paths"][std::string(route.path)][method];
+        const auto& responses = operation["responses"];
+        const bool open = std::find(defaults.open.begin(), defaults.open.end(), route.path) != defaults.open.end();
+        EXPECT_EQ(operation.contains("security"), open) << method << " " << route.path;
+        EXPECT_EQ(responses.contains("401"), !open) << method << " " << route.path;
+        EXPECT_EQ(responses.contains("403"), needs_write_scope(route.method)) << method << " " << route.path;
+    }
+}
+
 }  // namespace
 }  // namespace addrservice::http
