@@ -5,7 +5,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN python3 tools/run.py setup \
+RUN python3 tools/run.py setup --no-node-tools \
  && python3 tools/run.py build --preset release \
  && cmake --install build/release --prefix /opt/addrservice
 

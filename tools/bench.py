@@ -49,6 +49,7 @@ WORKLOADS = {
     "churn": ("churn.lua", 1000, ""),
     "list-1k": ("list.lua", 1000, ""),
     "list-10k": ("list.lua", 10000, ""),
+    "page": ("page.lua", 1000, ""),
     "404": ("notfound.lua", 0, ""),
     "mixed": ("mixed.lua", 1000, "80,15,5"),
     "get-tls": ("get.lua", 1000, ""),

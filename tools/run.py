@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Build, run, test and check addrservice.
 
-    tools/run.py setup                 install the Debian packages the project needs
+    tools/run.py setup                 install the Debian packages and the node tools the project needs
     tools/run.py build [--preset P]    configure and build (dev, release, asan, tsan, coverage, fuzz)
     tools/run.py serve [ARGS...]       build the release binary and run it with ARGS
     tools/run.py test [--preset P] [--suite S]...
                                        build and run the tests (all, unit, integration, e2e); with
                                        --preset asan or tsan under sanitizers (unit and integration)
-    tools/run.py lint                  check formatting with clang-format
+    tools/run.py lint                  check formatting with clang-format, lint docs/openapi.yaml with Redocly
     tools/run.py typecheck             run clang-tidy over both layers
     tools/run.py coverage              run the tests with coverage; fail under 90 % of lines
     tools/run.py fuzz [--target T] [--seconds N] [--jobs J]
@@ -50,6 +50,14 @@ TEST_PRESETS = ("dev", "asan", "tsan")
 SANITIZER_PRESETS = ("asan", "tsan")
 SUITES = ("all", "unit", "integration", "e2e")
 SUITE_TARGETS = {"unit": "unit_tests", "integration": "integration_tests", "e2e": "e2e_tests"}
+# Node tools (tools/package.json, pinned in tools/package-lock.json): Redocly lints docs/openapi.yaml,
+# Prism checks the service against it in an e2e test. npm ci installs them into tools/node_modules.
+NODE_DIR = ROOT / "tools"
+NODE_TOOLS = (NODE_DIR / "node_modules" / ".bin" / "redocly", NODE_DIR / "node_modules" / ".bin" / "prism")
+NODE_LOCK = NODE_DIR / "package-lock.json"
+NODE_INSTALLED_LOCK = NODE_DIR / "node_modules" / ".package-lock.json"  # npm's record of what it installed
+NODE_PACKAGES = ["nodejs", "npm"]  # Debian's, when no npm is on the PATH
+OPENAPI_FILE = ROOT / "docs" / "openapi.yaml"
 COVERAGE_FLOOR = 90
 SOURCE_DIRS = ("src", "tests", "fuzz")
 FUZZ_TARGETS = ("http", "body", "config", "logfmt")
@@ -92,8 +100,30 @@ def valijson_present() -> bool:
     return (VALIJSON_DIR / VALIJSON_HEADER).exists() or (Path("/") / VALIJSON_HEADER).exists()
 
 
+def node_tools_present() -> bool:
+    """True when npm ci has installed tools/package-lock.json as it is now."""
+    return (all(tool.exists() for tool in NODE_TOOLS) and NODE_INSTALLED_LOCK.exists()
+            and NODE_INSTALLED_LOCK.stat().st_mtime >= NODE_LOCK.stat().st_mtime)
+
+
+def install_node_tools() -> int:
+    if shutil.which("npm") is None:
+        status = install_packages(NODE_PACKAGES)
+        if status:
+            return status
+    if run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR) != 0:
+        say("setup: npm ci in tools/ failed")
+        return 1
+    return 0
+
+
 def needs_setup() -> bool:
     return bool(missing_packages()) or not valijson_present()
+
+
+def ensure_node_tools() -> int:
+    """The node tools, for the commands that use them (lint, test): building needs none."""
+    return 0 if node_tools_present() else install_node_tools()
 
 
 def install_packages(missing: list[str]) -> int:
@@ -117,14 +147,20 @@ def ensure_packages(path: Path) -> int:
     return install_packages(missing) if missing else 0
 
 
-def cmd_setup(_args: argparse.Namespace) -> int:
+def cmd_setup(args: argparse.Namespace) -> int:
+    with_node = not getattr(args, "no_node_tools", False)
     missing = missing_packages()
-    if not missing and valijson_present():
+    if not missing and valijson_present() and (node_tools_present() or not with_node):
         say("setup: every package is installed")
         return 0
-    status = install_packages(missing)
+    # apt-get update comes with an install, and valijson's download needs it too.
+    status = install_packages(missing) if missing or not valijson_present() else 0
     if status:
         return status
+    if with_node and not node_tools_present():
+        status = install_node_tools()
+        if status:
+            return status
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if not valijson_present():
         package = read_list(VALIJSON_PACKAGE_FILE)[0]
@@ -148,7 +184,7 @@ def cmd_setup(_args: argparse.Namespace) -> int:
 
 def ensure_setup() -> int:
     if needs_setup():
-        return cmd_setup(argparse.Namespace())
+        return cmd_setup(argparse.Namespace(no_node_tools=True))
     return 0
 
 
@@ -218,7 +254,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     if preset in SANITIZER_PRESETS:
         chosen = SUITES[1:] if "all" in suites else suites
         targets = [SUITE_TARGETS[suite] for suite in chosen]
-    status = ensure_setup() or build(preset, targets)
+    # The node tools serve the e2e suite only (Prism's session test).
+    needs_node = "all" in suites or "e2e" in suites
+    status = ensure_setup() or (ensure_node_tools() if needs_node else 0) or build(preset, targets)
     if status:
         return status
     if preset == "dev":
@@ -240,7 +278,17 @@ def cmd_lint(_args: argparse.Namespace) -> int:
     status = run(["clang-format", "--dry-run", "--Werror", *map(str, files)])
     if status == 0:
         say(f"lint: {len(files)} files formatted")
-    return status
+    # Redocly's recommended rules, less those redocly.yaml turns off (each with its reason).
+    node_status = ensure_node_tools()
+    if node_status:
+        return node_status
+    # No usage reports or update checks: they would reach for the network.
+    env = dict(os.environ, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true")
+    redocly = run([str(NODE_TOOLS[0]), "lint", "--format=codeframe", str(OPENAPI_FILE.relative_to(ROOT))], cwd=ROOT,
+                  env=env)
+    if redocly == 0:
+        say("lint: docs/openapi.yaml passes Redocly's lint")
+    return status or redocly
 
 
 def clang_tidy_one(path: Path, build_dir: Path) -> tuple[Path, int, str]:
@@ -427,7 +475,9 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("setup", help="install the Debian packages the project needs").set_defaults(func=cmd_setup)
+    p = sub.add_parser("setup", help="install the Debian packages and node tools the project needs")
+    p.add_argument("--no-node-tools", action="store_true", help="only what building needs (the container)")
+    p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("build", help="configure and build")
     p.add_argument("--preset", choices=PRESETS, default="dev")
@@ -445,7 +495,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_test)
 
-    sub.add_parser("lint", help="check formatting with clang-format").set_defaults(func=cmd_lint)
+    sub.add_parser("lint", help="clang-format check, Redocly lint of docs/openapi.yaml").set_defaults(func=cmd_lint)
     sub.add_parser("typecheck", help="run clang-tidy over both layers").set_defaults(func=cmd_typecheck)
     sub.add_parser("coverage", help="tests with coverage, 90 %% line floor").set_defaults(func=cmd_coverage)
     p = sub.add_parser("fuzz", help="build and run the libFuzzer targets")

@@ -573,6 +573,8 @@ Config load_config_text(const std::string& text, const std::string& source)
                              {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
                              // One file descriptor each.
                              {"max_connections", into(limits.max_connections, std::size_t{1}, std::size_t{1000000})},
+                             // A page is held in memory whole.
+                             {"max_page", into(limits.max_page, std::size_t{1}, std::size_t{100000})},
                          });
                  }},
                 {"auth", [&](const YAML::Node& node, const std::string& path) { config.auth = read_auth(node, path); }},

@@ -43,6 +43,7 @@ struct Limits {
     std::uint32_t write_timeout_s = 30;    // a response the client reads nothing of for this long closes
     std::uint32_t idle_timeout_s = 60;
     std::size_t max_connections = 10000;
+    std::size_t max_page = 1000;  // the largest `limit` a list accepts
 };
 
 /// Bearer-token authentication (auth:); without it every request is served.

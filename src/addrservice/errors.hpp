@@ -61,4 +61,31 @@ private:
     std::string id_;
 };
 
+/// A conditional request's precondition (If-Match, If-None-Match: *) does not hold; nothing changed.
+class PreconditionFailedError : public std::runtime_error {
+public:
+    explicit PreconditionFailedError(std::string current_etag)
+        : std::runtime_error("Precondition Failed"), current_etag_(std::move(current_etag))
+    {
+    }
+
+    /// The ETag of the entry as it is stored.
+    [[nodiscard]] const std::string& current_etag() const noexcept { return current_etag_; }
+
+private:
+    std::string current_etag_;
+};
+
+/// A patch cannot apply to the entry as it is (a JSON Patch test that fails, a path that is missing).
+class PatchConflictError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// An entry made by the service (a patched one) would be larger than an entry may be.
+class EntryTooLargeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 }  // namespace addrservice

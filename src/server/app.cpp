@@ -3,9 +3,12 @@
 #include "addrservice/errors.hpp"
 #include "addrservice/hex.hpp"
 #include "addrservice/version.hpp"
+#include "server/conditional.hpp"
 #include "server/framing.hpp"
 #include "server/gzip.hpp"
+#include "server/list_query.hpp"
 #include "server/openapi.hpp"
+#include "server/traceparent.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -33,6 +36,11 @@ struct HttpError {
     std::string message;
     std::string allow;  // for 405
 };
+
+/// A PATCH body of a media type that is no patch format we apply: 415 with Accept-Patch.
+struct UnsupportedPatchType {};
+
+constexpr std::string_view accept_patch = "application/merge-patch+json, application/json-patch+json";
 
 /// A request that auth: refuses: 401 (answered with a challenge) or 403.
 struct AccessDenied {
@@ -116,6 +124,43 @@ std::string gzip_etag(std::string_view etag)
     return out;
 }
 
+/// A header's lines as one comma-separated value (RFC 9110 section 5.3); nullopt when it is absent.
+std::optional<std::string> header_list(const Request& request, field name)
+{
+    const auto [first, last] = request.equal_range(name);
+    if (first == last) {
+        return std::nullopt;
+    }
+    std::string value;
+    for (auto it = first; it != last; ++it) {
+        value += value.empty() ? "" : ", ";
+        value += it->value();
+    }
+    return value;
+}
+
+/// What a write request's If-Match and If-None-Match ask of the stored entry.
+Precondition precondition_of(const Request& request)
+{
+    const auto if_match = header_list(request, field::if_match);
+    const auto if_none_match = header_list(request, field::if_none_match);
+    return write_precondition(if_match ? std::optional<std::string_view>(*if_match) : std::nullopt,
+                              if_none_match ? std::optional<std::string_view>(*if_none_match) : std::nullopt);
+}
+
+/// The patch format a Content-Type names (parameters such as charset aside), if any.
+std::optional<PatchFormat> patch_format_of(std::string_view content_type)
+{
+    const auto media_type = trim(content_type.substr(0, content_type.find(';')));
+    if (boost::beast::iequals(media_type, "application/merge-patch+json")) {
+        return PatchFormat::merge_patch;
+    }
+    if (boost::beast::iequals(media_type, "application/json-patch+json")) {
+        return PatchFormat::json_patch;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 struct App::Call {
@@ -136,17 +181,19 @@ struct App::Exchange {
     bool accepts_gzip = false;
     std::string if_none_match;
     std::string error_detail;  // an exception's text, logged for 5xx
+    std::string trace_id;      // from a valid traceparent header
     std::string client;        // the token's holder, with auth:
 };
 
 std::span<const App::Route> App::routes() noexcept
 {
     // HEAD is answered wherever GET is.
-    static const std::array<Route, 10> table{{
+    static const std::array<Route, 11> table{{
         {verb::get, "/addresses", &App::list_addresses},
         {verb::post, "/addresses", &App::create_address},
         {verb::get, "/addresses/{id}", &App::get_address},
         {verb::put, "/addresses/{id}", &App::update_address},
+        {verb::patch, "/addresses/{id}", &App::patch_address},
         {verb::delete_, "/addresses/{id}", &App::delete_address},
         {verb::get, "/livez", &App::livez},
         {verb::get, "/readyz", &App::readyz},
@@ -291,6 +338,9 @@ void App::describe(Exchange& exchange, const Request& request)
     exchange.version = request.version();
     exchange.accepts_gzip = accepts_gzip(request[field::accept_encoding]);
     exchange.if_none_match = std::string(request[field::if_none_match]);
+    if (const auto trace_id = trace_id_of(request["traceparent"])) {
+        exchange.trace_id = std::string(*trace_id);
+    }
 
     if (logger_.enabled(LogLevel::debug)) {
         LogFields fields;
@@ -491,6 +541,24 @@ Response App::error_for_current_exception(Exchange& exchange)
         Response response = make_error(exchange, Status::service_unavailable, "Store unavailable", nullptr, e.what());
         response.set(field::retry_after, "1");
         return response;
+    } catch (const InvalidQueryError& e) {
+        nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+        for (const auto& problem : e.problems()) {
+            errors.push_back({{"parameter", problem.parameter}, {"message", problem.message}});
+        }
+        return make_error(exchange, Status::bad_request, "Invalid query parameter", &errors);
+    } catch (const PreconditionFailedError& e) {
+        Response response = make_error(exchange, Status::precondition_failed, "Precondition Failed");
+        response.set(field::etag, e.current_etag());
+        return response;
+    } catch (const PatchConflictError& e) {
+        return make_error(exchange, Status::conflict, "Conflict", nullptr, e.what());
+    } catch (const EntryTooLargeError& e) {
+        return make_error(exchange, Status::payload_too_large, "Payload Too Large", nullptr, e.what());
+    } catch (const UnsupportedPatchType&) {
+        Response response = make_error(exchange, Status::unsupported_media_type, "Unsupported Media Type");
+        response.set("Accept-Patch", accept_patch);
+        return response;
     } catch (const std::exception& e) {
         detail = e.what();
         return make_error(exchange, Status::internal_server_error, "Internal Server Error", nullptr, e.what());
@@ -551,6 +619,19 @@ void App::finish(Response& response, const Exchange& exchange)
             response.set(field::content_encoding, "gzip");
         }
     }
+    if (response.body().stream()) {
+        // Written as it is read, so its length is not known: chunked in HTTP/1.1; in HTTP/1.0 the end of
+        // the connection ends the body. Never gzipped.
+        if (exchange.version >= 11) {
+            response.set(field::transfer_encoding, "chunked");
+        } else {
+            response.keep_alive(false);
+        }
+        if (exchange.head) {
+            response.body().clear();  // the connection writes the header block alone
+        }
+        return;
+    }
     if (status == Status::no_content) {
         response.body().clear();
         return;
@@ -596,6 +677,9 @@ void App::log_response(const Exchange& exchange, const Response& response, unsig
     if (!exchange.error_detail.empty()) {
         fields.add("error", exchange.error_detail);
     }
+    if (!exchange.trace_id.empty()) {
+        fields.add("trace_id", exchange.trace_id);
+    }
     logger_.log(level, fields);
 }
 
@@ -624,11 +708,20 @@ Response App::reject(const RejectedRequest& request, Status status, std::string_
 
 Task<Response> App::list_addresses(Call call)
 {
-    const auto list = co_await service_.list();
+    auto query = parse_list_query(call.request.target(), service_.options().max_page);
+    const auto limit = query.limit;
+    const auto list = co_await service_.list(std::move(query));
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
-    response.set(field::etag, list->etag);
-    response.body() = list;
+    if (list.next_after && limit) {
+        response.set(field::link, "<" + next_page_target(*limit, *list.next_after) + R"(>; rel="next")");
+    }
+    if (list.stream) {
+        response.body() = list.stream;  // a long list, sent as it is read: no ETag
+        co_return response;
+    }
+    response.set(field::etag, list.body->etag);
+    response.body() = list.body;
     co_return response;
 }
 
@@ -652,13 +745,36 @@ Task<Response> App::get_address(Call call)
 
 Task<Response> App::update_address(Call call)
 {
-    co_await service_.update(std::move(call.id), std::move(call.request.body()));
-    co_return Response{Status::no_content, call.request.version()};
+    const auto location = "/addresses/" + call.id;
+    auto precondition = precondition_of(call.request);
+    const auto result =
+        co_await service_.update(std::move(call.id), std::move(call.request.body()), std::move(precondition));
+    Response response{result.created ? Status::created : Status::no_content, call.request.version()};
+    if (result.created) {
+        response.set(field::location, location);
+    }
+    response.set(field::etag, result.etag);
+    co_return response;
+}
+
+Task<Response> App::patch_address(Call call)
+{
+    const auto format = patch_format_of(call.request[field::content_type]);
+    if (!format) {
+        throw UnsupportedPatchType{};
+    }
+    auto precondition = precondition_of(call.request);
+    const auto etag =
+        co_await service_.patch(std::move(call.id), *format, std::move(call.request.body()), std::move(precondition));
+    Response response{Status::no_content, call.request.version()};
+    response.set(field::etag, etag);
+    co_return response;
 }
 
 Task<Response> App::delete_address(Call call)
 {
-    co_await service_.remove(std::move(call.id));
+    auto precondition = precondition_of(call.request);
+    co_await service_.remove(std::move(call.id), std::move(precondition));
     co_return Response{Status::no_content, call.request.version()};
 }
 

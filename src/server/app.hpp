@@ -24,7 +24,9 @@
 namespace addrservice::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-/// A stored entry's (or the list's) JSON text is sent as the store keeps it, not copied into each response.
+/// A stored entry's (or the list's) JSON text is sent as the store keeps it, not copied into each response. A
+/// body too long to hold is a stream instead, which the connection writes part by part as the client reads
+/// (chunked in HTTP/1.1).
 using Response = boost::beast::http::response<ResponseBody>;
 
 /// The bytes of a response's body: the shared entry's when it has one, its own otherwise.
@@ -92,6 +94,7 @@ private:
     Task<Response> create_address(Call call);
     Task<Response> get_address(Call call);
     Task<Response> update_address(Call call);
+    Task<Response> patch_address(Call call);
     Task<Response> delete_address(Call call);
     Task<Response> livez(Call call);
     Task<Response> readyz(Call call);

@@ -1,5 +1,6 @@
 #include "server/connection.hpp"
 
+#include "addrservice/address_service.hpp"
 #include "addrservice/logging.hpp"
 #include "server/app.hpp"
 #include "server/framing.hpp"
@@ -9,15 +10,19 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
@@ -93,7 +98,10 @@ private:
     [[nodiscard]] RejectedRequest rejected(const RequestParser& parser) const;
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message);
     asio::awaitable<void> close_gently();
-    asio::awaitable<beast::error_code> write(Response response);
+    asio::awaitable<beast::error_code> write(Response response, bool header_only = false);
+    asio::awaitable<beast::error_code> write_parts(std::shared_ptr<BodyStream> stream, bool chunked);
+    template <typename Buffers>
+    asio::awaitable<beast::error_code> write_all(Buffers buffers);
 };
 
 template <typename Stream>
@@ -149,20 +157,73 @@ asio::awaitable<void> Connection<Stream>::close_gently()
 /// Writes a response, which the coroutine owns while it writes: Beast serializes it, header block and body
 /// gathered in each write. Every write that makes progress, and every byte the client reads (the sweep
 /// looks), renews the deadline: a client that reads slowly is served, one that reads nothing for the write
-/// timeout is closed.
+/// timeout is closed. A response to HEAD is its header block alone (Beast would end a chunked body with its
+/// last chunk); a streamed body follows its header block part by part.
 template <typename Stream>
-asio::awaitable<beast::error_code> Connection<Stream>::write(Response response)
+asio::awaitable<beast::error_code> Connection<Stream>::write(Response response, bool header_only)
 {
+    const auto stream = response.body().stream();
     beast_http::response_serializer<ResponseBody> serializer(response);
+    serializer.split(header_only || stream);
+    const auto written = [&] { return serializer.split() ? serializer.is_header_done() : serializer.is_done(); };
     slot.start_writing();
     beast::error_code result;
-    while (!serializer.is_done()) {
+    while (!written()) {
         expires_after(write_timeout());
         auto [ec, n] = co_await beast_http::async_write_some(stream_, serializer, use_tuple);
         if (ec) {
             result = ec;
             break;
         }
+    }
+    slot.writing = false;
+    if (result || header_only || !stream) {
+        co_return result;
+    }
+    co_return co_await write_parts(stream, response.chunked());
+}
+
+/// Writes each part of a stream as the store gives it, each write awaited before the next part is read: a
+/// client that reads slowly slows the reading of the store, and what waits in memory is one part. Chunked:
+/// each part a chunk, then the last chunk; otherwise (HTTP/1.0) the close ends the body. A store that fails
+/// midway throws: the connection closes without the last chunk, so the client sees a body that did not end.
+template <typename Stream>
+asio::awaitable<beast::error_code> Connection<Stream>::write_parts(std::shared_ptr<BodyStream> stream, bool chunked)
+{
+    for (;;) {
+        slot.deadline = never;  // reading the store takes the time it takes; only I/O has deadlines
+        const auto part = co_await stream->next();
+        if (part.empty()) {
+            break;
+        }
+        const auto ec = chunked ? co_await write_all(beast_http::make_chunk(asio::buffer(part)))
+                                : co_await write_all(asio::buffer(part));
+        if (ec) {
+            co_return ec;
+        }
+    }
+    if (chunked) {
+        co_return co_await write_all(beast_http::make_chunk_last());
+    }
+    co_return beast::error_code{};
+}
+
+/// Writes all of buffers (whose bytes outlive the write) under the write deadline, renewed as in write().
+template <typename Stream>
+template <typename Buffers>
+asio::awaitable<beast::error_code> Connection<Stream>::write_all(Buffers buffers)
+{
+    beast::buffers_suffix<Buffers> unsent(buffers);
+    slot.start_writing();
+    beast::error_code result;
+    while (beast::buffer_bytes(unsent) != 0) {
+        expires_after(write_timeout());
+        auto [ec, n] = co_await stream_.async_write_some(unsent, use_tuple);
+        if (ec) {
+            result = ec;
+            break;
+        }
+        unsent.consume(n);
     }
     slot.writing = false;
     co_return result;
@@ -257,13 +318,14 @@ asio::awaitable<void> Connection<Stream>::serve()
             }
         }
 
+        const bool head = header.method() == beast_http::verb::head;
         slot.deadline = never;  // the application takes the time it takes; only I/O has deadlines
         auto response = co_await shared_->app.handle(parser.release(), peer_ip_);
         if (shared_->stopping) {
             response.keep_alive(false);
         }
         const bool keep_alive = response.keep_alive();
-        const auto write_ec = co_await write(std::move(response));
+        const auto write_ec = co_await write(std::move(response), head);
         slot.busy = false;
         if (write_ec) {
             co_return;

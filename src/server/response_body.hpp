@@ -8,14 +8,21 @@
 #include <boost/optional/optional.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
+namespace addrservice {
+class BodyStream;
+}  // namespace addrservice
+
 namespace addrservice::http {
 
 /// A response body as Beast serializes it: either text of its own (an error, the metrics) or a stored
-/// entry (or the list) shared with the store, sent as the store keeps it, never copied.
+/// entry (or the list) shared with the store, sent as the store keeps it, never copied. Or a stream (a list
+/// too long to hold), whose parts the connection writes itself as the store gives them: Beast serializes
+/// only the header block of such a response, and its writer yields nothing.
 struct ResponseBody {
     class value_type {
     public:
@@ -23,12 +30,14 @@ struct ResponseBody {
         {
             own_ = std::move(text);
             shared_.reset();
+            stream_.reset();
             return *this;
         }
         value_type& operator=(std::string_view text)
         {
             own_.assign(text);
             shared_.reset();
+            stream_.reset();
             return *this;
         }
         value_type& operator=(const char* text) { return *this = std::string_view(text); }
@@ -36,8 +45,18 @@ struct ResponseBody {
         {
             shared_ = std::move(entry);
             own_.clear();
+            stream_.reset();
             return *this;
         }
+        value_type& operator=(std::shared_ptr<BodyStream> stream) noexcept
+        {
+            stream_ = std::move(stream);
+            own_.clear();
+            shared_.reset();
+            return *this;
+        }
+        /// The stream whose parts make the body, if it is one (then view() is empty).
+        [[nodiscard]] const std::shared_ptr<BodyStream>& stream() const noexcept { return stream_; }
         /// The bytes to send.
         [[nodiscard]] std::string_view view() const noexcept
         {
@@ -49,11 +68,13 @@ struct ResponseBody {
         {
             own_.clear();
             shared_.reset();
+            stream_.reset();
         }
 
     private:
         std::string own_;
         EntryPtr shared_;
+        std::shared_ptr<BodyStream> stream_;
     };
 
     /// For Beast's prepare_payload.

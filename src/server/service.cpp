@@ -107,7 +107,7 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 {
     const auto tls = open_tls(config.tls);  // before the store: a bad file stops the start at once
     auto store = open_store(config.store, io);
-    AddressService service(store);
+    AddressService service(store, ServiceOptions{config.limits.max_body_bytes, config.limits.max_page});
     App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes, config.auth});
     Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1, tls);
 

@@ -568,6 +568,16 @@ public:
     {
         co_return std::vector<std::pair<std::string, EntryPtr>>{};
     }
+    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
+    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
     Task<bool> ready() override { co_return true; }
     [[nodiscard]] std::size_t size() const noexcept override { return 0; }
     [[nodiscard]] std::string describe() const override { return "failing"; }
@@ -626,6 +636,22 @@ public:
     }
     Task<bool> remove(std::string id) override { return inner_.remove(std::move(id)); }
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { return inner_.list(); }
+    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override
+    {
+        return inner_.replace_if(std::move(id), std::move(expected_etag), std::move(entry));
+    }
+    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override
+    {
+        return inner_.remove_if(std::move(id), std::move(expected_etag));
+    }
+    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override
+    {
+        return inner_.create_if_absent(std::move(id), std::move(entry));
+    }
+    Task<EntryPage> range(std::string after, std::size_t limit) override
+    {
+        return inner_.range(std::move(after), limit);
+    }
     Task<bool> ready() override { return inner_.ready(); }
     [[nodiscard]] std::size_t size() const noexcept override { return inner_.size(); }
     [[nodiscard]] std::string describe() const override { return "gated"; }

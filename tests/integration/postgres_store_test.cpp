@@ -490,6 +490,103 @@ TEST(PostgresStore, InstancesOnOneDatabaseSeeEachOthersWritesAtOnceWithTheSameEt
     EXPECT_EQ(third.size(), 1U);
 }
 
+/// Runs write(i) for i in [0, count) all at once on io and returns their results in order.
+template <typename Write>
+std::vector<WriteResult> race(boost::asio::io_context& io, int count, Write write)
+{
+    std::vector<WriteResult> results(static_cast<std::size_t>(count));
+    std::size_t finished = 0;
+    auto run_one = [](Task<WriteResult> task, WriteResult* result) -> Task<void> {
+        *result = co_await std::move(task);
+    };
+    for (int i = 0; i < count; ++i) {
+        boost::asio::co_spawn(io, run_one(write(i), &results[static_cast<std::size_t>(i)]),
+                              [&finished](const std::exception_ptr& error) {
+                                  ++finished;
+                                  EXPECT_FALSE(error);
+                              });
+    }
+    io.restart();
+    while (finished < results.size() && io.run_one() > 0) {
+    }
+    return results;
+}
+
+std::size_t count_with(const std::vector<WriteResult>& results, WriteStatus status)
+{
+    return static_cast<std::size_t>(std::count_if(
+        results.begin(), results.end(), [status](const WriteResult& result) { return result.status == status; }));
+}
+
+TEST(PostgresStore, OfWritersOnTwoInstancesHoldingOneEtagExactlyOneWins)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    const auto url = server.url(database);
+    boost::asio::io_context io;
+    const auto first = std::make_shared<PostgresStore>(postgres_config(url), io);
+    const auto second = std::make_shared<PostgresStore>(postgres_config(url), io);
+    const auto start = entry("start");
+    run_task(io, first->create("hot", start));
+    std::vector<EntryPtr> next;
+    for (int i = 0; i < 20; ++i) {
+        next.push_back(entry("writer " + std::to_string(i)));
+    }
+    const auto replaced = race(io, 20, [&](int i) {
+        const auto& target = i % 2 == 0 ? first : second;
+        return target->replace_if("hot", start->etag, next[static_cast<std::size_t>(i)]);
+    });
+    ASSERT_EQ(count_with(replaced, WriteStatus::done), 1U);
+    EXPECT_EQ(count_with(replaced, WriteStatus::precondition_failed), 19U);
+    const auto stored = run_task(io, second->read("hot"));
+    ASSERT_NE(stored, nullptr);
+    for (std::size_t i = 0; i < replaced.size(); ++i) {
+        if (replaced[i].status == WriteStatus::done) {
+            EXPECT_EQ(stored->json, next[i]->json);
+        } else {
+            EXPECT_EQ(replaced[i].current_etag, stored->etag);
+        }
+    }
+    // Creates at one id, and removes holding one ETag, likewise have one winner across the instances.
+    const auto created = race(io, 20, [&](int i) {
+        const auto& target = i % 2 == 0 ? first : second;
+        return target->create_if_absent("new", next[static_cast<std::size_t>(i)]);
+    });
+    EXPECT_EQ(count_with(created, WriteStatus::done), 1U);
+    EXPECT_EQ(count_with(created, WriteStatus::precondition_failed), 19U);
+    const auto removed = race(io, 20, [&](int i) {
+        const auto& target = i % 2 == 0 ? first : second;
+        return target->remove_if("hot", stored->etag);
+    });
+    EXPECT_EQ(count_with(removed, WriteStatus::done), 1U);
+    EXPECT_EQ(count_with(removed, WriteStatus::not_found), 19U);
+    EXPECT_EQ(server.execute(database, "SELECT count(*) FROM addrservice_entries"), "1");
+}
+
+TEST(PostgresStore, PagesAreBytewiseWhateverTheDatabaseLocale)
+{
+    // A database whose own collation (ICU's en-US) sorts "a" beside "A", where bytes put "B" before "a".
+    auto& server = postgres();
+    server.execute("postgres", std::string("CREATE DATABASE book_en_us OWNER ") + PostgresServer::role +
+                                   " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'");
+    EXPECT_EQ(server.execute("book_en_us",
+                             "SELECT string_agg(x, ',' ORDER BY x) FROM "
+                             "(VALUES ('b'), ('B'), ('a'), ('A'), ('-z'), ('0')) AS ids (x)"),
+              "-z,0,a,A,b,B");
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url("book_en_us")), io);
+    for (const auto* id : {"b", "B", "a", "A", "-z", "0"}) {
+        run_task(io, store.create(id, entry(id)));
+    }
+    std::vector<std::string> ids;
+    for (const auto& [id, stored] : run_task(io, store.range("", 10))) {
+        ids.push_back(id);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"-z", "0", "A", "B", "a", "b"}));
+    EXPECT_EQ(run_task(io, store.range("B", 1)).at(0).first, "a");
+    EXPECT_EQ(run_task(io, store.range("-z", 2)).size(), 2U);
+}
+
 // Outages: never hang, never lie, recover by itself.
 
 TEST(PostgresStore, WhileTheServerIsDownRequestsFailWithinTheTimeoutAndTheStoreRecoversBySelf)

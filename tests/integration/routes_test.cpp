@@ -72,9 +72,9 @@ TEST_F(RoutesTest, ErrorBodiesFollowTheContract)
     EXPECT_EQ(response.reason(), "Invalid JSON body");
     EXPECT_EQ(body(response)["uri"], "/addresses");
 
-    response = client.request(verb::patch, "/addresses/abc");
+    response = client.request(verb::post, "/addresses/abc");
     EXPECT_EQ(response.result(), status::method_not_allowed);
-    EXPECT_EQ(response[field::allow], "GET, HEAD, PUT, DELETE");
+    EXPECT_EQ(response[field::allow], "GET, HEAD, PUT, PATCH, DELETE");
     EXPECT_EQ(body(response)["message"], "Method Not Allowed");
 
     response = client.get("/no/such/thing");

@@ -23,7 +23,7 @@ TestServer::TestServer(Limits limits, std::shared_ptr<AddressStore> store, bool 
                        std::shared_ptr<const http::TlsContext> tls)
     : logger_(test_logging(), log_),
       store_(std::move(store)),
-      service_(store_),
+      service_(store_, ServiceOptions{limits.max_body_bytes, limits.max_page}),
       app_(service_, logger_, http::AppOptions{debug, limits.max_body_bytes, std::move(auth)}),
       io_(1),
       server_(io_, app_, logger_, "127.0.0.1", 0, limits, false, std::move(tls)),

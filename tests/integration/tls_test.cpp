@@ -1,8 +1,9 @@
-// HTTPS on the same connection code as plain HTTP: requests, the handshake's deadline, a client that speaks
-// plain HTTP to it, the connection cap.
+// HTTPS on the same connection code as plain HTTP: requests, a streamed list, the handshake's deadline, a
+// client that speaks plain HTTP to it, the connection cap.
 #include "server/tls.hpp"
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
+#include "support/run_task.hpp"
 #include "support/tls_client.hpp"
 
 #include <boost/asio/write.hpp>
@@ -19,6 +20,7 @@ namespace {
 
 using boost::beast::http::field;
 using boost::beast::http::status;
+using nlohmann::json;
 
 std::shared_ptr<const http::TlsContext> tls_of(const SelfSignedCertificate& certificate)
 {
@@ -52,6 +54,30 @@ TEST(Tls, HttpsRequestsAreServedOnAKeptAliveConnection)
     }
     const auto missing = client.get("/nope");
     EXPECT_EQ(missing.result(), status::not_found);
+    EXPECT_EQ(server.connections(), 1U);
+}
+
+TEST(Tls, ALongListIsStreamedInChunksOverHttps)
+{
+    auto store = std::make_shared<MemoryStore>();
+    for (int i = 10; i < 17; ++i) {
+        run_task(store->create("k" + std::to_string(i),
+                               make_stored_entry(json{{"full_name", "Entry " + std::to_string(i)}}.dump())));
+    }
+    Limits limits;
+    limits.max_page = 2;
+    const SelfSignedCertificate certificate("addrservice-test");
+    TestServer server(limits, store, false, std::nullopt, tls_of(certificate));
+    TlsClient client(server.port(), certificate.cert());
+    for (int round = 0; round < 2; ++round) {  // the connection serves on after the last chunk
+        const auto list = client.get("/addresses");
+        EXPECT_EQ(list.result(), status::ok);
+        EXPECT_EQ(list[field::transfer_encoding], "chunked");
+        EXPECT_EQ(list.count(field::content_length), 0U);
+        const auto body = json::parse(list.body());
+        EXPECT_EQ(body.size(), 7U);
+        EXPECT_EQ(body["k16"]["full_name"], "Entry 16");
+    }
     EXPECT_EQ(server.connections(), 1U);
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <unistd.h>
 
@@ -92,6 +93,75 @@ TEST_P(StoreConformance, ManyEntriesListInIdOrder)
     }
 }
 
+namespace {
+
+std::vector<std::string> ids_of(const EntryPage& page)
+{
+    std::vector<std::string> ids;
+    for (const auto& [id, entry] : page) {
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+}  // namespace
+
+TEST_P(StoreConformance, RangeReadsEntriesAfterAnIdInIdOrder)
+{
+    EXPECT_TRUE(run(store->range("", 10)).empty());
+    for (const auto* id : {"c3", "a1", "B2", "a10", "a2", "-x"}) {
+        run(store->create(id, entry(id)));
+    }
+    // Bytewise: '-' < digits < uppercase < lowercase.
+    EXPECT_EQ(ids_of(run(store->range("", 100))), (std::vector<std::string>{"-x", "B2", "a1", "a10", "a2", "c3"}));
+    EXPECT_EQ(ids_of(run(store->range("", 2))), (std::vector<std::string>{"-x", "B2"}));
+    EXPECT_EQ(ids_of(run(store->range("B2", 2))), (std::vector<std::string>{"a1", "a10"}));
+    // The id need not exist.
+    EXPECT_EQ(ids_of(run(store->range("a1-", 2))), (std::vector<std::string>{"a10", "a2"}));
+    EXPECT_EQ(ids_of(run(store->range("a2", 5))), (std::vector<std::string>{"c3"}));
+    EXPECT_TRUE(run(store->range("c3", 5)).empty());
+    EXPECT_TRUE(run(store->range("zzz", 5)).empty());
+    EXPECT_TRUE(run(store->range("", 0)).empty());
+    const auto page = run(store->range("a1", 1));
+    ASSERT_EQ(page.size(), 1U);
+    EXPECT_EQ(page[0].second->json, entry("a10")->json);
+    EXPECT_EQ(page[0].second->etag, entry("a10")->etag);
+    EXPECT_THROW(run(store->range("../x", 5)), StoreError);
+}
+
+TEST_P(StoreConformance, PagesSeeEveryEntryThatStaysExactlyOnceWhileOthersAreWritten)
+{
+    std::set<std::string> kept;
+    for (int i = 0; i < 40; ++i) {
+        const auto id = "k" + std::to_string(100 + i * 7 % 40);
+        kept.insert(id);
+        run(store->create(id, entry(id)));
+    }
+    std::vector<std::string> seen;
+    std::string after;
+    for (int round = 0;; ++round) {
+        const auto page = run(store->range(after, 3));
+        if (page.empty()) {
+            break;
+        }
+        for (const auto& [id, stored] : page) {
+            seen.push_back(id);
+        }
+        after = page.back().first;
+        // Others write between pages: entries come and go before and after where the walk is.
+        run(store->create("k" + std::to_string(100 + round) + "-new", entry("new")));
+        run(store->create("a-before-" + std::to_string(round), entry("new")));
+        run(store->remove("k" + std::to_string(100 + round) + "-new"));
+        run(store->replace(*kept.begin(), entry("changed " + std::to_string(round))));
+    }
+    std::vector<std::string> kept_seen;
+    std::copy_if(seen.begin(), seen.end(), std::back_inserter(kept_seen),
+                 [&kept](const std::string& id) { return kept.contains(id); });
+    EXPECT_EQ(kept_seen, std::vector<std::string>(kept.begin(), kept.end()));
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+}
+
 TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)
 {
     for (const auto* id : {"", "../escape", "a/b", "a.json", "a b", "a\nb", "é", "a%2e"}) {
@@ -99,6 +169,9 @@ TEST_P(StoreConformance, IdsWithOddCharactersAreRefused)
         EXPECT_THROW(run(store->read(id)), StoreError) << id;
         EXPECT_THROW(run(store->replace(id, entry("X"))), StoreError) << id;
         EXPECT_THROW(run(store->remove(id)), StoreError) << id;
+        EXPECT_THROW(run(store->replace_if(id, entry("X")->etag, entry("Y"))), StoreError) << id;
+        EXPECT_THROW(run(store->remove_if(id, entry("X")->etag)), StoreError) << id;
+        EXPECT_THROW(run(store->create_if_absent(id, entry("X"))), StoreError) << id;
     }
     EXPECT_EQ(store->size(), 0U);
 }
@@ -178,6 +251,149 @@ TEST_P(StoreConformance, ConcurrentOperationsOnOneIdStayConsistent)
     EXPECT_EQ(written.count(last->json), 1U);
     EXPECT_EQ(store->size(), 1U);
     EXPECT_TRUE(run(store->ready()));
+}
+
+TEST_P(StoreConformance, ReplaceIfWritesOnlyOverTheExpectedEtag)
+{
+    run(store->create("a1", entry("Ada")));
+    auto result = run(store->replace_if("a1", entry("Someone")->etag, entry("Grace")));
+    EXPECT_EQ(result.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(result.current_etag, entry("Ada")->etag);
+    EXPECT_EQ(run(store->read("a1"))->json, entry("Ada")->json);
+
+    result = run(store->replace_if("a1", entry("Ada")->etag, entry("Grace")));
+    EXPECT_EQ(result.status, WriteStatus::done);
+    EXPECT_EQ(run(store->read("a1"))->etag, entry("Grace")->etag);
+
+    EXPECT_EQ(run(store->replace_if("nobody", entry("Ada")->etag, entry("X"))).status, WriteStatus::not_found);
+    EXPECT_EQ(run(store->read("nobody")), nullptr);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_P(StoreConformance, RemoveIfRemovesOnlyWithTheExpectedEtag)
+{
+    run(store->create("a1", entry("Ada")));
+    auto result = run(store->remove_if("a1", entry("Grace")->etag));
+    EXPECT_EQ(result.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(result.current_etag, entry("Ada")->etag);
+    EXPECT_NE(run(store->read("a1")), nullptr);
+    EXPECT_EQ(store->size(), 1U);
+
+    EXPECT_EQ(run(store->remove_if("a1", entry("Ada")->etag)).status, WriteStatus::done);
+    EXPECT_EQ(run(store->read("a1")), nullptr);
+    EXPECT_EQ(store->size(), 0U);
+    EXPECT_EQ(run(store->remove_if("a1", entry("Ada")->etag)).status, WriteStatus::not_found);
+}
+
+TEST_P(StoreConformance, CreateIfAbsentCreatesOnce)
+{
+    EXPECT_EQ(run(store->create_if_absent("chosen-1", entry("Ada"))).status, WriteStatus::done);
+    const auto again = run(store->create_if_absent("chosen-1", entry("Grace")));
+    EXPECT_EQ(again.status, WriteStatus::precondition_failed);
+    EXPECT_EQ(again.current_etag, entry("Ada")->etag);
+    EXPECT_EQ(run(store->read("chosen-1"))->json, entry("Ada")->json);
+    EXPECT_EQ(store->size(), 1U);
+    EXPECT_EQ(run(store->list()).size(), 1U);
+}
+
+namespace {
+
+using ConditionalWrite = Task<WriteResult> (*)(std::shared_ptr<AddressStore>, EntryPtr);
+
+/// Starts one coroutine per entry on io, each calling write(target, entry) once, all at once; runs io
+/// until every one has finished and returns their results.
+std::vector<WriteResult> race(boost::asio::io_context& io, const std::shared_ptr<AddressStore>& target,
+                              const std::vector<EntryPtr>& entries, ConditionalWrite write)
+{
+    std::vector<WriteResult> results(entries.size());
+    std::size_t finished = 0;
+    auto run_one = [](Task<WriteResult> task, WriteResult* result) -> Task<void> {
+        *result = co_await std::move(task);
+    };
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        boost::asio::co_spawn(io, run_one(write(target, entries[i]), &results[i]),
+                              [&finished](const std::exception_ptr& error) {
+                                  ++finished;
+                                  EXPECT_FALSE(error);
+                              });
+    }
+    io.restart();
+    while (finished < entries.size() && io.run_one() > 0) {
+    }
+    EXPECT_EQ(finished, entries.size());
+    return results;
+}
+
+std::vector<EntryPtr> contenders(int count)
+{
+    std::vector<EntryPtr> entries;
+    for (int i = 0; i < count; ++i) {
+        entries.push_back(make_stored_entry(nlohmann::json{{"full_name", "writer " + std::to_string(i)}}.dump()));
+    }
+    return entries;
+}
+
+std::size_t count_with(const std::vector<WriteResult>& results, WriteStatus status)
+{
+    return static_cast<std::size_t>(std::count_if(
+        results.begin(), results.end(), [status](const WriteResult& result) { return result.status == status; }));
+}
+
+EntryPtr start_entry()
+{
+    return make_stored_entry(R"({"full_name":"start"})");
+}
+
+Task<WriteResult> replace_over_start(std::shared_ptr<AddressStore> target, EntryPtr next)
+{
+    co_return co_await target->replace_if("hot", start_entry()->etag, std::move(next));
+}
+
+Task<WriteResult> create_at_hot(std::shared_ptr<AddressStore> target, EntryPtr entry)
+{
+    co_return co_await target->create_if_absent("hot", std::move(entry));
+}
+
+Task<WriteResult> remove_start(std::shared_ptr<AddressStore> target, EntryPtr /*entry*/)
+{
+    co_return co_await target->remove_if("hot", start_entry()->etag);
+}
+
+}  // namespace
+
+TEST_P(StoreConformance, OfTwentyWritersHoldingOneEtagExactlyOneWins)
+{
+    run(store->create("hot", start_entry()));
+    const auto entries = contenders(20);
+    const auto results = race(io, store, entries, &replace_over_start);
+    ASSERT_EQ(count_with(results, WriteStatus::done), 1U);
+    const auto winner = std::find_if(results.begin(), results.end(),
+                                     [](const WriteResult& result) { return result.status == WriteStatus::done; });
+    const auto stored = run(store->read("hot"))->json;
+    EXPECT_EQ(stored, entries[static_cast<std::size_t>(winner - results.begin())]->json);
+    EXPECT_EQ(count_with(results, WriteStatus::precondition_failed), 19U);
+    for (const auto& result : results) {
+        if (result.status != WriteStatus::done) {
+            EXPECT_EQ(result.current_etag, make_etag(stored));
+        }
+    }
+}
+
+TEST_P(StoreConformance, OfTwentyCreatorsOfOneIdExactlyOneWins)
+{
+    const auto results = race(io, store, contenders(20), &create_at_hot);
+    EXPECT_EQ(count_with(results, WriteStatus::done), 1U);
+    EXPECT_EQ(count_with(results, WriteStatus::precondition_failed), 19U);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_P(StoreConformance, OfTwentyRemoversHoldingOneEtagExactlyOneWins)
+{
+    run(store->create("hot", start_entry()));
+    const auto results = race(io, store, contenders(20), &remove_start);
+    EXPECT_EQ(count_with(results, WriteStatus::done), 1U);
+    EXPECT_EQ(count_with(results, WriteStatus::not_found), 19U);
+    EXPECT_EQ(store->size(), 0U);
 }
 
 }  // namespace addrservice::testing

@@ -1,8 +1,8 @@
 #pragma once
 
 // One suite every store passes (its tests are in store_conformance.cpp, compiled into each test binary
-// that instantiates it): CRUD, not-found, listing, id checks, large and unicode entries, concurrent
-// operations on one id.
+// that instantiates it): CRUD, not-found, listing, ranges by id, id checks, large and unicode entries,
+// concurrent operations on one id, conditional writes and their races.
 #include "addrservice/store/store.hpp"
 #include "support/run_task.hpp"
 

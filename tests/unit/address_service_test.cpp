@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -104,10 +105,10 @@ TEST_F(AddressServiceTest, RemoveDeletesOnce)
 
 TEST_F(AddressServiceTest, ListIsAnObjectOfEveryEntryById)
 {
-    EXPECT_EQ(run_task(service.list())->json, "{}");
+    EXPECT_EQ(run_task(service.list()).body->json, "{}");
     const auto a = run_task(service.create(sample(0)));
     const auto b = run_task(service.create(sample(1)));
-    const auto list = json::parse(run_task(service.list())->json);
+    const auto list = json::parse(run_task(service.list()).body->json);
     ASSERT_EQ(list.size(), 2U);
     EXPECT_EQ(list[a], json::parse(sample(0)));
     EXPECT_EQ(list[b], json::parse(sample(1)));
@@ -116,13 +117,273 @@ TEST_F(AddressServiceTest, ListIsAnObjectOfEveryEntryById)
 TEST_F(AddressServiceTest, ListEtagChangesWithAnyWrite)
 {
     const auto id = run_task(service.create(sample(0)));
-    const auto first = run_task(service.list())->etag;
-    EXPECT_EQ(run_task(service.list())->etag, first);
+    const auto first = run_task(service.list()).body->etag;
+    EXPECT_EQ(run_task(service.list()).body->etag, first);
     run_task(service.update(id, sample(1)));
-    const auto second = run_task(service.list())->etag;
+    const auto second = run_task(service.list()).body->etag;
     EXPECT_NE(second, first);
     run_task(service.remove(id));
-    EXPECT_NE(run_task(service.list())->etag, second);
+    EXPECT_NE(run_task(service.list()).body->etag, second);
+}
+
+Precondition if_match(std::vector<std::string> etags)
+{
+    return Precondition{std::move(etags), false};
+}
+
+TEST_F(AddressServiceTest, UpdateReturnsTheNewEtag)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto result = run_task(service.update(id, sample(1)));
+    EXPECT_FALSE(result.created);
+    EXPECT_EQ(result.etag, run_task(service.get(id))->etag);
+}
+
+TEST_F(AddressServiceTest, UpdateWithIfMatchWritesOnlyOverAListedEtag)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto etag = run_task(service.get(id))->etag;
+    try {
+        run_task(service.update(id, sample(1), if_match({R"("other-1")"})));
+        FAIL() << "expected a PreconditionFailedError";
+    } catch (const PreconditionFailedError& e) {
+        EXPECT_EQ(e.current_etag(), etag);
+    }
+    EXPECT_EQ(run_task(service.get(id))->etag, etag);  // nothing changed
+    EXPECT_THROW(run_task(service.update(id, sample(1), if_match({}))), PreconditionFailedError);
+    // Any listed ETag will do.
+    const auto written = run_task(service.update(id, sample(1), if_match({R"("other-1")", etag})));
+    EXPECT_EQ(run_task(service.get(id))->etag, written.etag);
+    // The ETag it held is no longer current.
+    EXPECT_THROW(run_task(service.update(id, sample(2), if_match({etag}))), PreconditionFailedError);
+}
+
+TEST_F(AddressServiceTest, ConditionalWritesOnAnUnknownIdAreNotFound)
+{
+    EXPECT_THROW(run_task(service.update("feedface", sample(), if_match({R"("x-1")"}))), NotFoundError);
+    EXPECT_THROW(run_task(service.update("feedface", sample(), if_match({}))), NotFoundError);
+    EXPECT_THROW(run_task(service.remove("feedface", if_match({R"("x-1")"}))), NotFoundError);
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::merge_patch, "{}", if_match({R"("x-1")"}))),
+                 NotFoundError);
+}
+
+TEST_F(AddressServiceTest, PutWithIfNoneMatchStarCreatesAtTheIdOnlyOnce)
+{
+    const Precondition create_only{std::nullopt, true};
+    const auto result = run_task(service.update("wren-halloway", sample(0), create_only));
+    EXPECT_TRUE(result.created);
+    EXPECT_EQ(run_task(service.get("wren-halloway"))->etag, result.etag);
+    try {
+        run_task(service.update("wren-halloway", sample(1), create_only));
+        FAIL() << "expected a PreconditionFailedError";
+    } catch (const PreconditionFailedError& e) {
+        EXPECT_EQ(e.current_etag(), result.etag);
+    }
+    EXPECT_EQ(json::parse(run_task(service.get("wren-halloway"))->json), json::parse(sample(0)));
+    // Still validated first.
+    EXPECT_THROW(run_task(service.update("someone-else", R"({"nope": 1})", create_only)), SchemaValidationError);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_F(AddressServiceTest, RemoveWithIfMatch)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const auto etag = run_task(service.get(id))->etag;
+    EXPECT_THROW(run_task(service.remove(id, if_match({R"("stale-1")"}))), PreconditionFailedError);
+    EXPECT_EQ(store->size(), 1U);
+    run_task(service.remove(id, if_match({etag})));
+    EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_F(AddressServiceTest, IfNoneMatchStarOnAnExistingEntryNeverWrites)
+{
+    const auto id = run_task(service.create(sample(0)));
+    const Precondition absent_only{std::nullopt, true};
+    EXPECT_THROW(run_task(service.remove(id, absent_only)), PreconditionFailedError);
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name":"X"})", absent_only)),
+                 PreconditionFailedError);
+    const Precondition contradictory{std::vector<std::string>{}, true};
+    EXPECT_THROW(run_task(service.update(id, sample(1), contradictory)), PreconditionFailedError);
+    EXPECT_THROW(run_task(service.update("feedface", sample(1), contradictory)), NotFoundError);
+    EXPECT_EQ(json::parse(run_task(service.get(id))->json), json::parse(sample(0)));
+}
+
+TEST_F(AddressServiceTest, MergePatchChangesWhatItNamesAndReturnsTheNewEtag)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway", "emails": [{"kind": "home",
+        "email": "wren@halloway.example"}]})"));
+    const auto etag = run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "Wren H. Halloway"})"));
+    const auto entry = run_task(service.get(id));
+    EXPECT_EQ(entry->etag, etag);
+    // The canonical text, as a POST of the same entry would store it.
+    EXPECT_EQ(entry->json, service.normalise(R"({"emails": [{"kind": "home", "email": "wren@halloway.example"}],
+        "full_name": "Wren H. Halloway"})"));
+}
+
+TEST_F(AddressServiceTest, JsonPatchAppliesOrConflicts)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway"})"));
+    run_task(service.patch(id, PatchFormat::json_patch, R"([{"op": "test", "path": "/full_name",
+        "value": "Wren Halloway"}, {"op": "add", "path": "/emails", "value": [{"kind": "work",
+        "email": "wren@works.example"}]}])"));
+    EXPECT_EQ(json::parse(run_task(service.get(id))->json)["emails"][0]["kind"], "work");
+    const auto before = run_task(service.get(id))->json;
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::json_patch,
+                                        R"([{"op": "test", "path": "/full_name", "value": "Someone Else"}])")),
+                 PatchConflictError);
+    EXPECT_EQ(run_task(service.get(id))->json, before);
+}
+
+TEST_F(AddressServiceTest, APatchedEntryIsValidatedWithPointersIntoTheResult)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway", "emails": [{"kind": "home",
+        "email": "wren@halloway.example"}]})"));
+    try {
+        run_task(service.patch(id, PatchFormat::json_patch,
+                               R"([{"op": "replace", "path": "/emails/0/kind", "value": "holiday"}])"));
+        FAIL() << "expected a SchemaValidationError";
+    } catch (const SchemaValidationError& e) {
+        ASSERT_EQ(e.violations().size(), 1U);
+        EXPECT_EQ(e.violations()[0].pointer, "/emails/0/kind");
+    }
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": null})")),
+                 SchemaValidationError);
+}
+
+TEST_F(AddressServiceTest, APatchThatIsNotJsonIsRefusedBeforeLookup)
+{
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::merge_patch, "full_name=X")), InvalidJsonError);
+    EXPECT_THROW(run_task(service.patch("feedface", PatchFormat::json_patch, R"({"op": "add"})")), InvalidJsonError);
+}
+
+TEST_F(AddressServiceTest, PatchWithIfMatch)
+{
+    const auto id = run_task(service.create(R"({"full_name": "Wren Halloway"})"));
+    const auto etag = run_task(service.get(id))->etag;
+    EXPECT_THROW(run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "W"})", if_match({R"("x-1")"}))),
+                 PreconditionFailedError);
+    const auto next = run_task(service.patch(id, PatchFormat::merge_patch, R"({"full_name": "W"})", if_match({etag})));
+    EXPECT_NE(next, etag);
+}
+
+TEST_F(AddressServiceTest, APatchedEntryIsBoundedLikeABody)
+{
+    AddressService small(store, ServiceOptions{64});
+    const auto id = run_task(small.create(R"({"full_name": "Wren Halloway"})"));
+    EXPECT_THROW(
+        run_task(small.patch(id, PatchFormat::merge_patch, R"({"full_name": ")" + std::string(100, 'w') + R"("})")),
+        EntryTooLargeError);
+}
+
+TEST_F(AddressServiceTest, APageHoldsAtMostLimitEntriesAndSaysWhereTheNextStarts)
+{
+    for (const auto* id : {"c", "a", "d", "b"}) {
+        run_task(service.update(id, R"({"full_name": "Wren"})", Precondition{std::nullopt, true}));
+    }
+    auto page = run_task(service.list(ListQuery{"", 3}));
+    EXPECT_EQ(page.body->json.substr(0, 6), R"({"a":{)");
+    EXPECT_EQ(json::parse(page.body->json).size(), 3U);
+    EXPECT_EQ(page.next_after, "c");
+    page = run_task(service.list(ListQuery{"c", 3}));
+    EXPECT_EQ(json::parse(page.body->json).size(), 1U);
+    EXPECT_EQ(page.next_after, std::nullopt);
+    page = run_task(service.list(ListQuery{"a", std::nullopt}));
+    EXPECT_EQ(json::parse(page.body->json).size(), 3U);
+    EXPECT_EQ(run_task(service.list(ListQuery{"d", 3})).body->json, "{}");
+}
+
+TEST_F(AddressServiceTest, APageThatHoldsTheWholeBookIsTheWholeList)
+{
+    run_task(service.update("a1", sample(0), Precondition{std::nullopt, true}));
+    run_task(service.update("b2", sample(1), Precondition{std::nullopt, true}));
+    const auto whole = run_task(service.list());
+    const auto page = run_task(service.list(ListQuery{"", 2}));
+    EXPECT_EQ(page.body->json, whole.body->json);
+    EXPECT_EQ(page.body->etag, whole.body->etag);
+    // The same entries with more to follow are another representation, with another ETag.
+    const auto first = run_task(service.list(ListQuery{"", 1}));
+    EXPECT_EQ(first.next_after, "a1");
+    run_task(service.remove("b2"));
+    const auto alone = run_task(service.list(ListQuery{"", 1}));
+    EXPECT_EQ(alone.next_after, std::nullopt);
+    EXPECT_EQ(alone.body->json, first.body->json);
+    EXPECT_NE(alone.body->etag, first.body->etag);
+}
+
+TEST_F(AddressServiceTest, ListEtagsAreTheSameForTheSameEntriesInAnotherService)
+{
+    run_task(service.update("a1", sample(0), Precondition{std::nullopt, true}));
+    run_task(service.update("b2", sample(1), Precondition{std::nullopt, true}));
+    auto other_store = std::make_shared<MemoryStore>();
+    AddressService other(other_store);
+    run_task(other.update("b2", sample(1), Precondition{std::nullopt, true}));
+    run_task(other.update("a1", sample(0), Precondition{std::nullopt, true}));
+    EXPECT_EQ(run_task(other.list()).body->etag, run_task(service.list()).body->etag);
+    EXPECT_EQ(run_task(other.list(ListQuery{"", 1})).body->etag, run_task(service.list(ListQuery{"", 1})).body->etag);
+}
+
+/// Every part of a stream, concatenated; calls between() after each part.
+std::string read_all(BodyStream& stream, const std::function<void()>& between = {})
+{
+    std::string text;
+    for (;;) {
+        const auto part = run_task(stream.next());
+        if (part.empty()) {
+            return text;
+        }
+        text += part;
+        if (between) {
+            between();
+        }
+    }
+}
+
+TEST_F(AddressServiceTest, AListLongerThanAPageIsStreamedAPageAtATime)
+{
+    AddressService paged(store, ServiceOptions{1048576, 3});
+    for (int i = 0; i < 10; ++i) {
+        run_task(paged.update("k" + std::to_string(i), sample(i % 3), Precondition{std::nullopt, true}));
+    }
+    auto result = run_task(paged.list());
+    ASSERT_NE(result.stream, nullptr);
+    EXPECT_EQ(result.body, nullptr);
+    std::size_t parts = 0;
+    const auto text = read_all(*result.stream, [&parts] { ++parts; });
+    EXPECT_EQ(parts, 5U);                                  // "{" and 3 entries, 3, 3, 1, then "}"
+    EXPECT_EQ(text, run_task(service.list()).body->json);  // as the same book held whole
+    // Three entries or fewer come whole, with an ETag.
+    result = run_task(paged.list(ListQuery{"k6", std::nullopt}));
+    ASSERT_NE(result.body, nullptr);
+    EXPECT_EQ(json::parse(result.body->json).size(), 3U);
+    EXPECT_EQ(run_task(paged.list(ListQuery{"k5", std::nullopt})).body, nullptr);
+}
+
+TEST_F(AddressServiceTest, AStreamedListSendsEveryEntryThatStaysOnceWhileOthersWrite)
+{
+    AddressService paged(store, ServiceOptions{1048576, 2});
+    for (int i = 0; i < 9; ++i) {
+        run_task(paged.update("k" + std::to_string(i), sample(0), Precondition{std::nullopt, true}));
+    }
+    const auto result = run_task(paged.list());
+    ASSERT_NE(result.stream, nullptr);
+    int round = 0;
+    const auto text = read_all(*result.stream, [&] {
+        // Entries come before, among and after the ones the stream has sent, and one goes again.
+        const auto name = std::to_string(round);
+        run_task(paged.update("a" + name, sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.update("k" + name + "-x", sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.update("z" + name, sample(1), Precondition{std::nullopt, true}));
+        run_task(paged.remove("k" + name + "-x"));
+        ++round;
+    });
+    EXPECT_TRUE(json::accept(text));
+    for (int i = 0; i < 9; ++i) {
+        const auto key = "\"k" + std::to_string(i) + "\":";
+        EXPECT_NE(text.find(key), std::string::npos) << i;
+        EXPECT_EQ(text.find(key), text.rfind(key)) << i;
+    }
+    EXPECT_EQ(text.find("\"a0\":"), std::string::npos);  // written before where the stream was
+    EXPECT_NE(text.find("\"z0\":"), std::string::npos);  // written after it
 }
 
 TEST_F(AddressServiceTest, StoresTheNormalisedEntry)

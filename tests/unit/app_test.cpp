@@ -24,6 +24,19 @@ public:
     Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreError("disk on fire"); }
     Task<bool> remove(std::string /*id*/) override { throw StoreError("disk on fire"); }
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreError("disk on fire"); }
+    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
+    {
+        throw StoreError("disk on fire");
+    }
+    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
+    {
+        throw StoreError("disk on fire");
+    }
+    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override
+    {
+        throw StoreError("disk on fire");
+    }
+    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { throw StoreError("disk on fire"); }
     Task<bool> ready() override { co_return false; }
     [[nodiscard]] std::size_t size() const noexcept override { return 0; }
     [[nodiscard]] std::string describe() const override { return "broken"; }
@@ -37,6 +50,22 @@ public:
     Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreUnavailableError("db: down"); }
     Task<bool> remove(std::string /*id*/) override { throw StoreUnavailableError("db: down"); }
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreUnavailableError("db: down"); }
+    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
+    {
+        throw StoreUnavailableError("db: down");
+    }
+    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
+    {
+        throw StoreUnavailableError("db: down");
+    }
+    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override
+    {
+        throw StoreUnavailableError("db: down");
+    }
+    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override
+    {
+        throw StoreUnavailableError("db: down");
+    }
     Task<bool> ready() override { co_return false; }
     [[nodiscard]] std::size_t size() const noexcept override { return 0; }
     [[nodiscard]] std::string describe() const override { return "unavailable"; }
@@ -59,6 +88,16 @@ public:
     {
         co_return std::vector<std::pair<std::string, EntryPtr>>{};
     }
+    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
+    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
     Task<bool> ready() override { co_return true; }
     [[nodiscard]] std::size_t size() const noexcept override { return 0; }
     [[nodiscard]] std::string describe() const override { return "recording"; }
@@ -80,6 +119,16 @@ public:
     {
         co_return std::vector<std::pair<std::string, EntryPtr>>{};
     }
+    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
+    {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
+    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
     Task<bool> ready() override { co_return true; }
     [[nodiscard]] std::size_t size() const noexcept override { return 1; }
     [[nodiscard]] std::string describe() const override { return "overlong"; }
@@ -88,7 +137,9 @@ public:
 class AppTest : public ::testing::Test {
 protected:
     explicit AppTest(std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(), bool debug = false)
-        : service(std::move(store)), logger(log_config(), log), app(service, logger, AppOptions{debug, 4096, {}})
+        : service(std::move(store), ServiceOptions{4096, 1000}),
+          logger(log_config(), log),
+          app(service, logger, AppOptions{debug, 4096, {}})
     {
     }
 
@@ -172,7 +223,7 @@ TEST_F(AppTest, OtherMethodOnAKnownPathIs405WithAllow)
     EXPECT_EQ(response[field::allow], "GET, HEAD, POST");
     EXPECT_EQ(body(response)["message"], "Method Not Allowed");
     response = call(verb::post, "/addresses/abc");
-    EXPECT_EQ(response[field::allow], "GET, HEAD, PUT, DELETE");
+    EXPECT_EQ(response[field::allow], "GET, HEAD, PUT, PATCH, DELETE");
     response = call(verb::patch, "/livez");
     EXPECT_EQ(response[field::allow], "GET, HEAD");
 }
@@ -426,6 +477,112 @@ TEST_F(AppTest, OneCanonicalLinePerRequestAtItsLevel)
         std::string::npos);
 }
 
+TEST_F(AppTest, PutAndPatchAnswer204WithTheNewEtag)
+{
+    const auto location = create(0);
+    auto response = call(verb::put, location, testing::read_file(testing::sample_files().at(1)));
+    EXPECT_EQ(response.result(), Status::no_content);
+    EXPECT_EQ(response[field::etag], call(verb::get, location)[field::etag]);
+    response = call(verb::patch, location, R"({"full_name": "Wren Halloway"})",
+                    {{"Content-Type", "application/merge-patch+json; charset=UTF-8"}});
+    EXPECT_EQ(response.result(), Status::no_content);
+    const auto get = call(verb::get, location);
+    EXPECT_EQ(response[field::etag], get[field::etag]);
+    EXPECT_EQ(body(get)["full_name"], "Wren Halloway");
+}
+
+TEST_F(AppTest, IfMatchThatNamesAnotherEtagIs412WithTheCurrentOne)
+{
+    const auto location = create(0);
+    const auto current = std::string(call(verb::get, location)[field::etag]);
+    const auto entry = testing::read_file(testing::sample_files().at(1));
+    for (const auto method : {verb::put, verb::patch, verb::delete_}) {
+        const auto response =
+            call(method, location, method == verb::patch ? "{}" : entry,
+                 {{"If-Match", R"("0000000000000000-1")"}, {"Content-Type", "application/merge-patch+json"}});
+        EXPECT_EQ(response.result(), Status::precondition_failed) << method;
+        EXPECT_EQ(response.reason(), "Precondition Failed");
+        EXPECT_EQ(response[field::etag], current);
+        EXPECT_EQ(body(response)["message"], "Precondition Failed");
+        EXPECT_EQ(body(response)["code"], 412);
+    }
+    // A weak tag never matches for a write, nor does the gzip representation's.
+    EXPECT_EQ(call(verb::delete_, location, {}, {{"If-Match", "W/" + current}}).result(), Status::precondition_failed);
+    EXPECT_EQ(call(verb::get, location)[field::etag], current);
+    EXPECT_EQ(call(verb::delete_, location, {}, {{"If-Match", R"("x", )" + current}}).result(), Status::no_content);
+}
+
+TEST_F(AppTest, IfMatchOnAnUnknownIdIs404)
+{
+    EXPECT_EQ(call(verb::delete_, "/addresses/nobody", {}, {{"If-Match", R"("a-1")"}}).result(), Status::not_found);
+    EXPECT_EQ(call(verb::delete_, "/addresses/nobody", {}, {{"If-Match", "*"}}).result(), Status::not_found);
+}
+
+TEST_F(AppTest, PutWithIfNoneMatchStarCreatesAtTheIdOr412)
+{
+    const auto entry = testing::read_file(testing::sample_files().at(0));
+    auto response = call(verb::put, "/addresses/wren-h", entry, {{"If-None-Match", "*"}});
+    EXPECT_EQ(response.result(), Status::created);
+    EXPECT_EQ(response[field::location], "/addresses/wren-h");
+    EXPECT_EQ(response[field::etag], call(verb::get, "/addresses/wren-h")[field::etag]);
+    response = call(verb::put, "/addresses/wren-h/", entry, {{"If-None-Match", "*"}});
+    EXPECT_EQ(response.result(), Status::precondition_failed);
+    EXPECT_EQ(response[field::etag], call(verb::get, "/addresses/wren-h")[field::etag]);
+}
+
+TEST_F(AppTest, PatchOfAnotherMediaTypeIs415WithAcceptPatch)
+{
+    const auto location = create(0);
+    for (const char* type : {"application/json", "text/plain", ""}) {
+        const auto response = call(verb::patch, location, R"({"full_name": "X"})", {{"Content-Type", type}});
+        EXPECT_EQ(response.result(), Status::unsupported_media_type) << type;
+        EXPECT_EQ(response.reason(), "Unsupported Media Type");
+        EXPECT_EQ(response["Accept-Patch"], "application/merge-patch+json, application/json-patch+json");
+    }
+}
+
+TEST_F(AppTest, AJsonPatchThatCannotApplyIs409AndABadOneIs400)
+{
+    const auto location = create(0);
+    const std::vector<std::pair<std::string, std::string>> json_patch{{"Content-Type", "application/json-patch+json"}};
+    auto response = call(verb::patch, location, R"([{"op": "remove", "path": "/nothing/here"}])", json_patch);
+    EXPECT_EQ(response.result(), Status::conflict);
+    EXPECT_EQ(response.reason(), "Conflict");
+    response = call(verb::patch, location, R"([{"op": "remove"}])", json_patch);
+    EXPECT_EQ(response.result(), Status::bad_request);
+    EXPECT_EQ(response.reason(), "Invalid JSON body");
+    response = call(verb::patch, location, "not json", json_patch);
+    EXPECT_EQ(response.reason(), "Invalid JSON body");
+    response = call(verb::patch, location, R"([{"op": "replace", "path": "/full_name", "value": 7}])", json_patch);
+    EXPECT_EQ(response.reason(), "JSON Schema validation failed");
+    EXPECT_EQ(body(response)["errors"][0]["pointer"], "/full_name");
+}
+
+TEST_F(AppTest, APatchedEntryOverTheBodyLimitIs413)
+{
+    const auto location = create(2);
+    const auto response = call(verb::patch, location, R"({"full_name": ")" + std::string(4000, 'w') + R"("})",
+                               {{"Content-Type", "application/merge-patch+json"}});
+    EXPECT_EQ(response.result(), Status::payload_too_large);
+}
+
+TEST_F(AppTest, AValidTraceparentAddsItsTraceIdToTheResponseLine)
+{
+    call(verb::get, "/livez", {},
+         {{"X-Request-ID", "traced"}, {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+    call(verb::get, "/livez", {},
+         {{"X-Request-ID", "untraced"}, {"traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}});
+    const auto text = log.str();
+    EXPECT_NE(text.find(R"(req_id="traced" method="GET" uri="/livez" ip="192.0.2.7" message="RESPONSE" status=200)"),
+              std::string::npos);
+    const auto traced = text.find(R"(req_id="traced" method="GET" uri="/livez" ip="192.0.2.7" message="RESPONSE")");
+    const auto line = text.substr(traced, text.find('\n', traced) - traced);
+    EXPECT_NE(line.find(R"( trace_id="4bf92f3577b34da6a3ce929d0e0e4736")"), std::string::npos) << line;
+    const auto untraced = text.find(R"(req_id="untraced" method="GET" uri="/livez" ip="192.0.2.7" message="RESPONSE")");
+    ASSERT_NE(untraced, std::string::npos);
+    EXPECT_EQ(text.find("trace_id", untraced), std::string::npos);
+}
+
 TEST(AppRoutes, TableListsEveryEndpoint)
 {
     std::vector<std::string> rows;
@@ -433,8 +590,9 @@ TEST(AppRoutes, TableListsEveryEndpoint)
         rows.push_back(std::string(boost::beast::http::to_string(route.method)) + " " + std::string(route.path));
     }
     EXPECT_EQ(rows, (std::vector<std::string>{"GET /addresses", "POST /addresses", "GET /addresses/{id}",
-                                              "PUT /addresses/{id}", "DELETE /addresses/{id}", "GET /livez",
-                                              "GET /readyz", "GET /healthz", "GET /metrics", "GET /openapi.yaml"}));
+                                              "PUT /addresses/{id}", "PATCH /addresses/{id}", "DELETE /addresses/{id}",
+                                              "GET /livez", "GET /readyz", "GET /healthz", "GET /metrics",
+                                              "GET /openapi.yaml"}));
 }
 
 class BrokenStoreTest : public AppTest {

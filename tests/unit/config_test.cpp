@@ -55,7 +55,7 @@ service: {name: Carnet}
 addr-db: {sqlite: ./var/book.db}
 logging: {level: warning, console: off, file: /tmp/x.log, max_size_mb: 2, max_files: 0}
 limits: {max_body_bytes: 10, max_header_bytes: 20, header_timeout_s: 3, request_timeout_s: 6, write_timeout_s: 7,
-         idle_timeout_s: 4, max_connections: 5}
+         idle_timeout_s: 4, max_connections: 5, max_page: 6}
 )");
     EXPECT_EQ(config.service_name, "Carnet");
     EXPECT_EQ(config.store.kind, StoreConfig::Kind::sqlite);
@@ -72,6 +72,8 @@ limits: {max_body_bytes: 10, max_header_bytes: 20, header_timeout_s: 3, request_
     EXPECT_EQ(config.limits.write_timeout_s, 7U);
     EXPECT_EQ(config.limits.idle_timeout_s, 4U);
     EXPECT_EQ(config.limits.max_connections, 5U);
+    EXPECT_EQ(config.limits.max_page, 6U);
+    EXPECT_EQ(Config{}.limits.max_page, 1000U);
     EXPECT_EQ(load_config_text("logging: {console: \"off\"}").logging.console, ConsoleFormat::off);
     EXPECT_EQ(load_config_text("addr-db: {postgres: postgresql://a@127.0.0.1/b}").store.kind,
               StoreConfig::Kind::postgres);
@@ -105,6 +107,8 @@ TEST(ConfigFile, EveryErrorNamesTheKey)
               "config: limits.write_timeout_s: expected an integer from 1 to 86400, got '0'");
     EXPECT_EQ(error_of("limits: {max_connections: -1}"),
               "config: limits.max_connections: expected an integer from 1 to 1000000, got '-1'");
+    EXPECT_EQ(error_of("limits: {max_page: 0}"),
+              "config: limits.max_page: expected an integer from 1 to 100000, got '0'");
     EXPECT_EQ(error_of("service: {name: [a]}"), "config: service.name: expected a non-empty string, got a list");
     EXPECT_EQ(error_of("service: 3"), "config: service: expected a mapping, got '3'");
     EXPECT_EQ(error_of("- a list"),

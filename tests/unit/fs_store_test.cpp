@@ -59,6 +59,25 @@ TEST_F(FsStoreFiles, ADirectoryOrAFifoIsNoEntry)
     EXPECT_EQ(run_task(store.list()).size(), 1U);
 }
 
+TEST_F(FsStoreFiles, ALinkDirectoryOrFifoIsNoEntryOfAPageOrAConditionalWrite)
+{
+    // Named to sort before "kept": a page that took them for entries would come back without it.
+    std::filesystem::create_symlink(outside, dir / "a-linked.json");
+    std::filesystem::create_directory(dir / "b-folder.json");
+    ASSERT_EQ(::mkfifo((dir / "c-pipe.json").c_str(), 0600), 0);
+    FsStore store(dir.string());
+    const auto page = run_task(store.range("", 1));
+    ASSERT_EQ(page.size(), 1U);
+    EXPECT_EQ(page[0].first, "kept");
+    EXPECT_TRUE(run_task(store.range("kept", 5)).empty());
+    const auto over_link = run_task(store.replace_if("a-linked", make_etag(R"({"full_name":"Not In The Book"})"),
+                                                     make_stored_entry(R"({"full_name":"Over The Link"})")));
+    EXPECT_EQ(over_link.status, WriteStatus::not_found);
+    EXPECT_EQ(run_task(store.remove_if("c-pipe", make_etag("{}"))).status, WriteStatus::not_found);
+    std::ifstream file(outside);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), R"({"full_name":"Not In The Book"})");
+}
+
 TEST_F(FsStoreFiles, AFileThatIsNotAJsonObjectIsAStoreErrorNamingIt)
 {
     std::ofstream(dir / "broken.json") << R"({"full_name": "Half)";

@@ -130,17 +130,38 @@ TEST(OpenApi, TheServedTextIsDocsOpenapiYaml)
     EXPECT_EQ(spec()["openapi"].get<std::string>().substr(0, 4), "3.0.");
 }
 
+/// A path's key in a JSON pointer: '/' escaped as "~1" (and '~' as "~0").
+std::string pointer_token(std::string_view path)
+{
+    std::string token;
+    for (const char c : path) {
+        token += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    }
+    return token;
+}
+
 TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedOperationIsRouted)
 {
     const auto paths = spec()["paths"];
     std::set<std::string> routed;
     for (const auto& route : App::routes()) {
         const auto method = lower(boost::beast::http::to_string(route.method));
-        routed.insert(method + " " + std::string(route.path));
-        EXPECT_TRUE(paths.contains(route.path) && paths[std::string(route.path)].contains(method))
-            << method << " " << route.path << " is routed but not in docs/openapi.yaml";
+        const std::string path(route.path);
+        routed.insert(method + " " + path);
+        EXPECT_TRUE(paths.contains(path) && paths[path].contains(method))
+            << method << " " << path << " is routed but not in docs/openapi.yaml";
+        if (method == "get") {
+            // HEAD is answered wherever GET is.
+            routed.insert("head " + path);
+            EXPECT_TRUE(paths.contains(path) && paths[path].contains("head")) << "head " << path << " is not described";
+        }
+        // The trailing-slash twin of every path is the same path item.
+        EXPECT_EQ(paths[path + "/"], (json{{"$ref", "#/paths/" + pointer_token(path)}})) << path << "/";
     }
     for (const auto& [path, operations] : paths.items()) {
+        if (operations.contains("$ref")) {
+            continue;  // a trailing-slash twin, checked above
+        }
         for (const auto& [method, operation] : operations.items()) {
             if (method == "parameters") {
                 continue;
@@ -148,6 +169,35 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedOperationIsRouted)
             EXPECT_TRUE(routed.contains(method + " " + path)) << method << " " << path << " is described, not routed";
         }
     }
+}
+
+TEST(OpenApi, EveryStatusTheServiceAnswersIsDescribed)
+{
+    const auto paths = spec()["paths"];
+    const auto statuses = [&paths](const std::string& path, const std::string& method) {
+        std::set<std::string> codes;
+        for (const auto& [code, response] : paths[path][method]["responses"].items()) {
+            codes.insert(code);
+        }
+        return codes;
+    };
+    using Codes = std::set<std::string>;
+    // 401 and 403 are auth:'s (TheBearerSchemeAndItsRefusalsAreDescribed).
+    EXPECT_EQ(statuses("/addresses", "get"), (Codes{"200", "304", "400", "401"}));
+    EXPECT_EQ(statuses("/addresses", "post"), (Codes{"201", "400", "401", "403", "413"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "get"), (Codes{"200", "304", "401", "404"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "put"), (Codes{"201", "204", "400", "401", "403", "404", "412", "413"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "patch"),
+              (Codes{"204", "400", "401", "403", "404", "409", "412", "413", "415"}));
+    EXPECT_EQ(statuses("/addresses/{id}", "delete"), (Codes{"204", "401", "403", "404", "412"}));
+    const auto responses = spec()["components"]["responses"];
+    EXPECT_TRUE(responses["MethodNotAllowed"]["headers"].contains("Allow"));
+    EXPECT_EQ(responses["UnknownEndpoint"]["content"]["application/json"]["example"]["message"], "Unknown Endpoint");
+    EXPECT_TRUE(responses["UnsupportedMediaType"]["headers"].contains("Accept-Patch"));
+    EXPECT_TRUE(responses["PreconditionFailed"]["headers"].contains("ETag"));
+    // A POST or PUT body is read as JSON whatever its Content-Type.
+    EXPECT_TRUE(paths["/addresses"]["post"]["requestBody"]["content"].contains("*/*"));
+    EXPECT_TRUE(paths["/addresses/{id}"]["put"]["requestBody"]["content"].contains("*/*"));
 }
 
 TEST(OpenApi, TheEntrySchemaIsTheSchemaFile)

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 namespace addrservice::http {
@@ -77,6 +78,47 @@ TEST(ResponseBody, AssigningTextDropsTheSharedEntryAndClearEmptiesBoth)
     body.clear();
     EXPECT_TRUE(body.empty());
     EXPECT_EQ(ResponseBody::size(body), 0U);
+}
+
+/// A stream that is never read: what a streamed body holds until the connection writes it.
+class UnreadStream final : public BodyStream {
+public:
+    Task<std::string> next() override { co_return std::string(); }
+};
+
+TEST(ResponseBody, AStreamIsHeldWithoutBytesAndTextOrClearDropsIt)
+{
+    const auto stream = std::make_shared<UnreadStream>();
+    ResponseBody::value_type body;
+    body = make_stored_entry(R"({"full_name":"A"})");
+    body = stream;
+    EXPECT_EQ(body.stream(), stream);
+    EXPECT_TRUE(body.view().empty());
+    body = std::string("own");
+    EXPECT_EQ(body.stream(), nullptr);
+    EXPECT_EQ(body.view(), "own");
+    body = stream;
+    body.clear();
+    EXPECT_EQ(body.stream(), nullptr);
+}
+
+TEST(ResponseBody, ASplitSerializerYieldsAStreamedResponsesHeaderBlockAlone)
+{
+    Response response{Status::ok, 11};
+    response.set(field::transfer_encoding, "chunked");
+    response.body() = std::make_shared<UnreadStream>();
+    boost::beast::http::response_serializer<ResponseBody> serializer(response);
+    serializer.split(true);
+    std::string out;
+    boost::beast::error_code ec;
+    while (!serializer.is_header_done()) {
+        serializer.next(ec, [&](boost::beast::error_code& /*ec*/, const auto& buffers) {
+            out += boost::beast::buffers_to_string(buffers);
+            serializer.consume(boost::asio::buffer_size(buffers));
+        });
+        ASSERT_FALSE(ec) << ec.message();
+    }
+    EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 }
 
 }  // namespace

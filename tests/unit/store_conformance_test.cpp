@@ -6,6 +6,10 @@
 #include "addrservice/store/sqlite_store.hpp"
 #include "support/run_task.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +20,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -353,6 +358,33 @@ TEST(FsStore, AWriteThatFailsHalfwayLeavesNoTemporaryFileAndTheEntryUnchanged)
     EXPECT_EQ(files_in(dir), std::set<std::string>{"kept.json"});
     EXPECT_EQ(run_task(store.read("kept"))->json, kept->json);
     EXPECT_EQ(store.size(), 1U);
+}
+
+TEST(SqliteStore, TwoConnectionsOnOneFileHaveOneWinnerOfAConditionalWrite)
+{
+    // Two stores on one file are two connections, each with its own thread: as two instances would be.
+    const ScratchDir dir("sqlite-race");
+    const auto path = (dir.path() / "book.db").string();
+    const auto first = std::make_shared<SqliteStore>(path);
+    const auto second = std::make_shared<SqliteStore>(path);
+    const auto start = make_stored_entry(R"({"full_name":"start"})");
+    run_task(first->create("hot", start));
+    boost::asio::io_context io;
+    std::atomic<int> wins = 0;
+    std::atomic<int> refusals = 0;
+    auto write = [](std::shared_ptr<AddressStore> target, std::string expected, EntryPtr next, std::atomic<int>* won,
+                    std::atomic<int>* refused) -> Task<void> {
+        const auto result = co_await target->replace_if("hot", std::move(expected), std::move(next));
+        ++(result.status == WriteStatus::done ? *won : *refused);
+    };
+    for (int i = 0; i < 20; ++i) {
+        const auto target = i % 2 == 0 ? first : second;
+        auto next = make_stored_entry(nlohmann::json{{"full_name", "writer " + std::to_string(i)}}.dump());
+        boost::asio::co_spawn(io, write(target, start->etag, next, &wins, &refusals), boost::asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(wins, 1);
+    EXPECT_EQ(refusals, 19);
 }
 
 TEST(FsStore, UnwritableDirectoryIsAStoreError)

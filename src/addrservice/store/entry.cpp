@@ -63,6 +63,13 @@ void require_valid_id(std::string_view id)
     }
 }
 
+void require_valid_after(std::string_view after)
+{
+    if (!after.empty()) {
+        require_valid_id(after);
+    }
+}
+
 bool is_valid_id(std::string_view id) noexcept
 {
     return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {

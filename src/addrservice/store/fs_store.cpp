@@ -321,6 +321,89 @@ std::vector<std::pair<std::string, EntryPtr>> FsStore::list_now() const
     return make_stored_entries(std::move(found));
 }
 
+// Conditional writes: read, compare and write on the store's thread, which does all of this process's
+// file work one piece at a time, so nothing of this process comes in between. Another process writing
+// the same directory could (the fs store is for one process at a time: --workers refuses it).
+
+WriteResult FsStore::replace_if_now(const std::string& id, const std::string& expected_etag,
+                                    const EntryPtr& entry) const
+{
+    const auto current = read_now(id);
+    if (!current) {
+        return WriteResult{WriteStatus::not_found, {}};
+    }
+    if (current->etag != expected_etag) {
+        return WriteResult{WriteStatus::precondition_failed, current->etag};
+    }
+    write_atomically(id, entry->json);
+    return WriteResult{};
+}
+
+WriteResult FsStore::remove_if_now(const std::string& id, const std::string& expected_etag)
+{
+    const auto current = read_now(id);
+    if (!current) {
+        return WriteResult{WriteStatus::not_found, {}};
+    }
+    if (current->etag != expected_etag) {
+        return WriteResult{WriteStatus::precondition_failed, current->etag};
+    }
+    return remove_now(id) ? WriteResult{} : WriteResult{WriteStatus::not_found, {}};
+}
+
+WriteResult FsStore::create_if_absent_now(const std::string& id, const EntryPtr& entry)
+{
+    if (const auto current = read_now(id)) {
+        return WriteResult{WriteStatus::precondition_failed, current->etag};
+    }
+    write_atomically(id, entry->json);
+    ++count_;
+    return WriteResult{};
+}
+
+std::vector<std::string> FsStore::ids_after(const std::string& after, std::size_t limit) const
+{
+    // A directory has no order: every name is read (not the files), and the smallest `limit` of those
+    // after `after` kept, in a max-heap of at most that many.
+    std::vector<std::string> ids;
+    for (const auto& file : std::filesystem::directory_iterator(directory_)) {
+        const auto name = file.path().filename().string();
+        if (!ends_with(name, suffix)) {
+            continue;
+        }
+        auto id = name.substr(0, name.size() - suffix.size());
+        if (!is_valid_id(id) || id <= after || limit == 0) {
+            continue;
+        }
+        // A link, directory or FIFO named like an entry is no entry: it must not take an entry's place.
+        if (file.is_symlink() || !file.is_regular_file()) {
+            continue;
+        }
+        if (ids.size() < limit) {
+            ids.push_back(std::move(id));
+            std::push_heap(ids.begin(), ids.end());
+        } else if (id < ids.front()) {
+            std::pop_heap(ids.begin(), ids.end());
+            ids.back() = std::move(id);
+            std::push_heap(ids.begin(), ids.end());
+        }
+    }
+    std::sort_heap(ids.begin(), ids.end());
+    return ids;
+}
+
+EntryPage FsStore::range_now(const std::string& after, std::size_t limit) const
+{
+    EntryPage page;
+    for (auto& id : ids_after(after, limit)) {
+        if (auto text = read_whole(path_for(id))) {  // it may be gone since the directory was read
+            auto entry = make_stored_entry(std::move(*text));
+            page.emplace_back(std::move(id), std::move(entry));
+        }
+    }
+    return page;
+}
+
 bool FsStore::ready_now() const
 {
     if (::access(directory_.c_str(), W_OK | X_OK) != 0) {

@@ -38,6 +38,12 @@ private:
     [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
     bool remove_now(const std::string& id);
     [[nodiscard]] std::vector<std::pair<std::string, EntryPtr>> list_now() const;
+    [[nodiscard]] WriteResult replace_if_now(const std::string& id, const std::string& expected_etag,
+                                             const EntryPtr& entry) const;
+    WriteResult remove_if_now(const std::string& id, const std::string& expected_etag);
+    WriteResult create_if_absent_now(const std::string& id, const EntryPtr& entry);
+    [[nodiscard]] EntryPage range_now(const std::string& after, std::size_t limit) const;
+    [[nodiscard]] std::vector<std::string> ids_after(const std::string& after, std::size_t limit) const;
     [[nodiscard]] bool ready_now() const;
     [[nodiscard]] bool can_hold(const std::string& id) const noexcept;
     [[nodiscard]] std::filesystem::path path_for(const std::string& id) const;

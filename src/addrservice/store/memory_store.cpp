@@ -6,13 +6,30 @@
 
 namespace addrservice {
 
+// Everything here runs on the caller's thread without suspending, so each check and the write that
+// follows it are one atomic step.
+
+void MemoryStore::add(std::string id, EntryPtr entry)
+{
+    const auto [it, added] = entries_.emplace(std::move(id), std::move(entry));
+    if (!added) {
+        throw StoreError("duplicate id");
+    }
+    order_.insert(it->first);
+    ++version_;
+}
+
+void MemoryStore::erase(Entries::iterator it)
+{
+    order_.erase(it->first);  // while the view is still valid
+    entries_.erase(it);
+    ++version_;
+}
+
 Task<void> MemoryStore::create(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
-    if (!entries_.emplace(std::move(id), std::move(entry)).second) {
-        throw StoreError("duplicate id");
-    }
-    ++version_;
+    add(std::move(id), std::move(entry));
     co_return;
 }
 
@@ -38,16 +55,72 @@ Task<bool> MemoryStore::replace(std::string id, EntryPtr entry)
 Task<bool> MemoryStore::remove(std::string id)
 {
     require_valid_id(id);
-    const bool removed = entries_.erase(id) > 0;
-    version_ += removed ? 1 : 0;
-    co_return removed;
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) {
+        co_return false;
+    }
+    erase(it);
+    co_return true;
 }
 
 Task<std::vector<std::pair<std::string, EntryPtr>>> MemoryStore::list()
 {
-    std::vector<std::pair<std::string, EntryPtr>> entries(entries_.begin(), entries_.end());
-    std::ranges::sort(entries, {}, &std::pair<std::string, EntryPtr>::first);
-    co_return entries;
+    co_return collect(order_.begin(), order_.size());
+}
+
+Task<WriteResult> MemoryStore::replace_if(std::string id, std::string expected_etag, EntryPtr entry)
+{
+    require_valid_id(id);
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    if (it->second->etag != expected_etag) {
+        co_return WriteResult{WriteStatus::precondition_failed, it->second->etag};
+    }
+    it->second = std::move(entry);
+    ++version_;
+    co_return WriteResult{};
+}
+
+Task<WriteResult> MemoryStore::remove_if(std::string id, std::string expected_etag)
+{
+    require_valid_id(id);
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    if (it->second->etag != expected_etag) {
+        co_return WriteResult{WriteStatus::precondition_failed, it->second->etag};
+    }
+    erase(it);
+    co_return WriteResult{};
+}
+
+Task<WriteResult> MemoryStore::create_if_absent(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    if (const auto it = entries_.find(id); it != entries_.end()) {
+        co_return WriteResult{WriteStatus::precondition_failed, it->second->etag};
+    }
+    add(std::move(id), std::move(entry));
+    co_return WriteResult{};
+}
+
+Task<EntryPage> MemoryStore::range(std::string after, std::size_t limit)
+{
+    require_valid_after(after);
+    co_return collect(after.empty() ? order_.begin() : order_.upper_bound(after), limit);
+}
+
+EntryPage MemoryStore::collect(std::set<std::string_view>::const_iterator from, std::size_t limit) const
+{
+    EntryPage page;
+    page.reserve(std::min(limit, entries_.size()));
+    for (auto it = from; it != order_.end() && page.size() < limit; ++it) {
+        page.emplace_back(std::string(*it), entries_.find(*it)->second);
+    }
+    return page;
 }
 
 Task<bool> MemoryStore::ready()

@@ -2,6 +2,9 @@
 
 #include "addrservice/store/store.hpp"
 
+#include <functional>
+#include <set>
+#include <string_view>
 #include <unordered_map>
 
 namespace addrservice {
@@ -14,14 +17,32 @@ public:
     Task<bool> replace(std::string id, EntryPtr entry) override;
     Task<bool> remove(std::string id) override;
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
+    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override;
+    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override;
+    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override;
+    Task<EntryPage> range(std::string after, std::size_t limit) override;
     Task<bool> ready() override;
     [[nodiscard]] std::size_t size() const noexcept override { return entries_.size(); }
     [[nodiscard]] std::optional<std::uint64_t> version() const noexcept override { return version_; }
     [[nodiscard]] std::string describe() const override { return "memory"; }
 
 private:
+    /// Hashes ids by their characters, so that a view of an id finds its entry without a copy.
+    struct IdHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+    };
+    using Entries = std::unordered_map<std::string, EntryPtr, IdHash, std::equal_to<>>;
+
+    void add(std::string id, EntryPtr entry);
+    void erase(Entries::iterator it);
+    [[nodiscard]] EntryPage collect(std::set<std::string_view>::const_iterator from, std::size_t limit) const;
+
     // Hashed: a write to a large book is one bucket, not a walk down a tree of ids.
-    std::unordered_map<std::string, EntryPtr> entries_;
+    Entries entries_;
+    // The same ids in order, for pages: views of the map's keys, which stay where they are until erased.
+    // Only creates and removes touch it; a replace, the commonest write, does not.
+    std::set<std::string_view> order_;
     std::uint64_t version_ = 0;
 };
 

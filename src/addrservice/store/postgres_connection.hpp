@@ -51,7 +51,7 @@ using ConnectOptions = std::vector<std::pair<std::string, std::string>>;
 /// The values of one statement: bytes of text columns (binary format: no terminator, no escaping), or
 /// text for the server to convert (NUL-terminated). The values are not copied: they must outlive the send.
 struct Params {
-    static constexpr std::size_t capacity = 3;
+    static constexpr std::size_t capacity = 4;
     std::array<const char*, capacity> values{};
     std::array<int, capacity> lengths{};
     std::array<int, capacity> formats{};

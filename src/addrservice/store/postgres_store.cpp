@@ -15,7 +15,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <list>
+#include <optional>
 #include <random>
 
 namespace addrservice {
@@ -54,6 +56,9 @@ constexpr std::chrono::seconds count_refresh_interval{5};
 constexpr milliseconds migration_timeout{60000};
 // The advisory lock that serialises migrations across instances ("addrserv" in ASCII).
 constexpr std::int64_t migration_lock = 0x6164647273657276;
+// How often a conditional write is tried again when the entry went back to the expected ETag between
+// the write that changed nothing and the read of why.
+constexpr int max_conditional_attempts = 8;
 
 /// The parameters a connection string sets (nothing is looked up yet: the PG* environment and the
 /// password file apply when connecting), plus our defaults where it sets none.
@@ -99,14 +104,27 @@ ConnectOptions with_statement_timeout(ConnectOptions options, milliseconds timeo
 }
 
 /// The prepared statements of every pool connection.
-enum class Statement : std::uint8_t { insert, select, update, erase, list, count, ping };
+enum class Statement : std::uint8_t {
+    insert,
+    select,
+    update,
+    erase,
+    list,
+    count,
+    ping,
+    insert_if_absent,
+    update_if,
+    erase_if,
+    etag_of,
+    page
+};
 
 struct StatementText {
     const char* name;
     const char* sql;
 };
 
-constexpr std::array<StatementText, 7> statements{{
+constexpr std::array<StatementText, 12> statements{{
     {"addrservice_insert", "INSERT INTO addrservice_entries (id, etag, json) VALUES ($1, $2, $3)"},
     {"addrservice_select", "SELECT json, etag FROM addrservice_entries WHERE id = $1"},
     {"addrservice_update", "UPDATE addrservice_entries SET etag = $2, json = $3 WHERE id = $1"},
@@ -114,6 +132,14 @@ constexpr std::array<StatementText, 7> statements{{
     {"addrservice_list", "SELECT id, json, etag FROM addrservice_entries ORDER BY id"},
     {"addrservice_count", "SELECT count(*) FROM addrservice_entries"},
     {"addrservice_ping", "SELECT 1"},
+    // Conditional writes compare in the statement that writes: under the row's lock, across instances.
+    {"addrservice_insert_if_absent",
+     "INSERT INTO addrservice_entries (id, etag, json) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING"},
+    {"addrservice_update_if", "UPDATE addrservice_entries SET etag = $3, json = $4 WHERE id = $1 AND etag = $2"},
+    {"addrservice_delete_if", "DELETE FROM addrservice_entries WHERE id = $1 AND etag = $2"},
+    {"addrservice_etag_of", "SELECT etag FROM addrservice_entries WHERE id = $1"},
+    // A walk of the primary key (COLLATE "C": bytewise) from a given id: a page reads its own rows only.
+    {"addrservice_page", "SELECT id, json, etag FROM addrservice_entries WHERE id > $1 ORDER BY id LIMIT $2"},
 }};
 
 const char* name_of(Statement statement)
@@ -353,6 +379,60 @@ Task<Result> run(std::shared_ptr<PostgresPool> pool, Statement statement, Params
     co_return co_await answer(connection, std::move(request), deadline);
 }
 
+/// True when the statement changed a row.
+bool changed_a_row(const Result& result)
+{
+    return std::string_view(PQcmdTuples(result.get())) != "0";
+}
+
+/// What a conditional write expects of the row it writes.
+struct Expected {
+    std::string etag;     // the row's ETag, for an update or a delete
+    bool absent = false;  // no row at all, for an insert
+};
+
+/// Why a conditional write changed no row, from the row as it is now: not_found, precondition_failed
+/// with its ETag, or nullopt when the row is as expected again (another writer changed it back in
+/// between), so the write may be tried again.
+Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std::string id, Expected expected)
+{
+    Params params;
+    params.bytes(id);
+    auto result = co_await run(pool, Statement::etag_of, params);
+    const auto found = checked(std::move(result), pool->name);
+    if (PQntuples(found.get()) == 0) {
+        if (expected.absent) {
+            co_return std::nullopt;
+        }
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
+    auto current = value_of(found, 0, 0);
+    if (!expected.absent && current == expected.etag) {
+        co_return std::nullopt;
+    }
+    co_return WriteResult{WriteStatus::precondition_failed, std::move(current)};
+}
+
+/// Runs a conditional write (one statement that compares and writes) until it writes or its refusal has
+/// a reason that holds when read.
+Task<WriteResult> write_conditionally(std::shared_ptr<PostgresPool> pool, Statement statement, Params params,
+                                      std::string id, Expected expected)
+{
+    for (int attempt = 1;; ++attempt) {
+        auto result = co_await run(pool, statement, params);
+        if (changed_a_row(checked(std::move(result), pool->name))) {
+            co_return WriteResult{};
+        }
+        auto why = co_await refused(pool, id, expected);
+        if (why) {
+            co_return std::move(*why);
+        }
+        if (attempt == max_conditional_attempts) {
+            throw StoreUnavailableError(pool->name + ": entry " + id + " kept changing under a conditional write");
+        }
+    }
+}
+
 /// Keeps one slot of the pool connected: connect, prepare, serve until the connection ends, again.
 Task<void> keep(std::shared_ptr<PostgresPool> pool, std::size_t index)
 {
@@ -515,6 +595,66 @@ Task<std::vector<std::pair<std::string, EntryPtr>>> PostgresStore::list()
     const auto rows = checked(std::move(result), pool->name);
     const int count = PQntuples(rows.get());
     std::vector<std::pair<std::string, EntryPtr>> entries;
+    entries.reserve(static_cast<std::size_t>(count));
+    for (int row = 0; row < count; ++row) {
+        entries.emplace_back(value_of(rows, row, 0), std::make_shared<const StoredEntry>(
+                                                         StoredEntry{value_of(rows, row, 1), value_of(rows, row, 2)}));
+    }
+    co_return entries;
+}
+
+Task<WriteResult> PostgresStore::replace_if(std::string id, std::string expected_etag, EntryPtr entry)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id).bytes(expected_etag).bytes(entry->etag).bytes(entry->json);
+    Expected expected{expected_etag};  // named: g++ 12 mishandles a braced temporary as a coroutine argument
+    co_return co_await write_conditionally(pool, Statement::update_if, params, id, std::move(expected));
+}
+
+Task<WriteResult> PostgresStore::remove_if(std::string id, std::string expected_etag)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id).bytes(expected_etag);
+    Expected expected{expected_etag};
+    auto result = co_await write_conditionally(pool, Statement::erase_if, params, id, std::move(expected));
+    if (result.status == WriteStatus::done && pool->count > 0) {
+        --pool->count;
+    }
+    co_return result;
+}
+
+Task<WriteResult> PostgresStore::create_if_absent(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    Params params;
+    params.bytes(id).bytes(entry->etag).bytes(entry->json);
+    Expected absent{{}, true};
+    auto result = co_await write_conditionally(pool, Statement::insert_if_absent, params, id, std::move(absent));
+    if (result.status == WriteStatus::done) {
+        ++pool->count;
+    }
+    co_return result;
+}
+
+Task<EntryPage> PostgresStore::range(std::string after, std::size_t limit)
+{
+    require_valid_after(after);
+    const auto pool = pool_;
+    EntryPage entries;
+    if (limit == 0) {
+        co_return entries;
+    }
+    const auto limit_text = std::to_string(std::min<std::size_t>(limit, INT64_MAX));
+    Params params;
+    params.bytes(after).text(limit_text);
+    auto result = co_await run(pool, Statement::page, params);
+    const auto rows = checked(std::move(result), pool->name);
+    const int count = PQntuples(rows.get());
     entries.reserve(static_cast<std::size_t>(count));
     for (int row = 0; row < count; ++row) {
         entries.emplace_back(value_of(rows, row, 0), std::make_shared<const StoredEntry>(

@@ -40,6 +40,14 @@ public:
     Task<bool> replace(std::string id, EntryPtr entry) override;
     Task<bool> remove(std::string id) override;
     Task<std::vector<std::pair<std::string, EntryPtr>>> list() override;
+    /// Each compares in the statement that writes (UPDATE ... AND etag = $2, INSERT ... ON CONFLICT DO
+    /// NOTHING), so the row's lock makes the check and the write one step across instances; when no row
+    /// changed, a read of the row's ETag says why.
+    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override;
+    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override;
+    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override;
+    /// WHERE id > $1 ORDER BY id LIMIT $2 over the primary key, whose COLLATE "C" orders bytewise.
+    Task<EntryPage> range(std::string after, std::size_t limit) override;
     Task<bool> ready() override;
     /// This instance's count: the database's at start and at each background refresh, plus this
     /// instance's own creates and removes since.

@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -33,6 +35,12 @@ public:
     Statement& bind(int index, std::string_view text)
     {
         check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+
+    Statement& bind(int index, std::int64_t number)
+    {
+        check(sqlite3_bind_int64(stmt_, index, number));
         return *this;
     }
 
@@ -154,6 +162,16 @@ struct SqliteStore::Db final : BatchScope {
             erase = std::make_unique<Statement>(handle, "DELETE FROM entries WHERE id = ?1");
             all = std::make_unique<Statement>(handle, "SELECT id, json, etag FROM entries ORDER BY id");
             count = std::make_unique<Statement>(handle, "SELECT count(*) FROM entries");
+            // Conditional writes compare in the statement that writes: one atomic step, across processes.
+            insert_new = std::make_unique<Statement>(
+                handle, "INSERT INTO entries (id, etag, json) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING");
+            update_if = std::make_unique<Statement>(
+                handle, "UPDATE entries SET etag = ?3, json = ?4 WHERE id = ?1 AND etag = ?2");
+            erase_if = std::make_unique<Statement>(handle, "DELETE FROM entries WHERE id = ?1 AND etag = ?2");
+            etag_of = std::make_unique<Statement>(handle, "SELECT etag FROM entries WHERE id = ?1");
+            // A walk of the primary key from a given id: a page reads its own rows only.
+            page = std::make_unique<Statement>(handle,
+                                               "SELECT id, json, etag FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2");
         } catch (...) {
             close();
             throw;
@@ -174,6 +192,11 @@ struct SqliteStore::Db final : BatchScope {
         erase.reset();
         all.reset();
         count.reset();
+        insert_new.reset();
+        update_if.reset();
+        erase_if.reset();
+        etag_of.reset();
+        page.reset();
         sqlite3_close(handle);
         handle = nullptr;
     }
@@ -230,6 +253,11 @@ struct SqliteStore::Db final : BatchScope {
     std::unique_ptr<Statement> erase;
     std::unique_ptr<Statement> all;
     std::unique_ptr<Statement> count;
+    std::unique_ptr<Statement> insert_new;
+    std::unique_ptr<Statement> update_if;
+    std::unique_ptr<Statement> erase_if;
+    std::unique_ptr<Statement> etag_of;
+    std::unique_ptr<Statement> page;
 };
 
 SqliteStore::SqliteStore(std::string path)
@@ -287,6 +315,64 @@ std::vector<std::pair<std::string, EntryPtr>> SqliteStore::list_now()
         found.emplace_back(all->text(0), std::make_shared<const StoredEntry>(StoredEntry{all->text(1), all->text(2)}));
     }
     count_ = found.size();  // other processes may share the file
+    return found;
+}
+
+WriteResult SqliteStore::refused(const std::string& id) const
+{
+    // The write matched no row: say why, from the row as it is now.
+    Resetting etag_of(*db_->etag_of);
+    if (!etag_of->bind(1, id).step()) {
+        return WriteResult{WriteStatus::not_found, {}};
+    }
+    return WriteResult{WriteStatus::precondition_failed, etag_of->text(0)};
+}
+
+WriteResult SqliteStore::replace_if_now(const std::string& id, const std::string& expected_etag,
+                                        const EntryPtr& entry) const
+{
+    {
+        Resetting update(*db_->update_if);
+        update->bind(1, id).bind(2, expected_etag).bind(3, entry->etag).bind(4, entry->json).step();
+    }
+    return db_->changes() > 0 ? WriteResult{} : refused(id);
+}
+
+WriteResult SqliteStore::remove_if_now(const std::string& id, const std::string& expected_etag)
+{
+    {
+        Resetting erase(*db_->erase_if);
+        erase->bind(1, id).bind(2, expected_etag).step();
+    }
+    if (db_->changes() == 0) {
+        return refused(id);
+    }
+    --count_;
+    return WriteResult{};
+}
+
+WriteResult SqliteStore::create_if_absent_now(const std::string& id, const EntryPtr& entry)
+{
+    {
+        Resetting insert(*db_->insert_new);
+        insert->bind(1, id).bind(2, entry->etag).bind(3, entry->json).step();
+    }
+    if (db_->changes() == 0) {
+        return refused(id);
+    }
+    ++count_;
+    return WriteResult{};
+}
+
+EntryPage SqliteStore::range_now(const std::string& after, std::size_t limit) const
+{
+    EntryPage found;
+    Resetting page(*db_->page);
+    page->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (page->step()) {
+        found.emplace_back(page->text(0),
+                           std::make_shared<const StoredEntry>(StoredEntry{page->text(1), page->text(2)}));
+    }
     return found;
 }
 

@@ -41,6 +41,12 @@ private:
     [[nodiscard]] bool replace_now(const std::string& id, const EntryPtr& entry) const;
     bool remove_now(const std::string& id);
     std::vector<std::pair<std::string, EntryPtr>> list_now();
+    [[nodiscard]] WriteResult replace_if_now(const std::string& id, const std::string& expected_etag,
+                                             const EntryPtr& entry) const;
+    WriteResult remove_if_now(const std::string& id, const std::string& expected_etag);
+    WriteResult create_if_absent_now(const std::string& id, const EntryPtr& entry);
+    [[nodiscard]] EntryPage range_now(const std::string& after, std::size_t limit) const;
+    [[nodiscard]] WriteResult refused(const std::string& id) const;
     bool ready_now();
 
     std::string path_;

@@ -64,6 +64,25 @@ bool is_valid_id(std::string_view id) noexcept;
 /// row) after an id it has not checked.
 void require_valid_id(std::string_view id);
 
+/// What a conditional write did. Whatever it says but done, nothing changed.
+enum class WriteStatus {
+    done,                 // the write happened
+    not_found,            // no entry has this id
+    precondition_failed,  // the entry's ETag is not the expected one, or (create_if_absent) the id is taken
+};
+
+/// The outcome of a conditional write.
+struct WriteResult {
+    WriteStatus status = WriteStatus::done;
+    std::string current_etag;  // precondition_failed: the ETag of the entry as it is stored
+};
+
+/// A page of entries, ordered by id.
+using EntryPage = std::vector<std::pair<std::string, EntryPtr>>;
+
+/// Throws StoreError unless after is empty or a valid id: where a range() starts.
+void require_valid_after(std::string_view after);
+
 /// Where entries live. Every operation is a coroutine; a store whose work blocks (files, databases)
 /// does it on its own thread and resumes the caller when done. Every operation refuses a malformed id.
 class AddressStore {
@@ -83,8 +102,38 @@ public:
     virtual Task<bool> replace(std::string id, EntryPtr entry) = 0;
     /// Removes an entry; false when there is none with this id.
     virtual Task<bool> remove(std::string id) = 0;
-    /// Every entry, ordered by id.
+    /// Every entry, ordered by id. (The service lists through range(), a page at a time.)
     virtual Task<std::vector<std::pair<std::string, EntryPtr>>> list() = 0;
+
+    // Conditional writes. In each, the comparison and the write are one atomic step: no other writer,
+    // in this process or in any other process sharing the store, changes the entry in between, so of
+    // several writers holding the same ETag exactly one succeeds. ETags are compared as strings, exactly
+    // (the StoredEntry::etag of what is stored). A malformed id is a StoreError, as everywhere. A write
+    // that happens changes version(), as any write does. In SQL: the comparison goes in the statement
+    // that writes (UPDATE ... WHERE id = ? AND etag = ?; INSERT ... ON CONFLICT (id) DO NOTHING), and
+    // when it changes no row, the entry's ETag is read to tell not_found from precondition_failed.
+
+    /// Replaces the entry only while its ETag is expected_etag: done; not_found when no entry has this
+    /// id; precondition_failed with the current ETag when its ETag is another.
+    virtual Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) = 0;
+    /// Removes the entry only while its ETag is expected_etag; results as replace_if.
+    virtual Task<WriteResult> remove_if(std::string id, std::string expected_etag) = 0;
+    /// Adds an entry under an id the caller chose, unless an entry has it: done, or
+    /// precondition_failed with the existing entry's ETag (that entry is left as it is). Never not_found.
+    virtual Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) = 0;
+
+    /// At most limit entries whose ids sort after `after` (bytewise, as memcmp and SQLite's BINARY
+    /// collation order them; after need not exist; empty means from the first id), ordered by id. The
+    /// store finds them by an ordered index and reads only those it returns, so paging through a book
+    /// costs in proportion to the pages, not to the book (a store that cannot, says what it costs). An
+    /// entry that exists throughout a walk of pages, each starting after the last id of the one
+    /// before, is returned exactly once. An `after` that is not empty and not a valid id is a StoreError.
+    /// The service asks for at most limits.max_page + 1 entries at a time. In SQL: WHERE id > ? ORDER BY
+    /// id LIMIT ? over the primary key, with a bytewise collation (PostgreSQL: COLLATE "C", on the column
+    /// or in the query with an index to match; a locale's collation orders ids otherwise, and two
+    /// instances must page alike).
+    virtual Task<EntryPage> range(std::string after, std::size_t limit) = 0;
+
     /// True when the store can serve requests (a cheap check).
     virtual Task<bool> ready() = 0;
     /// The number of entries, kept cheaply.

@@ -52,6 +52,39 @@ Task<std::vector<std::pair<std::string, EntryPtr>>> ThreadedStore<Store>::list()
 }
 
 template <typename Store>
+Task<WriteResult> ThreadedStore<Store>::replace_if(std::string id, std::string expected_etag, EntryPtr entry)
+{
+    require_valid_id(id);
+    auto work =
+        std::bind_front(&Store::replace_if_now, store(), std::move(id), std::move(expected_etag), std::move(entry));
+    co_return co_await store()->thread_->run(std::move(work));
+}
+
+template <typename Store>
+Task<WriteResult> ThreadedStore<Store>::remove_if(std::string id, std::string expected_etag)
+{
+    require_valid_id(id);
+    auto work = std::bind_front(&Store::remove_if_now, store(), std::move(id), std::move(expected_etag));
+    co_return co_await store()->thread_->run(std::move(work));
+}
+
+template <typename Store>
+Task<WriteResult> ThreadedStore<Store>::create_if_absent(std::string id, EntryPtr entry)
+{
+    require_valid_id(id);
+    auto work = std::bind_front(&Store::create_if_absent_now, store(), std::move(id), std::move(entry));
+    co_return co_await store()->thread_->run(std::move(work));
+}
+
+template <typename Store>
+Task<EntryPage> ThreadedStore<Store>::range(std::string after, std::size_t limit)
+{
+    require_valid_after(after);
+    auto work = std::bind_front(&Store::range_now, store(), std::move(after), limit);
+    co_return co_await store()->thread_->run(std::move(work), Access::read);
+}
+
+template <typename Store>
 Task<bool> ThreadedStore<Store>::ready()
 {
     try {

@@ -1,0 +1,354 @@
+#include "addrservice/patch.hpp"
+
+#include "addrservice/errors.hpp"
+#include "addrservice/json_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+namespace addrservice {
+
+namespace {
+
+using Json = nlohmann::json;
+using Pointer = Json::json_pointer;
+
+/// How a document's numbers are read.
+enum class Numbers {
+    // An entry as stored: a number that nlohmann would not write back exactly as it was written keeps
+    // its text, so that what the patch leaves alone is stored again unchanged.
+    as_written,
+    // A patch: numbers by value, so that a test compares 0.50 and 0.5 as equal; only an integer too
+    // large for 64 bits, or a number too large for a double, keeps its text.
+    by_value,
+};
+
+/// A number kept as its text. It is held as a binary value, which no JSON text parses to, so it cannot
+/// be mistaken for anything else, and it compares equal to the same text only.
+Json number_text(const std::string& text)
+{
+    return Json::binary(std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+bool is_integer_literal(std::string_view text) noexcept
+{
+    return text.find_first_of(".eE") == std::string_view::npos;
+}
+
+/// Builds a document from nlohmann's parse events (its SAX interface), as its own parser would, except
+/// for the numbers (see Numbers) and a bound on nesting.
+class DocumentBuilder {
+public:
+    explicit DocumentBuilder(Numbers numbers) : numbers_(numbers) {}
+
+    bool null() { return add(Json(nullptr)); }
+    bool boolean(bool value) { return add(Json(value)); }
+    bool number_integer(Json::number_integer_t value) { return add(Json(value)); }
+    bool number_unsigned(Json::number_unsigned_t value) { return add(Json(value)); }
+    bool number_float(Json::number_float_t value, const std::string& text)
+    {
+        // nlohmann reads an integer too large for 64 bits as a double: its digits would be lost.
+        if (is_integer_literal(text) || !std::isfinite(value)) {
+            return add(number_text(text));
+        }
+        if (numbers_ == Numbers::as_written && Json(value).dump() != text) {
+            return add(number_text(text));
+        }
+        return add(Json(value));
+    }
+    bool string(std::string& value) { return add(Json(std::move(value))); }
+    bool binary(Json::binary_t& value) { return add(Json::binary(std::move(value))); }
+    bool start_object(std::size_t /*elements*/) { return open(Json::value_t::object); }
+    bool key(std::string& name)
+    {
+        member_ = &(*open_.back())[name];
+        return true;
+    }
+    bool end_object()
+    {
+        open_.pop_back();
+        return true;
+    }
+    bool start_array(std::size_t /*elements*/) { return open(Json::value_t::array); }
+    bool end_array()
+    {
+        open_.pop_back();
+        return true;
+    }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const nlohmann::detail::exception& e)
+    {
+        error_ = e.what();
+        return false;
+    }
+
+    [[nodiscard]] const std::string& error() const noexcept { return error_; }
+    Json release() { return std::move(root_); }
+
+private:
+    bool open(Json::value_t type)
+    {
+        if (open_.size() >= max_json_depth) {
+            error_ = "JSON nested deeper than " + std::to_string(max_json_depth) + " levels";
+            return false;
+        }
+        Json* container = place(Json(type));
+        open_.push_back(container);
+        return true;
+    }
+
+    bool add(Json value)
+    {
+        place(std::move(value));
+        return true;
+    }
+
+    /// Puts a value where the document is at: the root, the next item of an array, or the member whose
+    /// key came last. A key given twice keeps its last value.
+    Json* place(Json value)
+    {
+        if (open_.empty()) {
+            root_ = std::move(value);
+            return &root_;
+        }
+        if (open_.back()->is_array()) {
+            open_.back()->push_back(std::move(value));
+            return &open_.back()->back();
+        }
+        *member_ = std::move(value);
+        return member_;
+    }
+
+    Numbers numbers_;
+    Json root_;
+    std::vector<Json*> open_;  // the arrays and objects being read, outermost first
+    Json* member_ = nullptr;
+    std::string error_;
+};
+
+Json read_document(std::string_view text, Numbers numbers)
+{
+    DocumentBuilder builder(numbers);
+    if (!Json::sax_parse(text, &builder)) {
+        throw InvalidJsonError(builder.error());
+    }
+    return builder.release();
+}
+
+/// Writes a document as JSON text: numbers kept as text are written as that text.
+void write_document(const Json& value, std::string& out)
+{
+    switch (value.type()) {
+        case Json::value_t::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [name, member] : value.items()) {
+                out += first ? "" : ",";
+                first = false;
+                out += Json(name).dump();
+                out += ':';
+                write_document(member, out);
+            }
+            out += '}';
+            break;
+        }
+        case Json::value_t::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : value) {
+                out += first ? "" : ",";
+                first = false;
+                write_document(item, out);
+            }
+            out += ']';
+            break;
+        }
+        case Json::value_t::binary: {
+            const auto& text = value.get_binary();
+            out.append(text.begin(), text.end());
+            break;
+        }
+        default:
+            out += value.dump();
+            break;
+    }
+}
+
+/// How far a value nests (a scalar 0, an object of scalars 1) and about how much memory it takes.
+struct Extent {
+    std::size_t depth = 0;
+    std::size_t bytes = 0;
+};
+
+Extent extent_of(const Json& value)
+{
+    constexpr std::size_t node_bytes = sizeof(Json);
+    Extent extent{0, node_bytes};
+    if (value.is_string()) {
+        extent.bytes += value.get_ref<const std::string&>().size();
+    } else if (value.is_binary()) {
+        extent.bytes += value.get_binary().size();
+    } else if (value.is_object() || value.is_array()) {
+        for (const auto& [name, member] : value.items()) {
+            const auto inner = extent_of(member);
+            extent.depth = std::max(extent.depth, inner.depth);
+            extent.bytes += inner.bytes + (value.is_object() ? name.size() : 0);
+        }
+        extent.depth += 1;
+    }
+    return extent;
+}
+
+[[noreturn]] void malformed(std::size_t index, const std::string& what)
+{
+    throw InvalidJsonError("JSON Patch operation " + std::to_string(index) + ": " + what);
+}
+
+/// The string member `name` of an operation, which must be there.
+const std::string& string_member(const Json& operation, const char* name, std::size_t index)
+{
+    const auto it = operation.find(name);
+    if (it == operation.end() || !it->is_string()) {
+        malformed(index, std::string("needs a string member '") + name + "'");
+    }
+    return it->get_ref<const std::string&>();
+}
+
+Pointer pointer_member(const Json& operation, const char* name, std::size_t index)
+{
+    const auto& text = string_member(operation, name, index);
+    try {
+        return Pointer(text);
+    } catch (const Json::parse_error& e) {
+        malformed(index, std::string("'") + name + "' is not a JSON pointer: " + e.what());
+    }
+}
+
+/// Checks that a patch is a list of well-formed operations (RFC 6902 section 4) before any is applied:
+/// a malformed document is refused whole.
+void check_operations(const Json& patch)
+{
+    static const std::set<std::string, std::less<>> names{"add", "remove", "replace", "move", "copy", "test"};
+    if (!patch.is_array()) {
+        throw InvalidJsonError("a JSON Patch is an array of operations");
+    }
+    for (std::size_t index = 0; index < patch.size(); ++index) {
+        const auto& operation = patch[index];
+        if (!operation.is_object()) {
+            malformed(index, "not an object");
+        }
+        const auto& op = string_member(operation, "op", index);
+        if (!names.contains(op)) {
+            malformed(index, "unknown op '" + op + "'");
+        }
+        pointer_member(operation, "path", index);
+        if (op == "move" || op == "copy") {
+            pointer_member(operation, "from", index);
+        }
+        if ((op == "add" || op == "replace" || op == "test") && !operation.contains("value")) {
+            malformed(index, "needs a member 'value'");
+        }
+    }
+}
+
+/// Applies a JSON Patch one checked operation at a time.
+class JsonPatcher {
+public:
+    JsonPatcher(Json& document, std::size_t max_bytes)
+        : document_(document), budget_(max_bytes * budget_factor), used_(extent_of(document).bytes)
+    {
+    }
+
+    void apply(const Json& operation, std::size_t index)
+    {
+        const auto& op = operation["op"].get_ref<const std::string&>();
+        const Pointer path(operation["path"].get_ref<const std::string&>());
+        try {
+            if (op == "add" || op == "replace") {
+                grow(path, extent_of(operation["value"]));
+            } else if (op == "copy" || op == "move") {
+                const auto extent = extent_of(document_.at(Pointer(operation["from"].get_ref<const std::string&>())));
+                grow(path, op == "copy" ? extent : Extent{extent.depth, 0});
+            }
+            if (op == "add" || op == "copy" || op == "move" || op == "remove") {
+                require_container_parent(path);
+            }
+            document_.patch_inplace(Json::array({operation}));
+        } catch (const Json::exception& e) {
+            throw PatchConflictError("JSON Patch operation " + std::to_string(index) + " cannot apply: " + e.what());
+        }
+    }
+
+private:
+    // A copy can double the entry at each step: the memory it may take on the way is bounded by a
+    // multiple of the largest entry, and the result by the largest entry itself.
+    static constexpr std::size_t budget_factor = 16;
+
+    void grow(const Pointer& path, Extent added)
+    {
+        std::size_t tokens = 0;
+        for (auto parent = path; !parent.empty(); parent = parent.parent_pointer()) {
+            ++tokens;
+        }
+        if (tokens + added.depth > max_json_depth) {
+            throw InvalidJsonError("the patched entry would be nested deeper than " + std::to_string(max_json_depth) +
+                                   " levels");
+        }
+        used_ += added.bytes;
+        if (used_ > budget_) {
+            throw EntryTooLargeError("the patched entry would be too large");
+        }
+    }
+
+    /// RFC 6902 adds and removes in an object or an array only (nlohmann would turn a null into an object).
+    void require_container_parent(const Pointer& path) const
+    {
+        if (path.empty()) {
+            return;  // the whole document
+        }
+        const auto& parent = document_.at(path.parent_pointer());
+        if (!parent.is_object() && !parent.is_array()) {
+            throw PatchConflictError("the parent of " + path.to_string() + " is not an object or an array");
+        }
+    }
+
+    Json& document_;
+    std::size_t budget_;
+    std::size_t used_;
+};
+
+}  // namespace
+
+Patch::Patch(PatchFormat format, std::string_view text)
+    : format_(format), changes_(read_document(text, Numbers::by_value))
+{
+    if (format_ == PatchFormat::json_patch) {
+        check_operations(changes_);
+    }
+}
+
+std::string Patch::apply(std::string_view entry_json, std::size_t max_bytes) const
+{
+    auto document = read_document(entry_json, Numbers::as_written);
+    if (format_ == PatchFormat::merge_patch) {
+        document.merge_patch(changes_);
+    } else {
+        JsonPatcher patcher(document, max_bytes);
+        for (std::size_t index = 0; index < changes_.size(); ++index) {
+            patcher.apply(changes_[index], index);
+        }
+    }
+    std::string text;
+    write_document(document, text);
+    if (text.size() > max_bytes) {
+        throw EntryTooLargeError("the patched entry is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                                 std::to_string(max_bytes));
+    }
+    return text;
+}
+
+}  // namespace addrservice

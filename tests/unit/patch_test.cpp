@@ -1,0 +1,189 @@
+#include "addrservice/patch.hpp"
+#include "addrservice/errors.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace addrservice {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t limit = 1 << 20;
+
+json merged(const std::string& target, const std::string& patch)
+{
+    return json::parse(Patch(PatchFormat::merge_patch, patch).apply(target, limit));
+}
+
+json patched(const std::string& target, const std::string& patch)
+{
+    return json::parse(Patch(PatchFormat::json_patch, patch).apply(target, limit));
+}
+
+TEST(MergePatch, TheExamplesOfRfc7396)
+{
+    EXPECT_EQ(merged(R"({"a":"b"})", R"({"a":"c"})"), json::parse(R"({"a":"c"})"));
+    EXPECT_EQ(merged(R"({"a":"b"})", R"({"b":"c"})"), json::parse(R"({"a":"b","b":"c"})"));
+    EXPECT_EQ(merged(R"({"a":"b"})", R"({"a":null})"), json::parse(R"({})"));
+    EXPECT_EQ(merged(R"({"a":"b","b":"c"})", R"({"a":null})"), json::parse(R"({"b":"c"})"));
+    EXPECT_EQ(merged(R"({"a":["b"]})", R"({"a":"c"})"), json::parse(R"({"a":"c"})"));
+    EXPECT_EQ(merged(R"({"a":"c"})", R"({"a":["b"]})"), json::parse(R"({"a":["b"]})"));
+    EXPECT_EQ(merged(R"({"a":{"b":"c"}})", R"({"a":{"b":"d","c":null}})"), json::parse(R"({"a":{"b":"d"}})"));
+    EXPECT_EQ(merged(R"({"a":[{"b":"c"}]})", R"({"a":[1]})"), json::parse(R"({"a":[1]})"));
+    EXPECT_EQ(merged(R"(["a","b"])", R"(["c","d"])"), json::parse(R"(["c","d"])"));
+    EXPECT_EQ(merged(R"({"a":"b"})", R"(["c"])"), json::parse(R"(["c"])"));
+    EXPECT_EQ(merged(R"({"a":"foo"})", "null"), json(nullptr));
+    EXPECT_EQ(merged(R"({"a":"foo"})", R"("bar")"), json("bar"));
+    EXPECT_EQ(merged(R"({"e":null})", R"({"a":1})"), json::parse(R"({"e":null,"a":1})"));
+    EXPECT_EQ(merged(R"([1,2])", R"({"a":"b","c":null})"), json::parse(R"({"a":"b"})"));
+    EXPECT_EQ(merged(R"({})", R"({"a":{"bb":{"ccc":null}}})"), json::parse(R"({"a":{"bb":{}}})"));
+}
+
+TEST(JsonPatch, TheOperationsOfRfc6902)
+{
+    EXPECT_EQ(patched(R"({"foo":"bar"})", R"([{"op":"add","path":"/baz","value":"qux"}])"),
+              json::parse(R"({"baz":"qux","foo":"bar"})"));
+    EXPECT_EQ(patched(R"({"foo":["bar","baz"]})", R"([{"op":"add","path":"/foo/1","value":"qux"}])"),
+              json::parse(R"({"foo":["bar","qux","baz"]})"));
+    EXPECT_EQ(patched(R"({"foo":["bar"]})", R"([{"op":"add","path":"/foo/-","value":"qux"}])"),
+              json::parse(R"({"foo":["bar","qux"]})"));
+    EXPECT_EQ(patched(R"({"baz":"qux","foo":"bar"})", R"([{"op":"remove","path":"/baz"}])"),
+              json::parse(R"({"foo":"bar"})"));
+    EXPECT_EQ(patched(R"({"baz":"qux","foo":"bar"})", R"([{"op":"replace","path":"/baz","value":"boo"}])"),
+              json::parse(R"({"baz":"boo","foo":"bar"})"));
+    EXPECT_EQ(patched(R"({"foo":{"bar":"baz","waldo":"fred"},"qux":{"corge":"grault"}})",
+                      R"([{"op":"move","from":"/foo/waldo","path":"/qux/thud"}])"),
+              json::parse(R"({"foo":{"bar":"baz"},"qux":{"corge":"grault","thud":"fred"}})"));
+    EXPECT_EQ(patched(R"({"foo":["all","grass","cows","eat"]})", R"([{"op":"move","from":"/foo/1","path":"/foo/3"}])"),
+              json::parse(R"({"foo":["all","cows","eat","grass"]})"));
+    EXPECT_EQ(patched(R"({"a":{"b":1}})", R"([{"op":"copy","from":"/a","path":"/c"}])"),
+              json::parse(R"({"a":{"b":1},"c":{"b":1}})"));
+    EXPECT_EQ(patched(R"({"/":9,"~1":10})", R"([{"op":"test","path":"/~01","value":10},
+                                               {"op":"test","path":"/~1","value":9}])"),
+              json::parse(R"({"/":9,"~1":10})"));
+    EXPECT_EQ(patched(R"({"n":1})", R"([{"op":"test","path":"/n","value":1.0}])"), json::parse(R"({"n":1})"));
+}
+
+void expect_conflict(const std::string& target, const std::string& patch)
+{
+    const Patch changes(PatchFormat::json_patch, patch);
+    EXPECT_THROW((void)changes.apply(target, limit), PatchConflictError) << patch;
+}
+
+TEST(JsonPatch, AnOperationThatCannotApplyIsAConflict)
+{
+    expect_conflict(R"({"baz":"qux"})", R"([{"op":"test","path":"/baz","value":"bar"}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"add","path":"/baz/bat","value":"qux"}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"remove","path":"/nope"}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"replace","path":"/nope","value":1}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"move","from":"/nope","path":"/x"}])");
+    expect_conflict(R"({"foo":[1]})", R"([{"op":"add","path":"/foo/5","value":2}])");
+    expect_conflict(R"({"foo":[1]})", R"([{"op":"remove","path":"/foo/bar"}])");
+    expect_conflict(R"({"foo":[1]})", R"([{"op":"remove","path":"/foo/01"}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"remove","path":""}])");
+    expect_conflict(R"({"a":{"b":1}})", R"([{"op":"move","from":"/a","path":"/a/b/c"}])");
+    // A scalar or null parent has no members to add or remove (nlohmann would assert, or make an object).
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"add","path":"/foo/x","value":1}])");
+    expect_conflict(R"({"foo":"bar"})", R"([{"op":"remove","path":"/foo/x"}])");
+    expect_conflict(R"({"foo":null})", R"([{"op":"add","path":"/foo/x","value":1}])");
+    expect_conflict(R"({"foo":1})", R"([{"op":"copy","from":"/foo","path":"/foo/x"}])");
+}
+
+TEST(JsonPatch, AFailedOperationLeavesNothingOfTheOthers)
+{
+    // apply() returns text only when every operation applied: the stored entry is untouched otherwise.
+    expect_conflict(R"({"a":1})", R"([{"op":"replace","path":"/a","value":2},{"op":"test","path":"/a","value":1}])");
+}
+
+TEST(JsonPatch, AMalformedPatchIsInvalidJsonBeforeAnyOperationApplies)
+{
+    for (const char* patch : {
+             "not json",
+             R"({"op":"add","path":"/a","value":1})",                               // not an array
+             R"([1])",                                                              // not an object
+             R"([{"path":"/a","value":1}])",                                        // no op
+             R"([{"op":"frobnicate","path":"/a"}])",                                // unknown op
+             R"([{"op":"add","value":1}])",                                         // no path
+             R"([{"op":"add","path":"/a"}])",                                       // no value
+             R"([{"op":"move","path":"/a"}])",                                      // no from
+             R"([{"op":"add","path":"a","value":1}])",                              // not a pointer
+             R"([{"op":"add","path":"/~2","value":1}])",                            // a bad escape
+             R"([{"op":"test","path":"/x","value":0},{"op":"nope","path":"/a"}])",  // later, still first
+         }) {
+        EXPECT_THROW(Patch(PatchFormat::json_patch, patch), InvalidJsonError) << patch;
+    }
+}
+
+TEST(Patch, ABodyThatIsNotJsonIsInvalidJson)
+{
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, "{\"a\": "), InvalidJsonError);
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, "{\"a\": 1} x"), InvalidJsonError);
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, "{\"a\": \"\xC3\x28\"}"), InvalidJsonError);
+    // At most max_json_depth levels of nesting.
+    EXPECT_NO_THROW(Patch(PatchFormat::merge_patch, std::string(64, '[') + std::string(64, ']')));
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, std::string(65, '[') + std::string(65, ']')), InvalidJsonError);
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, std::string(100000, '[') + std::string(100000, ']')),
+                 InvalidJsonError);
+}
+
+TEST(Patch, NumbersLeftAloneKeepTheirText)
+{
+    const std::string entry = R"({"big":123456789012345678901234567890,"neg":-98765432109876543210,)"
+                              R"("small":7,"half":0.5,"x":1})";
+    const auto text = Patch(PatchFormat::merge_patch, R"({"x":2})").apply(entry, limit);
+    EXPECT_NE(text.find(R"("big":123456789012345678901234567890)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("neg":-98765432109876543210)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("half":0.5)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("x":2)"), std::string::npos) << text;
+}
+
+TEST(Patch, BigNumbersInThePatchKeepTheirTextToo)
+{
+    const auto text = Patch(PatchFormat::merge_patch, R"({"y":98765432109876543210987654321})").apply("{}", limit);
+    EXPECT_EQ(text, R"({"y":98765432109876543210987654321})");
+    const std::string entry = R"({"big":123456789012345678901234567890})";
+    EXPECT_NO_THROW((void)Patch(PatchFormat::json_patch, R"([{"op":"test","path":"/big",
+        "value":123456789012345678901234567890}])")
+                        .apply(entry, limit));
+    expect_conflict(entry, R"([{"op":"test","path":"/big","value":123456789012345678901234567891}])");
+}
+
+TEST(Patch, CopiesCannotGrowTheEntryWithoutBound)
+{
+    std::string patch = R"([{"op":"add","path":"/a","value":")" + std::string(1000, 'x') + R"("})";
+    // Each copy of the whole entry into a new member doubles it.
+    for (int i = 0; i < 40; ++i) {
+        patch += R"(,{"op":"copy","from":"","path":"/a)" + std::to_string(i) + R"("})";
+    }
+    patch += "]";
+    const Patch changes(PatchFormat::json_patch, patch);
+    EXPECT_THROW((void)changes.apply("{}", limit), EntryTooLargeError);
+}
+
+TEST(Patch, TheResultIsBoundedByTheLimit)
+{
+    const Patch changes(PatchFormat::merge_patch, R"({"a":")" + std::string(2000, 'x') + R"("})");
+    EXPECT_NO_THROW((void)changes.apply("{}", 4096));
+    EXPECT_THROW((void)changes.apply("{}", 1024), EntryTooLargeError);
+}
+
+TEST(Patch, AddsCannotNestTheEntryPastTheDepthLimit)
+{
+    // Each value is within the limit; the second, added inside the first, would take the entry past it.
+    std::string deep = "{}";
+    std::string path = "/a";
+    for (int i = 0; i < 59; ++i) {
+        deep = R"({"x":)" + deep + "}";
+        path += "/x";
+    }
+    const std::string patch = R"([{"op":"add","path":"/a","value":)" + deep + R"(},{"op":"add","path":")" + path +
+                              R"(/y","value":{"1":{"2":{"3":{"4":{"5":1}}}}}}])";
+    const Patch changes(PatchFormat::json_patch, patch);
+    EXPECT_THROW((void)changes.apply(R"({"b":1})", limit), InvalidJsonError);
+}
+
+}  // namespace
+}  // namespace addrservice
