@@ -11,7 +11,7 @@ find_package(SQLite3 REQUIRED)
 # The /metrics registry and its text format; only the core library, not its HTTP server.
 find_package(prometheus-cpp REQUIRED CONFIG)  # Debian installs no version file
 find_package(PostgreSQL REQUIRED)  # libpq (libpq-dev)
-find_package(OpenSSL REQUIRED)     # libpq's TLS layer; SHA-256 of bearer tokens (libssl-dev)
+find_package(OpenSSL REQUIRED)     # HTTPS (Asio and Beast over OpenSSL); libpq's TLS layer; SHA-256 of bearer tokens (libssl-dev)
 
 # valijson is header-only; `tools/run.py setup` unpacks Debian's package into .deps/ (its -dev package
 # drags in Qt and Poco for adapters we never use). A system-wide install is accepted too.

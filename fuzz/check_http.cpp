@@ -6,6 +6,7 @@
 #include "addrservice/logging.hpp"
 #include "addrservice/store/memory_store.hpp"
 #include "server/app.hpp"
+#include "server/framing.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -53,7 +54,7 @@ struct Sent {
 /// else, a 500 above all, is a finding.
 bool is_expected_status(unsigned code)
 {
-    static constexpr std::array<unsigned, 10> expected{200, 201, 204, 304, 400, 404, 405, 413, 415, 431};
+    static constexpr std::array<unsigned, 11> expected{200, 201, 204, 304, 400, 404, 405, 413, 415, 431, 501};
     return std::find(expected.begin(), expected.end(), code) != expected.end();
 }
 
@@ -202,6 +203,9 @@ private:
         }
         if (ec) {
             return reject(rejected(parser), Status::bad_request, "Bad Request");
+        }
+        if (const auto problem = http::framing_problem(parser.get())) {
+            return reject(rejected(parser), problem->status, problem->message);
         }
         if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
             return reject(rejected(parser), Status::payload_too_large, "Payload Too Large");

@@ -26,6 +26,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,10 @@ WORKLOADS = {
     "page": ("page.lua", 1000, ""),
     "404": ("notfound.lua", 0, ""),
     "mixed": ("mixed.lua", 1000, "80,15,5"),
+    "get-tls": ("get.lua", 1000, ""),
 }
+# Workloads served over HTTPS (TLS, keep-alive), by addrservice and nginx alike, with a self-signed certificate.
+TLS_WORKLOADS = {"get-tls"}
 STORES = ("memory", "sqlite", "fs", "postgres")
 IDLE_CONNECTIONS = 10000
 MEMORY_ENTRIES = 10000
@@ -108,6 +112,11 @@ class Server:
     port: int
     pid: int  # the process that serves (nginx's worker, not its master)
     workdir: Path
+    tls: bool = False
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -128,9 +137,26 @@ def wait_until(condition, what: str, timeout: float = 15.0) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def answers(port: int, path: str) -> bool:
+def connection(port: int, tls: bool, timeout: float) -> http.client.HTTPConnection:
+    """A connection to the server; over TLS, trusting whatever certificate it shows (the bench made it)."""
+    if tls:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=ssl._create_unverified_context())  # noqa: SLF001
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+def make_certificate(workdir: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, in workdir."""
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def answers(port: int, path: str, tls: bool = False) -> bool:
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = connection(port, tls, 2)
         conn.request("GET", path)
         ok = conn.getresponse().status == 200
         conn.close()
@@ -148,11 +174,12 @@ class Target:
     database: Postgres | None = None  # the PostgreSQL server of the postgres store
     pool: int | None = None  # the postgres store's pool_size (None: its default)
 
-    def start(self, workdir: Path, core: int | None) -> Server:
+    def start(self, workdir: Path, core: int | None, tls: bool = False) -> Server:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
+        certificate = make_certificate(workdir) if tls else None
         if self.binary is None:
-            return start_nginx(workdir, port, core)
+            return start_nginx(workdir, port, core, certificate)
         env = dict(os.environ)
         if self.store == "postgres":
             assert self.database is not None
@@ -168,12 +195,14 @@ class Target:
         config.write_text(f"addr-db:\n  {db}\nlogging:\n  level: info\n  console: \"off\"\n"
                           f"  file: {workdir}/addrservice.log\n")
         log = (workdir / "stderr.log").open("w")
+        tls_flags = ["--tls-cert", str(certificate[0]), "--tls-key", str(certificate[1])] if certificate else []
         process = subprocess.Popen(
-            pinned(core, [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--config", str(config)]),
+            pinned(core, [str(self.binary), "--host", "127.0.0.1", "--port", str(port), "--config", str(config),
+                          *tls_flags]),
             stdout=log, stderr=log, cwd=workdir, env=env)
-        server = Server(self.name, process, port, process.pid, workdir)
+        server = Server(self.name, process, port, process.pid, workdir, tls)
         try:
-            wait_until(lambda: process.poll() is not None or answers(port, "/livez"), f"{self.name} to start")
+            wait_until(lambda: process.poll() is not None or answers(port, "/livez", tls), f"{self.name} to start")
         except RuntimeError:
             server.stop()
             raise
@@ -182,7 +211,7 @@ class Target:
         return server
 
 
-def start_nginx(workdir: Path, port: int, core: int | None) -> Server:
+def start_nginx(workdir: Path, port: int, core: int | None, certificate: tuple[Path, Path] | None = None) -> Server:
     body = entry(1).replace("\\", "\\\\").replace("'", "\\'")
     conf = workdir / "nginx.conf"
     temp = workdir / "temp"
@@ -203,7 +232,9 @@ http {{
     scgi_temp_path {temp}/scgi;
     keepalive_requests 100000000;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{" ssl" if certificate else ""};
+        {f"ssl_certificate {certificate[0]}; ssl_certificate_key {certificate[1]}; ssl_protocols TLSv1.2 TLSv1.3;"
+         if certificate else ""}
         location / {{
             default_type "application/json; charset=UTF-8";
             return 200 '{body}';
@@ -213,9 +244,9 @@ http {{
 """)
     process = subprocess.Popen(pinned(core, ["nginx", "-c", str(conf), "-p", str(workdir)]),
                                stdout=subprocess.DEVNULL, stderr=(workdir / "stderr.log").open("w"))
-    server = Server("nginx", process, port, process.pid, workdir)
+    server = Server("nginx", process, port, process.pid, workdir, certificate is not None)
     try:
-        wait_until(lambda: process.poll() is not None or answers(port, "/"), "nginx to start")
+        wait_until(lambda: process.poll() is not None or answers(port, "/", server.tls), "nginx to start")
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         server.pid = int(children[0]) if children else process.pid
     except (RuntimeError, OSError):
@@ -224,10 +255,10 @@ http {{
     return server
 
 
-def preload(port: int, count: int) -> list[str]:
+def preload(port: int, count: int, tls: bool = False) -> list[str]:
     """POSTs count entries over one keep-alive connection; returns their ids."""
     ids = []
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = connection(port, tls, 30)
     for n in range(count):
         conn.request("POST", "/addresses", body=entry(n).encode(), headers={"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -265,7 +296,7 @@ def run_wrk(server: Server, workload: str, ids_file: Path, options: Options, dur
                BENCH_PATHS=str(paths_file or ""))
     command = pinned(options.client_core, [
         "wrk", "-t1", f"-c{options.connections}", f"-d{duration}s", "--timeout", "10s",
-        "-s", str(BENCH_DIR / script), f"http://127.0.0.1:{server.port}"])
+        "-s", str(BENCH_DIR / script), server.origin])
     cpu_before, wall_before = children_cpu_seconds(), time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     client_cpu = (children_cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
@@ -279,11 +310,11 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
     """The closed-loop run of workload on a fresh server, and with --latency its open-loop runs after it."""
     _, preload_count, _ = WORKLOADS[workload]
     workdir = options.rundir / f"{run_index:02d}-{workload}-{target.name.replace('/', '-').replace(' ', '-')}"
-    server = target.start(workdir, options.server_core)
+    server = target.start(workdir, options.server_core, workload in TLS_WORKLOADS)
     paths_file = workdir / "paths.txt" if options.latency else None
     open_loop_results = []
     try:
-        ids = preload(server.port, preload_count) if preload_count and target.binary else []
+        ids = preload(server.port, preload_count, server.tls) if preload_count and target.binary else []
         ids_file = workdir / "ids.txt"
         ids_file.write_text("\n".join(ids or ["nginx-has-no-entries"]) + "\n")
         if workload not in ("post", "churn"):  # a warm-up that leaves the data as preloaded
@@ -399,7 +430,7 @@ def open_loop(server: Server, paths: list[str], asked: float, options: Options, 
     measured_from = schedule.ramp + OPEN_LOOP_WARM_UP
     times = schedule.timeline(measured_from + options.duration + 0.5)
     script, log = base.with_suffix(".script"), base.with_suffix(".log")
-    origin = f"http://127.0.0.1:{server.port}"
+    origin = server.origin
     script.write_text("".join(f"{t * 1000:.3f}\t{origin}{paths[k % len(paths)]}\n" for k, t in enumerate(times)))
     command = pinned(options.client_core, [
         "h2load", "--h1", "-t1", f"-c{OPEN_LOOP_CONNECTIONS}", f"-m{OPEN_LOOP_IN_FLIGHT}",

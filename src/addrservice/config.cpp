@@ -567,6 +567,9 @@ Config load_config_text(const std::string& text, const std::string& source)
                              {"max_header_bytes", into(limits.max_header_bytes, std::size_t{1}, std::size_t{1048576})},
                              {"header_timeout_s",
                               into(limits.header_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
+                             {"request_timeout_s",
+                              into(limits.request_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
+                             {"write_timeout_s", into(limits.write_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
                              {"idle_timeout_s", into(limits.idle_timeout_s, std::uint32_t{1}, std::uint32_t{86400})},
                              // One file descriptor each.
                              {"max_connections", into(limits.max_connections, std::size_t{1}, std::size_t{1000000})},
@@ -575,6 +578,15 @@ Config load_config_text(const std::string& text, const std::string& source)
                          });
                  }},
                 {"auth", [&](const YAML::Node& node, const std::string& path) { config.auth = read_auth(node, path); }},
+                {"tls",
+                 [&](const YAML::Node& node, const std::string& path) {
+                     TlsConfig tls;
+                     for_each_key(node, path, {{"cert", into(tls.cert)}, {"key", into(tls.key)}});
+                     if (tls.cert.empty() || tls.key.empty()) {
+                         fail(path, "expected both cert and key");
+                     }
+                     config.tls = tls;
+                 }},
             });
     } catch (const YAML::Exception& e) {
         throw ConfigError("config: " + source + ": " + e.msg);

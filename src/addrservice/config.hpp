@@ -38,7 +38,9 @@ struct LoggingConfig {
 struct Limits {
     std::size_t max_body_bytes = 1048576;
     std::size_t max_header_bytes = 8192;
-    std::uint32_t header_timeout_s = 10;
+    std::uint32_t header_timeout_s = 10;   // the whole header must arrive within this
+    std::uint32_t request_timeout_s = 30;  // the whole request, header and body, must arrive within this
+    std::uint32_t write_timeout_s = 30;    // a response the client reads nothing of for this long closes
     std::uint32_t idle_timeout_s = 60;
     std::size_t max_connections = 10000;
     std::size_t max_page = 1000;  // the largest `limit` a list accepts
@@ -48,6 +50,12 @@ struct Limits {
 struct AuthConfig {
     std::string tokens_file;  // "<read|write> <sha256 hex> <client name>" a line (addrservice/auth.hpp)
     std::vector<std::string> open{"/livez", "/readyz", "/healthz"};  // paths that need no token
+};
+
+/// The certificate chain and private key (PEM files) of a server that speaks HTTPS only.
+struct TlsConfig {
+    std::string cert;
+    std::string key;
 };
 
 /// Everything the service needs to start, as one value passed down from main.
@@ -61,6 +69,7 @@ struct Config {
     LoggingConfig logging;
     Limits limits;
     std::optional<AuthConfig> auth;
+    std::optional<TlsConfig> tls;  // HTTPS only, when set
 };
 
 /// Reads a YAML config file over the defaults. Every problem is a ConfigError whose message starts with

@@ -4,6 +4,7 @@
 #include "addrservice/hex.hpp"
 #include "addrservice/version.hpp"
 #include "server/conditional.hpp"
+#include "server/framing.hpp"
 #include "server/gzip.hpp"
 #include "server/list_query.hpp"
 #include "server/openapi.hpp"
@@ -205,7 +206,7 @@ std::span<const App::Route> App::routes() noexcept
 
 std::string_view body_of(const Response& response) noexcept
 {
-    return response.shared_body ? std::string_view(response.shared_body->json) : std::string_view(response.body());
+    return response.body().view();
 }
 
 bool is_valid_request_id(std::string_view id) noexcept
@@ -214,96 +215,6 @@ bool is_valid_request_id(std::string_view id) noexcept
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
                c == '-';
     });
-}
-
-namespace {
-
-bool is_alpha(char c) noexcept
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-bool is_digit(char c) noexcept
-{
-    return c >= '0' && c <= '9';
-}
-
-bool is_hex_digit(char c) noexcept
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/// unreserved / sub-delims of RFC 3986: what a reg-name holds besides percent-escapes.
-bool is_host_char(char c) noexcept
-{
-    static constexpr std::string_view others = "-._~!$&'()*+,;=";
-    return is_alpha(c) || is_digit(c) || others.find(c) != std::string_view::npos;
-}
-
-/// reg-name (and so an IPv4 address): *( unreserved / pct-encoded / sub-delims ).
-bool is_reg_name(std::string_view name) noexcept
-{
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        if (name[i] == '%') {
-            if (i + 2 >= name.size() || !is_hex_digit(name[i + 1]) || !is_hex_digit(name[i + 2])) {
-                return false;
-            }
-            i += 2;
-        } else if (!is_host_char(name[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-bool is_scheme(std::string_view scheme) noexcept
-{
-    return !scheme.empty() && is_alpha(scheme.front()) && std::all_of(scheme.begin(), scheme.end(), [](char c) {
-        return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
-    });
-}
-
-}  // namespace
-
-bool is_valid_host(std::string_view host) noexcept
-{
-    std::string_view port;
-    if (host.starts_with('[')) {
-        // IP-literal: an IPv6 address or IPvFuture, checked for its alphabet.
-        const auto close = host.find(']');
-        if (close == std::string_view::npos || close == 1 ||
-            !std::all_of(host.begin() + 1, host.begin() + static_cast<std::ptrdiff_t>(close),
-                         [](char c) { return is_host_char(c) || c == ':'; })) {
-            return false;
-        }
-        port = host.substr(close + 1);
-    } else {
-        const auto colon = host.find(':');
-        if (!is_reg_name(host.substr(0, colon))) {
-            return false;
-        }
-        port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon);
-    }
-    // [":" *DIGIT]
-    return port.empty() || (port.front() == ':' && std::all_of(port.begin() + 1, port.end(), is_digit));
-}
-
-std::string_view target_path(std::string_view target) noexcept
-{
-    if (!target.starts_with('/')) {
-        // absolute-form: scheme "://" authority, then the path, if any.
-        const auto scheme_end = target.find("://");
-        if (scheme_end != std::string_view::npos && is_scheme(target.substr(0, scheme_end))) {
-            const auto rest = target.substr(scheme_end + 3);
-            const auto path_start = rest.find_first_of("/?");
-            if (path_start == std::string_view::npos || rest[path_start] == '?') {
-                return "/";
-            }
-            target = rest.substr(path_start);
-        }
-    }
-    return strip_query(target);
 }
 
 std::string reason_phrase(std::string_view message)
@@ -701,16 +612,14 @@ void App::finish(Response& response, const Exchange& exchange)
             response.result(Status::not_modified);
             response.erase(field::content_type);
             response.body().clear();
-            response.shared_body = nullptr;
             return;  // 304: no body and no Content-Length
         }
         if (gzip) {
             response.body() = gzip_compress(body_of(response));
-            response.shared_body = nullptr;
             response.set(field::content_encoding, "gzip");
         }
     }
-    if (response.stream) {
+    if (response.body().stream()) {
         // Written as it is read, so its length is not known: chunked in HTTP/1.1; in HTTP/1.0 the end of
         // the connection ends the body. Never gzipped.
         if (exchange.version >= 11) {
@@ -719,7 +628,7 @@ void App::finish(Response& response, const Exchange& exchange)
             response.keep_alive(false);
         }
         if (exchange.head) {
-            response.stream = nullptr;
+            response.body().clear();  // the connection writes the header block alone
         }
         return;
     }
@@ -730,7 +639,6 @@ void App::finish(Response& response, const Exchange& exchange)
     response.content_length(body_of(response).size());
     if (exchange.head) {
         response.body().clear();  // Content-Length stays that of the GET body
-        response.shared_body = nullptr;
     }
 }
 
@@ -809,11 +717,11 @@ Task<Response> App::list_addresses(Call call)
         response.set(field::link, "<" + next_page_target(*limit, *list.next_after) + R"(>; rel="next")");
     }
     if (list.stream) {
-        response.stream = list.stream;  // a long list, sent as it is read: no ETag
+        response.body() = list.stream;  // a long list, sent as it is read: no ETag
         co_return response;
     }
     response.set(field::etag, list.body->etag);
-    response.shared_body = list.body;
+    response.body() = list.body;
     co_return response;
 }
 
@@ -831,7 +739,7 @@ Task<Response> App::get_address(Call call)
     Response response{Status::ok, call.request.version()};
     response.set(field::content_type, json_type);
     response.set(field::etag, entry->etag);
-    response.shared_body = entry;
+    response.body() = entry;
     co_return response;
 }
 

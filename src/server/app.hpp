@@ -5,6 +5,7 @@
 #include "addrservice/task.hpp"
 #include "server/authorization.hpp"
 #include "server/metrics.hpp"
+#include "server/response_body.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
@@ -23,16 +24,12 @@
 namespace addrservice::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-/// A response's header fields, and its body when that is shared: a stored entry's (or the list's) JSON
-/// text is sent as the store keeps it, not copied into each response. A body too long to hold is a
-/// stream instead, which the server writes part by part as the client reads (chunked in HTTP/1.1).
-struct ResponseFields : boost::beast::http::fields {
-    EntryPtr shared_body;
-    std::shared_ptr<BodyStream> stream;
-};
-using Response = boost::beast::http::response<boost::beast::http::string_body, ResponseFields>;
+/// A stored entry's (or the list's) JSON text is sent as the store keeps it, not copied into each response. A
+/// body too long to hold is a stream instead, which the connection writes part by part as the client reads
+/// (chunked in HTTP/1.1).
+using Response = boost::beast::http::response<ResponseBody>;
 
-/// The bytes of a response's body: the shared body when there is one, its own otherwise.
+/// The bytes of a response's body: the shared entry's when it has one, its own otherwise.
 [[nodiscard]] std::string_view body_of(const Response& response) noexcept;
 using Status = boost::beast::http::status;
 
@@ -135,13 +132,6 @@ private:
 
 /// A client's X-Request-ID is kept when it is 1-128 characters of [A-Za-z0-9._-].
 bool is_valid_request_id(std::string_view id) noexcept;
-
-/// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
-bool is_valid_host(std::string_view host) noexcept;
-
-/// The path of a request target, without the query: of an origin-form target ("/addresses?limit=5") or
-/// of an absolute-form one ("http://host/addresses", "/" when its path is empty; RFC 9112 section 3.2.2).
-std::string_view target_path(std::string_view target) noexcept;
 
 /// A message as a status line may carry it: control characters (CR and LF among them) become spaces.
 std::string reason_phrase(std::string_view message);

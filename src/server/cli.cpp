@@ -75,6 +75,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     std::string config_path;
     bool debug = false;
     unsigned workers = 1;
+    std::string tls_cert;
+    std::string tls_key;
     CLI::App cli{"addrservice: an address-book REST service", "addrservice"};
     cli.footer(
         "Every flag may also come from the environment as ADDRSERVICE_<FLAG> (ADDRSERVICE_PORT=9000);\n"
@@ -87,6 +89,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
             ->check(CLI::Range(1U, max_workers));
+    auto* tls_cert_flag = cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only");
+    auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
     // Plain flags, acted on once the whole line parsed: `--version --bogus` is an error, not a version.
     bool show_help = false;
     bool show_version = false;
@@ -139,6 +143,14 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         if (auto value = env("ADDRSERVICE_WORKERS")) {
             config.workers = parse_unsigned<unsigned>("ADDRSERVICE_WORKERS", *value, 1, max_workers);
         }
+        auto tls_cert_file = config.tls ? config.tls->cert : std::string();
+        auto tls_key_file = config.tls ? config.tls->key : std::string();
+        if (auto value = env("ADDRSERVICE_TLS_CERT")) {
+            tls_cert_file = *value;
+        }
+        if (auto value = env("ADDRSERVICE_TLS_KEY")) {
+            tls_key_file = *value;
+        }
 
         // Flags, over everything.
         if (port_flag->count() > 0) {
@@ -152,6 +164,18 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         }
         if (workers_flag->count() > 0) {
             config.workers = workers;
+        }
+        if (tls_cert_flag->count() > 0) {
+            tls_cert_file = tls_cert;
+        }
+        if (tls_key_flag->count() > 0) {
+            tls_key_file = tls_key;
+        }
+        if (tls_cert_file.empty() != tls_key_file.empty()) {
+            throw UsageError("--tls-cert and --tls-key go together: give both, or neither");
+        }
+        if (!tls_cert_file.empty()) {
+            config.tls = TlsConfig{tls_cert_file, tls_key_file};
         }
 
         if (config.debug) {
@@ -196,39 +220,6 @@ int report_failure(const std::exception_ptr& failure, const Config& config, std:
     } catch (...) {
         err << "addrservice: unknown failure\n";
         return 1;
-    }
-}
-
-namespace {
-
-/// The log, as configured. Its writer thread failing to start is reported as the log's.
-std::unique_ptr<Logger> open_logger(const LoggingConfig& config)
-{
-    try {
-        return std::make_unique<Logger>(config);
-    } catch (const std::system_error& e) {
-        throw std::system_error(e.code(), "cannot start logging");
-    }
-}
-
-}  // namespace
-
-int main_entry(int argc, char** argv)
-{
-    const std::vector<std::string> args(argv, argv + argc);
-    auto command_line = parse_command_line(args, process_env, std::cout, std::cerr);
-    if (!command_line.config) {
-        return command_line.exit_status;
-    }
-    const auto& config = *command_line.config;
-    try {
-        if (config.workers > 1) {
-            return run_workers(config);
-        }
-        const auto logger = open_logger(config.logging);
-        return run_service(config, *logger);
-    } catch (...) {
-        return report_failure(std::current_exception(), config, std::cerr);
     }
 }
 

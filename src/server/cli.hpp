@@ -35,7 +35,4 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
 /// error (2); anything else by its own text (1).
 int report_failure(const std::exception_ptr& failure, const Config& config, std::ostream& err);
 
-/// The whole program: command line, logging, serve. Returns the process exit status.
-int main_entry(int argc, char** argv);
-
 }  // namespace addrservice::http

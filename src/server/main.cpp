@@ -1,4 +1,4 @@
-#include "server/cli.hpp"
+#include "server/service.hpp"
 
 int main(int argc, char** argv)
 {

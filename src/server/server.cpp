@@ -1,46 +1,28 @@
 #include "server/server.hpp"
 
-#include "addrservice/address_service.hpp"
-#include "addrservice/store/store_factory.hpp"
-#include "addrservice/version.hpp"
 #include "server/app.hpp"
-#include "server/authorization.hpp"
+#include "server/connection.hpp"
+#include "server/response_body.hpp"
+#include "server/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include <array>
-#include <charconv>
 #include <chrono>
-#include <csignal>
 #include <exception>
 #include <functional>
-#include <iterator>
-#include <list>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <system_error>
-#include <tuple>
-#include <unistd.h>
 
 namespace addrservice::http {
 
@@ -53,13 +35,9 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto drain_timeout = std::chrono::seconds(10);
-constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
-constexpr std::size_t idle_read_size = 4096;
 // How often deadlines are checked: a connection is closed at most this long after its deadline.
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
-using Clock = std::chrono::steady_clock;
-constexpr auto never = Clock::time_point::max();
 
 /// At most this many bytes of a response wait unsent in the kernel; the rest stays with the connection
 /// until the socket drains. Data queued in the kernel is sent when the reader's acknowledgements open the
@@ -116,135 +94,15 @@ std::string current_exception_text()
     }
 }
 
-/// Why a request's header cannot be served, when it cannot.
-struct HeadProblem {
-    Status status;
-    std::string_view message;
-};
-
-/// True when every coding of a Transfer-Encoding value is chunked (the only one this server decodes).
-bool only_chunked(std::string_view codings) noexcept
-{
-    while (!codings.empty()) {
-        const auto comma = codings.find(',');
-        auto coding = codings.substr(0, comma);
-        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
-            coding.remove_prefix(1);
-        }
-        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
-            coding.remove_suffix(1);
-        }
-        if (!coding.empty() && !beast::iequals(coding, "chunked")) {
-            return false;
-        }
-        codings = comma == std::string_view::npos ? std::string_view{} : codings.substr(comma + 1);
-    }
-    return true;
-}
-
-/// Checks a request's framing (RFC 9112 section 6) and Host (section 3.2) before its body is read: where
-/// the body ends must be certain, or the bytes after it could be taken for another request. A few
-/// lookups in the parsed fields, no allocation.
-std::optional<HeadProblem> head_problem(const beast_http::request_parser<beast_http::string_body>& parser) noexcept
-{
-    static constexpr HeadProblem bad_request{Status::bad_request, "Bad Request"};
-    const auto& header = parser.get();
-    const auto lengths = header.count(beast_http::field::content_length);
-    if (lengths > 1 ||
-        (lengths == 1 && header[beast_http::field::content_length].find(',') != std::string_view::npos)) {
-        return bad_request;
-    }
-    const auto [first_coding, end_of_codings] = header.equal_range(beast_http::field::transfer_encoding);
-    if (first_coding != end_of_codings) {
-        // Transfer-Encoding in HTTP/1.0, beside Content-Length, or whose final coding is not chunked.
-        if (header.version() < 11 || lengths != 0 || !parser.chunked()) {
-            return bad_request;
-        }
-        for (auto field = first_coding; field != end_of_codings; ++field) {
-            if (!only_chunked(field->value())) {
-                return HeadProblem{Status::not_implemented, "Not Implemented"};
-            }
-        }
-    }
-    const auto [first_host, end_of_hosts] = header.equal_range(beast_http::field::host);
-    if (first_host == end_of_hosts) {
-        return header.version() >= 11 ? std::optional(bad_request) : std::nullopt;
-    }
-    if (std::next(first_host) != end_of_hosts || !is_valid_host(first_host->value())) {
-        return bad_request;
-    }
-    return std::nullopt;
-}
-
-/// SIGHUP never stops the process: it is ignored whenever no handler listens for it (while the store
-/// opens, and once the event loop has ended, when Asio has put back the default action, which terminates).
-void ignore_hangups() noexcept
-{
-    struct sigaction action {};
-    action.sa_handler = SIG_IGN;  // NOLINT(cppcoreguidelines-pro-type-union-access): sigaction's layout
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGHUP, &action, nullptr);
-}
-
-bool is_quiet_close(const beast::error_code& ec)
-{
-    return ec == beast_http::error::end_of_stream || ec == asio::error::operation_aborted ||
-           ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
-           ec == asio::error::bad_descriptor;
-}
-
-/// The status line and header block of a response, as HTTP/1.1 writes them, into out (whose storage is
-/// reused from one response to the next).
-void serialize_head(const Response& response, std::string& out)
-{
-    const unsigned code = response.result_int();
-    out.assign(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-    out += static_cast<char>('0' + code / 100 % 10);
-    out += static_cast<char>('0' + code / 10 % 10);
-    out += static_cast<char>('0' + code % 10);
-    out += ' ';
-    out += response.reason();
-    out += "\r\n";
-    for (const auto& field : response) {
-        out += field.name_string();
-        out += ": ";
-        out += field.value();
-        out += "\r\n";
-    }
-    out += "\r\n";
-}
-
-/// The line that opens a chunk of this many bytes: its size in hex, CRLF.
-std::string chunk_size_line(std::size_t size)
-{
-    std::array<char, 24> digits{};
-    const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), size, 16);
-    std::string line(digits.data(), end);
-    line += "\r\n";
-    return line;
-}
-
-/// Lets the process hold as many sockets as it may: the soft limit on open files (often 1024) up to the
-/// hard one, so that max_connections is not cut short by EMFILE.
-void raise_open_file_limit() noexcept
-{
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
-
 }  // namespace
 
+/// The listener: accepts, hands each connection to serve_connection, checks the deadlines, drains.
 struct Server::State : std::enable_shared_from_this<State> {
-    struct Connection;
-
-    State(asio::io_context& io_context, App& application, Logger& log, const Limits& limits_)
+    State(asio::io_context& io_context, App& app, Logger& logger, const Limits& limits,
+          std::shared_ptr<const TlsContext> tls_context)
         : io(io_context),
-          app(application),
-          logger(log),
-          limits(limits_),
+          shared(std::make_shared<ConnectionShared>(app, logger, limits)),
+          tls(std::move(tls_context)),
           acceptor(io_context),
           drain_timer(io_context),
           sweep_timer(io_context)
@@ -252,14 +110,11 @@ struct Server::State : std::enable_shared_from_this<State> {
     }
 
     asio::io_context& io;
-    App& app;
-    Logger& logger;
-    Limits limits;
+    std::shared_ptr<ConnectionShared> shared;
+    std::shared_ptr<const TlsContext> tls;  // null: plain HTTP
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::steady_timer sweep_timer;
-    std::list<Connection*> connections;  // every open connection, for shutdown and deadlines
-    bool stopping = false;
     bool sweeping = true;
     std::function<void()> drained;
     std::function<void(std::string_view)> fault_hook;  // tests only: throws to stand for a fault
@@ -288,286 +143,29 @@ struct Server::State : std::enable_shared_from_this<State> {
     void loop_ended(std::string_view message, const std::exception_ptr& failure) noexcept;
 };
 
-/// One client connection: its socket and buffer, read -> handle -> write one request at a time.
-/// The coroutine that serves it owns it, and takes no reference parameters.
-struct Server::State::Connection {
-    Connection(std::shared_ptr<State> owner, tcp::socket socket_) : state(std::move(owner)), socket(std::move(socket_))
-    {
-        beast::error_code ec;
-        const auto remote = socket.remote_endpoint(ec);
-        peer_ip = ec ? std::string("-") : remote.address().to_string();
-    }
-
-    std::shared_ptr<State> state;  // keeps the server's state alive for as long as the connection lasts
-    tcp::socket socket;
-    beast::flat_buffer buffer;
-    std::string head;  // the serialized status line and header of the response being written
-    std::string peer_ip;
-    bool busy = false;  // a request's header has been read and its response is not yet written
-    // The I/O under way must finish by then, or the sweep closes the connection. A deadline per connection,
-    // checked by one timer for all, costs no timer operation (and no syscall) per read or write.
-    Clock::time_point deadline = never;
-
-    void expires_after(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
-
-    [[nodiscard]] RejectedRequest rejected(const beast_http::request_parser<beast_http::string_body>& parser) const
-    {
-        const auto& header = parser.get();
-        RejectedRequest request;
-        request.peer_ip = peer_ip;
-        request.method = std::string(header.method_string());
-        request.uri = std::string(header.target());
-        request.request_id = std::string(header["X-Request-ID"]);
-        request.version = header.version() == 10 ? 10 : 11;
-        return request;
-    }
-
-    /// Sends a final error response, then closes gently.
-    asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message)
-    {
-        auto response = state->app.reject(request, status, message);
-        expires_after(std::chrono::seconds(state->limits.idle_timeout_s));
-        auto [write_ec, written] = co_await write(response);
-        if (!write_ec) {
-            co_await close_gently();
-        }
-    }
-
-    /// After the last response: stop sending, then read and drop what the client still sends (for a
-    /// moment, and at most max_body_bytes) before the socket closes. Closing on unread bytes would send a
-    /// reset, and a reset destroys whatever of the response the client has not read yet.
-    asio::awaitable<void> close_gently()
-    {
-        beast::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_send, ignored);
-        deadline = Clock::now() + linger_timeout;
-        for (std::size_t discarded = 0; discarded < state->limits.max_body_bytes;) {
-            buffer.clear();
-            auto [ec, n] = co_await socket.async_read_some(buffer.prepare(idle_read_size), use_tuple);
-            if (ec) {
-                break;
-            }
-            discarded += n;
-        }
-    }
-
-    asio::awaitable<void> serve()
-    {
-        const Limits& bounds = state->limits;
-        const auto header_timeout = std::chrono::seconds(bounds.header_timeout_s);
-        const auto idle_timeout = std::chrono::seconds(bounds.idle_timeout_s);
-        bool first = true;
-        while (!state->stopping) {
-            // Between requests the connection may idle; once a request starts, its header must
-            // arrive within the header timeout. A new connection is held to the header timeout.
-            if (!first && buffer.size() == 0) {
-                expires_after(idle_timeout);
-                auto [ec, n] = co_await socket.async_read_some(buffer.prepare(idle_read_size), use_tuple);
-                if (ec || state->stopping) {
-                    co_return;
-                }
-                buffer.commit(n);
-            }
-            first = false;
-
-            // A fresh parser per request, with our bounds.
-            beast_http::request_parser<beast_http::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(bounds.max_header_bytes));
-            parser.body_limit(bounds.max_body_bytes);
-            expires_after(header_timeout);
-            auto [header_ec, header_bytes] = co_await beast_http::async_read_header(socket, buffer, parser, use_tuple);
-            if (header_ec) {
-                if (header_ec == beast_http::error::header_limit) {
-                    co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
-                                              "Request Header Fields Too Large");
-                } else if (header_ec == beast_http::error::body_limit) {
-                    co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
-                } else if (!is_quiet_close(header_ec) && header_ec != beast_http::error::partial_message) {
-                    co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
-                }
-                co_return;
-            }
-            if (!socket.is_open()) {
-                co_return;  // its deadline passed as the header completed
-            }
-            busy = true;
-
-            if (const auto problem = head_problem(parser)) {
-                co_await reject_and_close(rejected(parser), problem->status, problem->message);
-                co_return;
-            }
-            const auto& header = parser.get();
-            if (const auto length = parser.content_length(); length && *length > bounds.max_body_bytes) {
-                co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
-                co_return;
-            }
-            if (!parser.is_done()) {
-                if (beast::iequals(header[beast_http::field::expect], "100-continue") && header.version() >= 11) {
-                    beast_http::response<beast_http::empty_body> interim{Status::continue_, header.version()};
-                    expires_after(idle_timeout);
-                    auto [ec, n] = co_await beast_http::async_write(socket, interim, use_tuple);
-                    if (ec) {
-                        co_return;
-                    }
-                }
-                expires_after(idle_timeout);
-                auto [body_ec, body_bytes] = co_await beast_http::async_read(socket, buffer, parser, use_tuple);
-                if (body_ec == beast_http::error::body_limit) {
-                    co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
-                    co_return;
-                }
-                if (body_ec) {
-                    if (!is_quiet_close(body_ec) && body_ec != beast_http::error::partial_message) {
-                        co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
-                    }
-                    co_return;
-                }
-                if (!socket.is_open()) {
-                    co_return;  // its deadline passed as the body completed
-                }
-            }
-
-            deadline = never;  // the application takes the time it takes; only I/O has deadlines
-            auto response = co_await state->app.handle(parser.release(), peer_ip);
-            if (state->stopping) {
-                response.keep_alive(false);
-            }
-            expires_after(idle_timeout);
-            auto [write_ec, written] = co_await write_response(response);
-            busy = false;
-            if (write_ec) {
-                co_return;
-            }
-            if (!response.keep_alive()) {
-                co_await close_gently();
-                co_return;
-            }
-        }
-    }
-
-    /// The write of a response as one gathered write (header block, then body), to be awaited; the
-    /// response must outlive it.
-    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write(const Response& response)
-    {
-        serialize_head(response, head);
-        const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body_of(response))};
-        return asio::async_write(socket, buffers, use_tuple);
-    }
-
-    /// The write of a response, whole or as a stream in parts, to be awaited; the response must outlive it.
-    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write_response(const Response& response)
-    {
-        if (!response.stream) {
-            return write(response);
-        }
-        serialize_head(response, head);
-        return write_streamed(response.stream, response.count(beast_http::field::transfer_encoding) != 0);
-    }
-
-    /// Writes the head (already in `head`), then each part of the stream as it comes, each write awaited
-    /// before the next part is made: a client that reads slowly slows the reading of the store, and what
-    /// waits in memory is one part. Chunked: each part a chunk, then the last chunk.
-    asio::awaitable<std::tuple<beast::error_code, std::size_t>> write_streamed(std::shared_ptr<BodyStream> stream,
-                                                                               bool chunked)
-    {
-        const auto timeout = std::chrono::seconds(state->limits.idle_timeout_s);
-        std::string_view unsent_head = head;  // sent with the first part
-        std::size_t total = 0;
-        for (;;) {
-            deadline = never;  // reading the store takes the time it takes; only I/O has deadlines
-            const auto part = co_await stream->next();
-            if (part.empty()) {
-                break;
-            }
-            const auto size_line = chunked ? chunk_size_line(part.size()) : std::string();
-            const std::array<asio::const_buffer, 4> buffers{asio::buffer(unsent_head), asio::buffer(size_line),
-                                                            asio::buffer(part),
-                                                            asio::buffer(chunked ? "\r\n" : "", chunked ? 2 : 0)};
-            expires_after(timeout);
-            auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
-            total += n;
-            if (ec) {
-                co_return std::tuple{ec, total};
-            }
-            unsent_head = {};
-        }
-        constexpr std::string_view last_chunk = "0\r\n\r\n";
-        const std::array<asio::const_buffer, 2> end{asio::buffer(unsent_head),
-                                                    asio::buffer(chunked ? last_chunk : std::string_view())};
-        expires_after(timeout);
-        auto [ec, n] = co_await asio::async_write(socket, end, use_tuple);
-        co_return std::tuple{ec, total + n};
-    }
-
-    /// Cancels the I/O under way (an idle connection's serving coroutine then ends).
-    void cancel()
-    {
-        beast::error_code ignored;
-        socket.cancel(ignored);
-    }
-
-    /// Closes the connection for good: the I/O under way ends, and any that follows fails at once. (A
-    /// cancellation alone misses an operation whose completion is already queued, and the next step of a
-    /// composed read would then run with no deadline.)
-    void close()
-    {
-        deadline = never;
-        beast::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-        socket.close(ignored);
-    }
-};
-
-namespace {
-
-/// Serves one connection from accept to close; owns it throughout.
-asio::awaitable<void> run_connection(std::shared_ptr<Server::State::Connection> connection)
-{
-    auto& state = *connection->state;
-    const auto it = state.connections.insert(state.connections.end(), connection.get());
-    state.app.metrics().connection_opened();
-    try {
-        co_await connection->serve();
-    } catch (const std::exception& e) {
-        LogFields fields;
-        fields.add("ip", connection->peer_ip).add("message", "CONNECTION ERROR").add("error", e.what());
-        state.logger.log(LogLevel::error, fields);
-    }
-    beast::error_code ignored;
-    connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    connection->socket.close(ignored);
-    state.connections.erase(it);
-    state.app.metrics().connection_closed();
-    if (state.stopping && state.connections.empty()) {
-        state.notify_drained();
-    }
-}
-
-}  // namespace
-
 void Server::State::close_all()
 {
-    for (auto* connection : connections) {
+    for (auto* connection : shared->connections) {
         connection->close();
     }
 }
 
 void Server::State::shutdown()
 {
-    if (stopping) {
+    if (shared->stopping) {
         close_all();  // a second signal: stop waiting for requests in flight
         return;
     }
-    stopping = true;
-    app.set_draining();
+    shared->stopping = true;
+    shared->app.set_draining();
     beast::error_code ignored;
     acceptor.close(ignored);
-    for (auto* connection : connections) {
+    for (auto* connection : shared->connections) {
         if (!connection->busy) {
             connection->cancel();
         }
     }
-    if (connections.empty()) {
+    if (shared->connections.empty()) {
         notify_drained();
     } else {
         drain_timer.expires_after(drain_timeout);
@@ -586,7 +184,7 @@ asio::awaitable<void> Server::State::accept_loop()
         bool pause = false;
         try {
             auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-            if (ec == asio::error::operation_aborted || !acceptor.is_open() || stopping) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open() || shared->stopping) {
                 co_return;
             }
             if (ec) {
@@ -614,15 +212,20 @@ void Server::State::take(tcp::socket socket)
     if (fault_hook) {
         fault_hook("accept");
     }
-    if (connections.size() >= limits.max_connections) {
+    if (shared->connections.size() >= shared->limits.max_connections) {
         reject_over_limit(std::move(socket));
         return;
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.set_option(notsent_lowat(unsent_bytes_limit), ignored);
-    asio::co_spawn(io, run_connection(std::make_shared<Connection>(shared_from_this(), std::move(socket))),
-                   &coroutine_done);
+    if (tls) {
+        // The stream's SSL object holds its own reference to the context: a reload cannot pull it away.
+        const auto context = tls->current();
+        asio::co_spawn(io, serve_connection(shared, TlsStream(std::move(socket), *context)), &coroutine_done);
+    } else {
+        asio::co_spawn(io, serve_connection(shared, std::move(socket)), &coroutine_done);
+    }
 }
 
 asio::awaitable<void> Server::State::sweep_loop()
@@ -650,7 +253,9 @@ void Server::State::close_expired()
         fault_hook("sweep");
     }
     const auto now = Clock::now();
-    for (auto* connection : connections) {
+    const auto write_timeout = std::chrono::seconds(shared->limits.write_timeout_s);
+    for (auto* connection : shared->connections) {
+        connection->note_write_progress(now, write_timeout);
         if (connection->deadline <= now) {
             connection->close();
         }
@@ -662,7 +267,7 @@ void Server::State::log_failure(std::string_view message, std::string_view error
     try {
         LogFields fields;
         fields.add("message", message).add("error", error);
-        logger.log(LogLevel::error, fields);
+        shared->logger.log(LogLevel::error, fields);
     } catch (...) {
         // Out of memory: the line is lost, the loop goes on.
     }
@@ -682,15 +287,20 @@ void Server::State::loop_ended(std::string_view message, const std::exception_pt
     }
 }
 
-/// Past max_connections: a best-effort 503 without waiting on the client, then close.
+/// Past max_connections: a best-effort 503 without waiting on the client (not under TLS, whose handshake
+/// would have to wait), then close.
 void Server::State::reject_over_limit(tcp::socket socket)
 {
     beast::error_code ec;
+    if (tls) {
+        socket.close(ec);
+        return;
+    }
     const auto remote = socket.remote_endpoint(ec);
     RejectedRequest request;
     request.peer_ip = ec ? std::string("-") : remote.address().to_string();
-    auto response = app.reject(request, Status::service_unavailable, "Service Unavailable");
-    beast_http::response_serializer<beast_http::string_body, ResponseFields> serializer(response);
+    auto response = shared->app.reject(request, Status::service_unavailable, "Service Unavailable");
+    beast_http::response_serializer<ResponseBody> serializer(response);
     socket.non_blocking(true, ec);
     if (!ec) {
         beast_http::write(socket, serializer, ec);
@@ -700,9 +310,14 @@ void Server::State::reject_over_limit(tcp::socket socket)
 }
 
 Server::Server(asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-               const Limits& limits, bool reuse_port)
-    : state_(std::make_shared<State>(io, app, logger, limits))
+               const Limits& limits, bool reuse_port, std::shared_ptr<const TlsContext> tls)
+    : state_(std::make_shared<State>(io, app, logger, limits, std::move(tls)))
 {
+    state_->shared->on_last_closed = [weak = std::weak_ptr<State>(state_)] {
+        if (const auto state = weak.lock()) {
+            state->notify_drained();
+        }
+    };
     try {
         const tcp::endpoint endpoint(asio::ip::make_address(host), port);
         auto& acceptor = state_->acceptor;
@@ -753,92 +368,7 @@ void Server::on_drained(std::function<void()> callback)
 
 std::size_t Server::connections() const noexcept
 {
-    return state_->connections.size();
-}
-
-namespace {
-
-/// The store that the configuration names. Its thread failing to start is reported as the store's.
-std::shared_ptr<AddressStore> open_store(const StoreConfig& config, asio::io_context& io)
-{
-    try {
-        return make_store(config, io);
-    } catch (const std::system_error& e) {
-        throw std::system_error(e.code(), "cannot start the store");
-    }
-}
-
-/// Opens the store, serves until SIGINT or SIGTERM and the drain that follows, and closes the store.
-void serve_until_stopped(asio::io_context& io, const Config& config, Logger& logger)
-{
-    auto store = open_store(config.store, io);
-    AddressService service(store, ServiceOptions{config.limits.max_body_bytes, config.limits.max_page});
-    App app(service, logger, AppOptions{config.debug, config.limits.max_body_bytes, config.auth});
-    Server server(io, app, logger, config.host, config.port, config.limits, config.workers > 1);
-
-    // SIGHUP asks for a reload (the tokens file, with auth:); nothing stops.
-    asio::signal_set reload_signals(io, SIGHUP);
-    std::function<void(const beast::error_code&, int)> on_reload = [&](const beast::error_code& ec, int) {
-        if (ec) {
-            return;
-        }
-        app.reload("SIGHUP");
-        reload_signals.async_wait(on_reload);
-    };
-    reload_signals.async_wait(on_reload);
-
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
-        if (ec) {
-            return;
-        }
-        LogFields fields;
-        fields.add("message", "SHUTTING DOWN");
-        logger.info(fields);
-        // Listen on (before shutdown, which cancels the wait once drained): a second signal stops
-        // waiting for requests in flight.
-        signals.async_wait(on_signal);
-        server.shutdown();
-    };
-    signals.async_wait(on_signal);
-
-    LogFields starting;
-    starting.add("message", "STARTING")
-        .add("service_name", config.service_name)
-        .add("version", version)
-        .add("host", config.host)
-        .add("port", static_cast<std::int64_t>(server.port()))
-        .add("db", store->describe());
-    if (config.workers > 1) {
-        starting.add("pid", static_cast<std::int64_t>(::getpid()));
-    }
-    logger.info(starting);
-    warn_if_unauthenticated(config, logger);
-
-    server.start();
-    // Once drained, nothing is left to do but wait for signals and keep the store's connections (a
-    // database store's background work never runs out): stop the loop, and run() returns.
-    server.on_drained([&signals, &reload_signals, &io] {
-        signals.cancel();
-        reload_signals.cancel();
-        io.stop();
-    });
-    io.run();
-}
-
-}  // namespace
-
-int run_service(const Config& config, Logger& logger)
-{
-    raise_open_file_limit();
-    ignore_hangups();
-    asio::io_context io(1);
-    serve_until_stopped(io, config, logger);  // the store is closed when it returns
-    ignore_hangups();
-    LogFields stopped;
-    stopped.add("message", "STOPPED");
-    logger.info(stopped);
-    return 0;
+    return state_->shared->connections.size();
 }
 
 }  // namespace addrservice::http

@@ -17,6 +17,7 @@ class io_context;
 namespace addrservice::http {
 
 class App;
+class TlsContext;
 
 /// The listening socket could not be opened, bound or set listening (a port in use, say).
 class ListenError : public std::system_error {
@@ -30,9 +31,10 @@ public:
 class Server {
 public:
     /// Binds and listens at once (port 0 picks a free port). Throws ListenError when it cannot.
-    /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT).
+    /// With reuse_port, several processes may listen on the same port (SO_REUSEPORT). With tls, every
+    /// connection is HTTPS, with the context current when it is accepted.
     Server(boost::asio::io_context& io, App& app, Logger& logger, const std::string& host, std::uint16_t port,
-           const Limits& limits, bool reuse_port = false);
+           const Limits& limits, bool reuse_port = false, std::shared_ptr<const TlsContext> tls = nullptr);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -61,15 +63,5 @@ public:
 private:
     std::shared_ptr<State> state_;
 };
-
-/// Runs the service as configured until SIGINT or SIGTERM: logs STARTING, serves, drains, logs STOPPED.
-/// SIGHUP is logged (RELOAD) and stops nothing. Returns the process exit status. Throws ListenError when
-/// the port cannot be bound, std::system_error naming its cause when another start-up step fails.
-int run_service(const Config& config, Logger& logger);
-
-/// Runs config.workers processes, each running run_service on the same port (SO_REUSEPORT; a port of 0 is
-/// chosen once), and stops them all on SIGINT or SIGTERM; SIGHUP is passed on to every worker. Returns the
-/// exit status: 0 when every worker stopped cleanly. Throws ListenError when the port cannot be reserved.
-int run_workers(const Config& config);
 
 }  // namespace addrservice::http

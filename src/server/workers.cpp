@@ -1,5 +1,6 @@
 #include "addrservice/store/store_factory.hpp"
 #include "server/server.hpp"
+#include "server/service.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -2,14 +2,17 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/samples.hpp"
+#include "support/tls_client.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -127,6 +130,77 @@ TEST(Binary, SighupIsLoggedAndServingGoesOnUntilSigterm)
     const auto& output = service.process().output();
     for (const char* line : {R"(req_id="before-hup")", R"(req_id="after-hup")", R"(message="STOPPED")"}) {
         EXPECT_NE(output.find(line), std::string::npos) << line << "\n" << output;
+    }
+}
+
+/// What a command prints on stdout.
+std::string output_of(const std::string& command)
+{
+    std::string out;
+    const std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), &::pclose);
+    std::array<char, 4096> chunk{};
+    while (pipe && std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe.get()) != nullptr) {
+        out += chunk.data();
+    }
+    return out;
+}
+
+TEST(BinaryTls, ServesHttpsAndSighupReloadsTheCertificateForNewConnectionsOnly)
+{
+    const SelfSignedCertificate first("first.addrservice.example");
+    const SelfSignedCertificate second("second.addrservice.example");
+    const ScratchDir served;
+    const auto cert = served.path() / "cert.pem";
+    const auto key = served.path() / "key.pem";
+    std::filesystem::copy_file(first.cert(), cert);
+    std::filesystem::copy_file(first.key(), key);
+    RunningService service({"--tls-cert", cert.string(), "--tls-key", key.string()});
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    EXPECT_NE(service.process().output().find(R"( tls="on")"), std::string::npos) << service.process().output();
+
+    const auto url = "https://127.0.0.1:" + std::to_string(service.port()) + "/livez";
+    EXPECT_EQ(output_of("curl -s --cacert " + first.cert().string() + " " + url), R"({"status":"ok"})");
+    TlsClient before(service.port(), first.cert());
+    EXPECT_EQ(before.peer_common_name(), "first.addrservice.example");
+    EXPECT_EQ(before.get("/livez").result(), status::ok);
+
+    std::filesystem::copy_file(second.cert(), cert, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(second.key(), key, std::filesystem::copy_options::overwrite_existing);
+    service.process().signal(SIGHUP);
+    const auto reload = service.process().wait_for_line(R"(message="RELOAD")");
+    ASSERT_TRUE(reload) << service.process().output();
+    EXPECT_NE(reload->find(R"(reloaded="tls")"), std::string::npos) << *reload;
+
+    TlsClient after(service.port(), second.cert());
+    EXPECT_EQ(after.peer_common_name(), "second.addrservice.example");
+    EXPECT_EQ(after.get("/livez").result(), status::ok);
+    EXPECT_EQ(output_of("curl -s --cacert " + second.cert().string() + " " + url), R"({"status":"ok"})");
+    EXPECT_EQ(before.get("/livez").result(), status::ok);  // the open connection goes on as it was
+
+    service.process().signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+}
+
+TEST(BinaryTls, AnUnusableCertificateOrKeyIsOneLineNamingTheFileAndExitTwo)
+{
+    const SelfSignedCertificate first("first.addrservice.example");
+    const SelfSignedCertificate second("second.addrservice.example");
+    const auto missing = (first.directory() / "missing.pem").string();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--tls-cert", missing, "--tls-key", first.key().string()},
+         "addrservice: config: tls.cert: cannot read '" + missing + "': No such file or directory\n"},
+        {{"--tls-cert", first.cert().string(), "--tls-key", second.key().string()},
+         "addrservice: config: tls.key: '" + second.key().string() + "' does not match the certificate in '" +
+             first.cert().string() + "'\n"},
+        {{"--tls-cert", first.cert().string()},
+         "addrservice: --tls-cert and --tls-key go together: give both, or neither (see --help)\n"},
+    };
+    for (const auto& [args, expected] : cases) {
+        auto with_port = args;
+        with_port.insert(with_port.end(), {"--host", "127.0.0.1", "--port", "0"});
+        Process process(binary, with_port);
+        EXPECT_EQ(process.wait_exit(), 2) << process.output();
+        EXPECT_TRUE(process.output().starts_with(expected)) << process.output();
     }
 }
 

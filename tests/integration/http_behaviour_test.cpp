@@ -10,9 +10,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <future>
 #include <regex>
 #include <thread>
@@ -291,6 +293,123 @@ TEST(HttpBehaviour, IdleConnectionIsClosedAfterTheIdleTimeout)
     const auto start = std::chrono::steady_clock::now();
     EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(10)));
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+/// Waits until the server has no open connection; false when that takes longer than timeout.
+bool all_closed(TestServer& server, std::chrono::milliseconds timeout)
+{
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (server.connections() != 0) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+/// Sends bytes one at a time, 100 ms apart, until the server closes the connection or the bytes run out;
+/// returns how long the server let it go on.
+std::chrono::steady_clock::duration trickle_until_closed(TestServer& server, HttpClient& client,
+                                                         const std::string& bytes)
+{
+    const auto start = std::chrono::steady_clock::now();
+    for (const char byte : bytes) {
+        if (server.connections() == 0) {
+            break;
+        }
+        boost::system::error_code ec;
+        boost::asio::write(client.socket(), boost::asio::buffer(&byte, 1), ec);
+        if (ec) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the trickle's pace
+    }
+    EXPECT_TRUE(all_closed(server, std::chrono::seconds(2)));
+    return std::chrono::steady_clock::now() - start;
+}
+
+TEST(HttpBehaviour, ABodyTrickledSlowerThanTheRequestTimeoutIsClosed)
+{
+    Limits limits;
+    limits.request_timeout_s = 1;  // the header and idle timeouts keep their defaults (10 s, 60 s)
+    TestServer server(limits);
+    HttpClient client(server.port());
+    client.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+    const auto lasted = trickle_until_closed(server, client, std::string(100, ' '));  // 10 s at this pace
+    EXPECT_GE(lasted, std::chrono::milliseconds(900));
+    EXPECT_LT(lasted, std::chrono::seconds(4));
+}
+
+TEST(HttpBehaviour, AHeaderTrickledWithinTheHeaderTimeoutButPastTheRequestTimeoutIsClosed)
+{
+    Limits limits;
+    limits.request_timeout_s = 1;
+    limits.header_timeout_s = 20;
+    TestServer server(limits);
+    HttpClient client(server.port());
+    EXPECT_EQ(client.get("/livez").result(), status::ok);  // the next request's clock starts at its first byte
+    const auto lasted =
+        trickle_until_closed(server, client, "GET /livez HTTP/1.1\r\nHost: t\r\nX-Filler: " + std::string(100, 'f'));
+    EXPECT_GE(lasted, std::chrono::milliseconds(900));
+    EXPECT_LT(lasted, std::chrono::seconds(4));
+}
+
+/// Fills the book until the whole list is larger than bytes; returns the list's text.
+std::string fill_book(std::uint16_t port, std::size_t bytes)
+{
+    HttpClient writer(port);
+    auto entry = json::parse(sample("tobias-renwick-adeyemi.json"));
+    for (int i = 0;; ++i) {
+        entry["full_name"] = "Tobias Renwick-Adeyemi " + std::to_string(i);
+        EXPECT_EQ(writer.request(verb::post, "/addresses", entry.dump()).result(), status::created);
+        if (i % 100 == 99) {
+            auto list = writer.get("/addresses").body();
+            if (list.size() > bytes) {
+                return list;
+            }
+        }
+    }
+}
+
+TEST(HttpBehaviour, AClientThatReadsNothingOfItsResponseIsClosedAfterTheWriteTimeout)
+{
+    Limits limits;
+    limits.write_timeout_s = 1;  // the idle timeout keeps its default (60 s)
+    TestServer server(limits);
+    fill_book(server.port(), std::size_t{1024} * 1024);  // far more than the socket buffers hold
+    HttpClient client(server.port());
+    client.socket().set_option(boost::asio::socket_base::receive_buffer_size(16 * 1024));
+    client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(all_closed(server, std::chrono::seconds(10)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpBehaviour, AClientThatReadsSlowlyButSteadilyGetsAResponseThatTakesLongerThanTheWriteTimeout)
+{
+    Limits limits;
+    limits.write_timeout_s = 1;
+    TestServer server(limits);
+    const auto expected = fill_book(server.port(), std::size_t{256} * 1024);
+    HttpClient client(server.port());
+    client.socket().set_option(boost::asio::socket_base::receive_buffer_size(16 * 1024));
+    client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    const auto start = std::chrono::steady_clock::now();
+    std::string answer;
+    std::array<char, 8 * 1024> chunk{};
+    for (;;) {
+        boost::system::error_code ec;
+        const auto n = client.socket().read_some(boost::asio::buffer(chunk), ec);
+        answer.append(chunk.data(), n);
+        if (ec) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slow reader's pace
+    }
+    EXPECT_GT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+    ASSERT_GE(answer.size(), expected.size());
+    EXPECT_TRUE(answer.ends_with(expected));
 }
 
 TEST(HttpBehaviour, AFaultInTheAcceptLoopLosesThatConnectionAndAcceptingGoesOn)

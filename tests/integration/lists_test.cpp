@@ -270,7 +270,7 @@ TEST(StreamedList, AClientThatStopsReadingIsClosedAfterTheWriteTimeout)
     }
     Limits limits;
     limits.max_page = 2;
-    limits.idle_timeout_s = 1;
+    limits.write_timeout_s = 1;  // the idle timeout keeps its default (60 s)
     TestServer server(limits, store);
     HttpClient client(server.port());
     client.socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
@@ -291,6 +291,70 @@ TEST(StreamedList, AClientThatStopsReadingIsClosedAfterTheWriteTimeout)
     const auto received = client.read_until_close(std::chrono::seconds(10));
     EXPECT_LT(received.size(), std::size_t{40} * 200'000);
     EXPECT_FALSE(received.ends_with("0\r\n\r\n"));
+}
+
+/// A memory store that fails to read any page but the first, as a database lost midway through a list would.
+class FailingAfterFirstPageStore final : public AddressStore {
+public:
+    Task<void> create(std::string id, EntryPtr entry) override
+    {
+        return inner_.create(std::move(id), std::move(entry));
+    }
+    Task<EntryPtr> read(std::string id) override { return inner_.read(std::move(id)); }
+    Task<bool> replace(std::string id, EntryPtr entry) override
+    {
+        return inner_.replace(std::move(id), std::move(entry));
+    }
+    Task<bool> remove(std::string id) override { return inner_.remove(std::move(id)); }
+    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { return inner_.list(); }
+    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override
+    {
+        return inner_.replace_if(std::move(id), std::move(expected_etag), std::move(entry));
+    }
+    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override
+    {
+        return inner_.remove_if(std::move(id), std::move(expected_etag));
+    }
+    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override
+    {
+        return inner_.create_if_absent(std::move(id), std::move(entry));
+    }
+    Task<EntryPage> range(std::string after, std::size_t limit) override
+    {
+        if (!after.empty()) {
+            throw StoreError("range failed: connection lost");
+        }
+        return inner_.range(std::move(after), limit);
+    }
+    Task<bool> ready() override { return inner_.ready(); }
+    [[nodiscard]] std::size_t size() const noexcept override { return inner_.size(); }
+    [[nodiscard]] std::string describe() const override { return "failing after the first page"; }
+
+private:
+    MemoryStore inner_;
+};
+
+TEST(StreamedList, AStoreThatFailsMidwayClosesTheConnectionWithoutTheLastChunk)
+{
+    auto store = std::make_shared<FailingAfterFirstPageStore>();
+    for (int i = 10; i < 17; ++i) {
+        run_task(store->create("k" + std::to_string(i),
+                               make_stored_entry(json{{"full_name", "Entry " + std::to_string(i)}}.dump())));
+    }
+    Limits limits;
+    limits.max_page = 2;
+    TestServer server(limits, store);
+    HttpClient client(server.port());
+    client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto received = client.read_until_close();
+    EXPECT_TRUE(received.starts_with("HTTP/1.1 200 OK")) << received;
+    EXPECT_NE(received.find("Transfer-Encoding: chunked"), std::string::npos) << received;
+    EXPECT_NE(received.find(R"("k10":{"full_name":"Entry 10"})"), std::string::npos) << received;
+    EXPECT_FALSE(received.ends_with("0\r\n\r\n")) << received;
+    server.stop();
+    EXPECT_NE(server.log().find("message=\"CONNECTION ERROR\" error=\"range failed: connection lost\""),
+              std::string::npos)
+        << server.log();
 }
 
 TEST_F(Lists, APageHasAStrongEtagThatGives304)

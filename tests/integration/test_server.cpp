@@ -19,13 +19,14 @@ LoggingConfig test_logging()
 
 }  // namespace
 
-TestServer::TestServer(Limits limits, std::shared_ptr<AddressStore> store, bool debug, std::optional<AuthConfig> auth)
+TestServer::TestServer(Limits limits, std::shared_ptr<AddressStore> store, bool debug, std::optional<AuthConfig> auth,
+                       std::shared_ptr<const http::TlsContext> tls)
     : logger_(test_logging(), log_),
       store_(std::move(store)),
       service_(store_, ServiceOptions{limits.max_body_bytes, limits.max_page}),
       app_(service_, logger_, http::AppOptions{debug, limits.max_body_bytes, std::move(auth)}),
       io_(1),
-      server_(io_, app_, logger_, "127.0.0.1", 0, limits),
+      server_(io_, app_, logger_, "127.0.0.1", 0, limits, false, std::move(tls)),
       port_(server_.port())
 {
     // The socket listens from the constructor on, so clients may connect before the loop runs.

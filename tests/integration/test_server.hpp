@@ -5,6 +5,7 @@
 #include "addrservice/store/memory_store.hpp"
 #include "server/app.hpp"
 #include "server/server.hpp"
+#include "server/tls.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -22,7 +23,8 @@ namespace addrservice::testing {
 class TestServer {
 public:
     explicit TestServer(Limits limits = {}, std::shared_ptr<AddressStore> store = std::make_shared<MemoryStore>(),
-                        bool debug = false, std::optional<AuthConfig> auth = std::nullopt);
+                        bool debug = false, std::optional<AuthConfig> auth = std::nullopt,
+                        std::shared_ptr<const http::TlsContext> tls = nullptr);
     ~TestServer();
     TestServer(const TestServer&) = delete;
     TestServer& operator=(const TestServer&) = delete;

@@ -658,30 +658,6 @@ TEST(HeaderHelpers, EtagMatches)
     EXPECT_FALSE(etag_matches("\"b\"", "\"a\""));
 }
 
-TEST(HeaderHelpers, HostIsUriHostAndAnOptionalPort)
-{
-    for (const char* host : {"", "example.org", "example.org:8080", "example.org:", "127.0.0.1", "[::1]", "[::1]:80",
-                             "[v1.fe80::a+en1]", "xn--bcher-kva.example", "a%2Db", "a_b~c!$&'()*+,;="}) {
-        EXPECT_TRUE(is_valid_host(host)) << host;
-    }
-    for (const char* host : {"a b", "a/b", "a@b", "a\"b", "[::1", "[]", "[::1]x", "example.org:80a", "a:1:2", "%2",
-                             "%zz", "a\tb", "caf\xc3\xa9"}) {
-        EXPECT_FALSE(is_valid_host(host)) << host;
-    }
-}
-
-TEST(HeaderHelpers, TargetPathOfOriginAndAbsoluteForms)
-{
-    EXPECT_EQ(target_path("/addresses?limit=5"), "/addresses");
-    EXPECT_EQ(target_path("/"), "/");
-    EXPECT_EQ(target_path("http://example.org/addresses/abc?x"), "/addresses/abc");
-    EXPECT_EQ(target_path("HTTP://example.org:8080/livez"), "/livez");
-    EXPECT_EQ(target_path("http://example.org"), "/");
-    EXPECT_EQ(target_path("http://example.org?x=1"), "/");
-    EXPECT_EQ(target_path("addresses"), "addresses");  // neither form: left as it is, and routed nowhere
-    EXPECT_EQ(target_path("*"), "*");
-}
-
 TEST(HeaderHelpers, RequestIdAlphabet)
 {
     EXPECT_TRUE(is_valid_request_id("A-z_0.9"));

@@ -246,5 +246,41 @@ TEST(StartFailure, ConfigAndStoreErrorsExitTwoOthersOne)
     EXPECT_EQ(reported(std::make_exception_ptr(42)), std::make_pair(std::string("addrservice: unknown failure\n"), 1));
 }
 
+TEST(CommandLine, TlsCertAndKeyComeFromFlagsOverTheEnvironmentOverTheFile)
+{
+    const TempConfig file("tls: {cert: file-cert.pem, key: file-key.pem}\n");
+    const auto from_file = parse({"--config", file.path()});
+    ASSERT_TRUE(from_file.result.config && from_file.result.config->tls);
+    EXPECT_EQ(from_file.result.config->tls->cert, "file-cert.pem");
+    EXPECT_EQ(from_file.result.config->tls->key, "file-key.pem");
+
+    const auto from_env = parse({"--config", file.path()}, {{"ADDRSERVICE_TLS_CERT", "env-cert.pem"}});
+    ASSERT_TRUE(from_env.result.config && from_env.result.config->tls);
+    EXPECT_EQ(from_env.result.config->tls->cert, "env-cert.pem");
+    EXPECT_EQ(from_env.result.config->tls->key, "file-key.pem");
+
+    const auto from_flags = parse({"--tls-cert", "flag-cert.pem", "--tls-key", "flag-key.pem"},
+                                  {{"ADDRSERVICE_TLS_CERT", "env-cert.pem"}, {"ADDRSERVICE_TLS_KEY", "env-key.pem"}});
+    ASSERT_TRUE(from_flags.result.config && from_flags.result.config->tls);
+    EXPECT_EQ(from_flags.result.config->tls->cert, "flag-cert.pem");
+    EXPECT_EQ(from_flags.result.config->tls->key, "flag-key.pem");
+
+    const auto plain = parse({});
+    ASSERT_TRUE(plain.result.config);
+    EXPECT_FALSE(plain.result.config->tls);
+}
+
+TEST(CommandLine, ATlsCertWithoutAKeyIsAUsageError)
+{
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"--tls-cert", "cert.pem"}, {"--tls-key", "key.pem"}}) {
+        const auto parsed = parse(args);
+        EXPECT_FALSE(parsed.result.config);
+        EXPECT_EQ(parsed.result.exit_status, 2);
+        EXPECT_EQ(parsed.err,
+                  "addrservice: --tls-cert and --tls-key go together: give both, or neither (see --help)\n");
+    }
+}
+
 }  // namespace
 }  // namespace addrservice::http

@@ -40,6 +40,9 @@ TEST(ConfigFile, EmptyFileKeepsEveryDefault)
     EXPECT_EQ(config.service_name, defaults.service_name);
     EXPECT_EQ(config.port, 8080);
     EXPECT_EQ(config.limits.idle_timeout_s, 60U);
+    EXPECT_EQ(config.limits.header_timeout_s, 10U);
+    EXPECT_EQ(config.limits.request_timeout_s, 30U);
+    EXPECT_EQ(config.limits.write_timeout_s, 30U);
     EXPECT_FALSE(config.logging.file);
     EXPECT_EQ(config.store.kind, StoreConfig::Kind::sqlite);
     EXPECT_EQ(config.store.location, "./var/addressbook.db");
@@ -51,8 +54,8 @@ TEST(ConfigFile, EveryKeyIsRead)
 service: {name: Carnet}
 addr-db: {sqlite: ./var/book.db}
 logging: {level: warning, console: off, file: /tmp/x.log, max_size_mb: 2, max_files: 0}
-limits: {max_body_bytes: 10, max_header_bytes: 20, header_timeout_s: 3, idle_timeout_s: 4, max_connections: 5,
-         max_page: 6}
+limits: {max_body_bytes: 10, max_header_bytes: 20, header_timeout_s: 3, request_timeout_s: 6, write_timeout_s: 7,
+         idle_timeout_s: 4, max_connections: 5, max_page: 6}
 )");
     EXPECT_EQ(config.service_name, "Carnet");
     EXPECT_EQ(config.store.kind, StoreConfig::Kind::sqlite);
@@ -65,6 +68,8 @@ limits: {max_body_bytes: 10, max_header_bytes: 20, header_timeout_s: 3, idle_tim
     EXPECT_EQ(config.limits.max_body_bytes, 10U);
     EXPECT_EQ(config.limits.max_header_bytes, 20U);
     EXPECT_EQ(config.limits.header_timeout_s, 3U);
+    EXPECT_EQ(config.limits.request_timeout_s, 6U);
+    EXPECT_EQ(config.limits.write_timeout_s, 7U);
     EXPECT_EQ(config.limits.idle_timeout_s, 4U);
     EXPECT_EQ(config.limits.max_connections, 5U);
     EXPECT_EQ(config.limits.max_page, 6U);
@@ -96,6 +101,10 @@ TEST(ConfigFile, EveryErrorNamesTheKey)
               "config: limits.max_body_bytes: expected an integer from 1 to 1073741824, got 'lots'");
     EXPECT_EQ(error_of("limits: {idle_timeout_s: [1]}"),
               "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got a list");
+    EXPECT_EQ(error_of("limits: {request_timeout_s: soon}"),
+              "config: limits.request_timeout_s: expected an integer from 1 to 86400, got 'soon'");
+    EXPECT_EQ(error_of("limits: {write_timeout_s: 0}"),
+              "config: limits.write_timeout_s: expected an integer from 1 to 86400, got '0'");
     EXPECT_EQ(error_of("limits: {max_connections: -1}"),
               "config: limits.max_connections: expected an integer from 1 to 1000000, got '-1'");
     EXPECT_EQ(error_of("limits: {max_page: 0}"),
@@ -119,6 +128,7 @@ TEST(ConfigFile, EveryNumberIsBoundedWhereItsUseCannotOverflow)
         {"logging", "max_size_mb", 1, 1048576},      {"logging", "max_files", 0, 1000},
         {"limits", "max_body_bytes", 1, 1073741824}, {"limits", "max_header_bytes", 1, 1048576},
         {"limits", "header_timeout_s", 1, 86400},    {"limits", "idle_timeout_s", 1, 86400},
+        {"limits", "request_timeout_s", 1, 86400},   {"limits", "write_timeout_s", 1, 86400},
         {"limits", "max_connections", 1, 1000000},
     };
     for (const auto& [section, key, minimum, maximum] : every_number) {
@@ -140,10 +150,27 @@ TEST(ConfigFile, EveryNumberIsBoundedWhereItsUseCannotOverflow)
     const auto largest = load_config_text(
         "logging: {max_size_mb: 1048576, max_files: 1000}\n"
         "limits: {max_body_bytes: 1073741824, max_header_bytes: 1048576, header_timeout_s: 86400, "
-        "idle_timeout_s: 86400, max_connections: 1000000}\n");
+        "request_timeout_s: 86400, write_timeout_s: 86400, idle_timeout_s: 86400, max_connections: 1000000}\n");
     EXPECT_EQ(largest.logging.max_size_mb, 1048576U);
     EXPECT_EQ(largest.limits.max_header_bytes, 1048576U);
     EXPECT_EQ(largest.limits.idle_timeout_s, 86400U);
+    EXPECT_EQ(largest.limits.request_timeout_s, 86400U);
+    EXPECT_EQ(largest.limits.write_timeout_s, 86400U);
+}
+
+TEST(ConfigFile, TlsNamesACertificateAndAKey)
+{
+    const auto config = load_config_text("tls: {cert: ./var/tls/cert.pem, key: ./var/tls/key.pem}");
+    ASSERT_TRUE(config.tls);
+    EXPECT_EQ(config.tls->cert, "./var/tls/cert.pem");
+    EXPECT_EQ(config.tls->key, "./var/tls/key.pem");
+    EXPECT_FALSE(load_config_text("").tls);
+    EXPECT_EQ(error_of("tls: {cert: c.pem}"), "config: tls: expected both cert and key");
+    EXPECT_EQ(error_of("tls: {key: k.pem}"), "config: tls: expected both cert and key");
+    EXPECT_EQ(error_of("tls: {cert: c.pem, key: k.pem, chain: x}"), "config: tls.chain: unknown key");
+    EXPECT_EQ(error_of("tls: {cert: [c.pem], key: k.pem}"),
+              "config: tls.cert: expected a non-empty string, got a list");
+    EXPECT_EQ(error_of("tls: on"), "config: tls: expected a mapping, got 'on'");
 }
 
 TEST(ConfigFile, ADuplicateKeyIsAnErrorInEveryMapping)

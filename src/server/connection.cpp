@@ -1,0 +1,399 @@
+#include "server/connection.hpp"
+
+#include "addrservice/address_service.hpp"
+#include "addrservice/logging.hpp"
+#include "server/app.hpp"
+#include "server/framing.hpp"
+#include "server/response_body.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <sys/ioctl.h>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace addrservice::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto linger_timeout = std::chrono::seconds(1);
+constexpr std::size_t idle_read_size = 4096;
+constexpr auto never = Clock::time_point::max();
+
+using RequestParser = beast_http::request_parser<beast_http::string_body>;
+
+template <typename Stream>
+constexpr bool is_tls = std::is_same_v<Stream, TlsStream>;
+
+bool is_quiet_close(const beast::error_code& ec)
+{
+    return ec == beast_http::error::end_of_stream || ec == asio::error::operation_aborted ||
+           ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
+           ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated;
+}
+
+/// One client connection: its stream and buffer, read -> handle -> write one request at a time. It lives
+/// in the frame of the coroutine that serves it (serve_connection).
+template <typename Stream>
+class Connection {
+public:
+    Connection(std::shared_ptr<ConnectionShared> shared, Stream stream)
+        : shared_(std::move(shared)), stream_(std::move(stream)), slot(beast::get_lowest_layer(stream_))
+    {
+        beast::error_code ec;
+        const auto remote = beast::get_lowest_layer(stream_).remote_endpoint(ec);
+        peer_ip_ = ec ? std::string("-") : remote.address().to_string();
+    }
+
+    [[nodiscard]] const std::string& peer_ip() const noexcept { return peer_ip_; }
+
+    asio::awaitable<void> serve();
+
+private:
+    std::shared_ptr<ConnectionShared> shared_;  // keeps what connections share alive as long as this lasts
+    Stream stream_;
+
+public:
+    ConnectionSlot slot;  // refers to stream_'s socket, so declared after it
+
+private:
+    beast::flat_buffer buffer_;
+    std::string peer_ip_;
+
+    void expires_after(std::chrono::seconds timeout) { slot.deadline = Clock::now() + timeout; }
+    [[nodiscard]] std::chrono::seconds write_timeout() const
+    {
+        return std::chrono::seconds(shared_->limits.write_timeout_s);
+    }
+
+    [[nodiscard]] RejectedRequest rejected(const RequestParser& parser) const;
+    asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message);
+    asio::awaitable<void> close_gently();
+    asio::awaitable<beast::error_code> write(Response response, bool header_only = false);
+    asio::awaitable<beast::error_code> write_parts(std::shared_ptr<BodyStream> stream, bool chunked);
+    template <typename Buffers>
+    asio::awaitable<beast::error_code> write_all(Buffers buffers);
+};
+
+template <typename Stream>
+RejectedRequest Connection<Stream>::rejected(const RequestParser& parser) const
+{
+    const auto& header = parser.get();
+    RejectedRequest request;
+    request.peer_ip = peer_ip_;
+    request.method = std::string(header.method_string());
+    request.uri = std::string(header.target());
+    request.request_id = std::string(header["X-Request-ID"]);
+    request.version = header.version() == 10 ? 10 : 11;
+    return request;
+}
+
+/// Sends a final error response, then closes gently.
+template <typename Stream>
+asio::awaitable<void> Connection<Stream>::reject_and_close(RejectedRequest request, Status status,
+                                                           std::string_view message)
+{
+    auto response = shared_->app.reject(request, status, message);
+    const auto write_ec = co_await write(std::move(response));
+    if (!write_ec) {
+        co_await close_gently();
+    }
+}
+
+/// After the last response: stop sending, then read and drop what the client still sends (for a moment,
+/// and at most max_body_bytes) before the socket closes. Closing on unread bytes would send a reset, and a
+/// reset destroys whatever of the response the client has not read yet.
+template <typename Stream>
+asio::awaitable<void> Connection<Stream>::close_gently()
+{
+    if constexpr (is_tls<Stream>) {
+        // TLS closes with close_notify, and waits a moment for the client's.
+        slot.deadline = Clock::now() + linger_timeout;
+        co_await stream_.async_shutdown(use_tuple);
+        co_return;
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+    slot.deadline = Clock::now() + linger_timeout;
+    for (std::size_t discarded = 0; discarded < shared_->limits.max_body_bytes;) {
+        buffer_.clear();
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(idle_read_size), use_tuple);
+        if (ec) {
+            break;
+        }
+        discarded += n;
+    }
+}
+
+/// Writes a response, which the coroutine owns while it writes: Beast serializes it, header block and body
+/// gathered in each write. Every write that makes progress, and every byte the client reads (the sweep
+/// looks), renews the deadline: a client that reads slowly is served, one that reads nothing for the write
+/// timeout is closed. A response to HEAD is its header block alone (Beast would end a chunked body with its
+/// last chunk); a streamed body follows its header block part by part.
+template <typename Stream>
+asio::awaitable<beast::error_code> Connection<Stream>::write(Response response, bool header_only)
+{
+    const auto stream = response.body().stream();
+    beast_http::response_serializer<ResponseBody> serializer(response);
+    serializer.split(header_only || stream);
+    const auto written = [&] { return serializer.split() ? serializer.is_header_done() : serializer.is_done(); };
+    slot.start_writing();
+    beast::error_code result;
+    while (!written()) {
+        expires_after(write_timeout());
+        auto [ec, n] = co_await beast_http::async_write_some(stream_, serializer, use_tuple);
+        if (ec) {
+            result = ec;
+            break;
+        }
+    }
+    slot.writing = false;
+    if (result || header_only || !stream) {
+        co_return result;
+    }
+    co_return co_await write_parts(stream, response.chunked());
+}
+
+/// Writes each part of a stream as the store gives it, each write awaited before the next part is read: a
+/// client that reads slowly slows the reading of the store, and what waits in memory is one part. Chunked:
+/// each part a chunk, then the last chunk; otherwise (HTTP/1.0) the close ends the body. A store that fails
+/// midway throws: the connection closes without the last chunk, so the client sees a body that did not end.
+template <typename Stream>
+asio::awaitable<beast::error_code> Connection<Stream>::write_parts(std::shared_ptr<BodyStream> stream, bool chunked)
+{
+    for (;;) {
+        slot.deadline = never;  // reading the store takes the time it takes; only I/O has deadlines
+        const auto part = co_await stream->next();
+        if (part.empty()) {
+            break;
+        }
+        const auto ec = chunked ? co_await write_all(beast_http::make_chunk(asio::buffer(part)))
+                                : co_await write_all(asio::buffer(part));
+        if (ec) {
+            co_return ec;
+        }
+    }
+    if (chunked) {
+        co_return co_await write_all(beast_http::make_chunk_last());
+    }
+    co_return beast::error_code{};
+}
+
+/// Writes all of buffers (whose bytes outlive the write) under the write deadline, renewed as in write().
+template <typename Stream>
+template <typename Buffers>
+asio::awaitable<beast::error_code> Connection<Stream>::write_all(Buffers buffers)
+{
+    beast::buffers_suffix<Buffers> unsent(buffers);
+    slot.start_writing();
+    beast::error_code result;
+    while (beast::buffer_bytes(unsent) != 0) {
+        expires_after(write_timeout());
+        auto [ec, n] = co_await stream_.async_write_some(unsent, use_tuple);
+        if (ec) {
+            result = ec;
+            break;
+        }
+        unsent.consume(n);
+    }
+    slot.writing = false;
+    co_return result;
+}
+
+template <typename Stream>
+asio::awaitable<void> Connection<Stream>::serve()
+{
+    const Limits& bounds = shared_->limits;
+    const auto header_timeout = std::chrono::seconds(bounds.header_timeout_s);
+    const auto request_timeout = std::chrono::seconds(bounds.request_timeout_s);
+    const auto idle_timeout = std::chrono::seconds(bounds.idle_timeout_s);
+    if constexpr (is_tls<Stream>) {
+        // The handshake is held to the header timeout, however the client trickles it.
+        slot.deadline = Clock::now() + header_timeout;
+        auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+        if (ec) {
+            co_return;  // not TLS (plain HTTP, say), or too slow: nothing can be answered
+        }
+    }
+    bool first = true;
+    while (!shared_->stopping) {
+        // Between requests the connection may idle; once a request starts, its header must arrive within
+        // the header timeout. A new connection is held to the header timeout.
+        if (!first && buffer_.size() == 0) {
+            expires_after(idle_timeout);
+            auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(idle_read_size), use_tuple);
+            if (ec || shared_->stopping) {
+                co_return;
+            }
+            buffer_.commit(n);
+        }
+        first = false;
+
+        // A fresh parser per request, with our bounds.
+        RequestParser parser;
+        parser.header_limit(static_cast<std::uint32_t>(bounds.max_header_bytes));
+        parser.body_limit(bounds.max_body_bytes);
+        // The request has begun: its header must arrive within the header timeout, and all of it within
+        // the request timeout.
+        const auto request_deadline = Clock::now() + request_timeout;
+        slot.deadline = std::min(Clock::now() + header_timeout, request_deadline);
+        auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream_, buffer_, parser, use_tuple);
+        if (header_ec) {
+            if (header_ec == beast_http::error::header_limit) {
+                co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
+                                          "Request Header Fields Too Large");
+            } else if (header_ec == beast_http::error::body_limit) {
+                co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
+            } else if (!is_quiet_close(header_ec) && header_ec != beast_http::error::partial_message) {
+                co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
+            }
+            co_return;
+        }
+        if (!beast::get_lowest_layer(stream_).is_open()) {
+            co_return;  // its deadline passed as the header completed
+        }
+        slot.busy = true;
+
+        const auto& header = parser.get();
+        if (const auto problem = framing_problem(header)) {
+            co_await reject_and_close(rejected(parser), problem->status, problem->message);
+            co_return;
+        }
+        if (const auto length = parser.content_length(); length && *length > bounds.max_body_bytes) {
+            co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
+            co_return;
+        }
+        if (!parser.is_done()) {
+            if (beast::iequals(header[beast_http::field::expect], "100-continue") && header.version() >= 11) {
+                beast_http::response<beast_http::empty_body> interim{Status::continue_, header.version()};
+                expires_after(write_timeout());
+                auto [ec, n] = co_await beast_http::async_write(stream_, interim, use_tuple);
+                if (ec) {
+                    co_return;
+                }
+            }
+            slot.deadline = request_deadline;
+            auto [body_ec, body_bytes] = co_await beast_http::async_read(stream_, buffer_, parser, use_tuple);
+            if (body_ec == beast_http::error::body_limit) {
+                co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
+                co_return;
+            }
+            if (body_ec) {
+                if (!is_quiet_close(body_ec) && body_ec != beast_http::error::partial_message) {
+                    co_await reject_and_close(rejected(parser), Status::bad_request, "Bad Request");
+                }
+                co_return;
+            }
+            if (!beast::get_lowest_layer(stream_).is_open()) {
+                co_return;  // its deadline passed as the body completed
+            }
+        }
+
+        const bool head = header.method() == beast_http::verb::head;
+        slot.deadline = never;  // the application takes the time it takes; only I/O has deadlines
+        auto response = co_await shared_->app.handle(parser.release(), peer_ip_);
+        if (shared_->stopping) {
+            response.keep_alive(false);
+        }
+        const bool keep_alive = response.keep_alive();
+        const auto write_ec = co_await write(std::move(response), head);
+        slot.busy = false;
+        if (write_ec) {
+            co_return;
+        }
+        if (!keep_alive) {
+            co_await close_gently();
+            co_return;
+        }
+    }
+}
+
+}  // namespace
+
+void ConnectionSlot::start_writing() noexcept
+{
+    writing = true;
+    queued_ = std::numeric_limits<int>::max();
+}
+
+void ConnectionSlot::note_write_progress(Clock::time_point now, Clock::duration write_timeout) noexcept
+{
+    int queued = 0;
+    if (!writing || ::ioctl(socket_.native_handle(), TIOCOUTQ, &queued) != 0) {
+        return;
+    }
+    if (queued < queued_) {
+        deadline = now + write_timeout;
+    }
+    queued_ = queued;
+}
+
+void ConnectionSlot::cancel() noexcept
+{
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+}
+
+void ConnectionSlot::close() noexcept
+{
+    deadline = never;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+template <typename Stream>
+asio::awaitable<void> serve_connection(std::shared_ptr<ConnectionShared> shared, Stream stream)
+{
+    Connection<Stream> connection(shared, std::move(stream));
+    const auto it = shared->connections.insert(shared->connections.end(), &connection.slot);
+    shared->app.metrics().connection_opened();
+    try {
+        co_await connection.serve();
+    } catch (const std::exception& e) {
+        LogFields fields;
+        fields.add("ip", connection.peer_ip()).add("message", "CONNECTION ERROR").add("error", e.what());
+        shared->logger.log(LogLevel::error, fields);
+    }
+    connection.slot.close();
+    shared->connections.erase(it);
+    shared->app.metrics().connection_closed();
+    if (shared->stopping && shared->connections.empty() && shared->on_last_closed) {
+        shared->on_last_closed();
+    }
+}
+
+template asio::awaitable<void> serve_connection<tcp::socket>(std::shared_ptr<ConnectionShared> shared,
+                                                             tcp::socket stream);
+template asio::awaitable<void> serve_connection<TlsStream>(std::shared_ptr<ConnectionShared> shared, TlsStream stream);
+
+}  // namespace addrservice::http

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace addrservice::http {
+
+/// Why a request's head cannot be served: the answer's status and message. The connection closes after it.
+struct FramingProblem {
+    boost::beast::http::status status;
+    std::string_view message;
+};
+
+/// Checks a request's head before its body is read: its framing (RFC 9112 section 6), since where the body
+/// ends must be certain or the bytes after it could be taken for another request, and its Host (section
+/// 3.2). A Transfer-Encoding whose final coding is not chunked, in HTTP/1.0, or beside a Content-Length; a
+/// Content-Length given twice or as a list; a missing (HTTP/1.1), repeated or invalid Host: 400. Another
+/// coding before chunked: 501. A few lookups in the parsed fields, no allocation.
+std::optional<FramingProblem> framing_problem(const boost::beast::http::request_header<>& head) noexcept;
+
+/// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
+bool is_valid_host(std::string_view host) noexcept;
+
+/// The path of a request target, without the query: of an origin-form target ("/addresses?limit=5") or
+/// of an absolute-form one ("http://host/addresses", "/" when its path is empty; RFC 9112 section 3.2.2).
+std::string_view target_path(std::string_view target) noexcept;
+
+}  // namespace addrservice::http
