@@ -81,16 +81,21 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     cli.footer(
         "Every flag may also come from the environment as ADDRSERVICE_<FLAG> (ADDRSERVICE_PORT=9000);\n"
         "a flag wins over the environment, the environment over the config file.");
-    auto* port_flag = cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)");
+    // An empty value is a mistake (an unset shell variable), never a silent default.
+    const CLI::Validator not_empty(
+        [](const std::string& value) { return value.empty() ? std::string("an empty value") : std::string(); }, "");
+    auto* port_flag =
+        cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)")->check(not_empty);
     auto* host_flag =
         cli.add_option("--host", host, "IP address to bind (default 0.0.0.0)")->check(check_ip, "IP address");
-    auto* config_flag = cli.add_option("--config", config_path, "YAML config file");
+    auto* config_flag = cli.add_option("--config", config_path, "YAML config file")->check(not_empty);
     auto* debug_flag = cli.add_flag("--debug", debug, "DEBUG logging, and error bodies carry a trace field");
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
             ->check(CLI::Range(1U, max_workers));
-    auto* tls_cert_flag = cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only");
-    auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
+    auto* tls_cert_flag =
+        cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only")->check(not_empty);
+    auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")->check(not_empty);
     // Plain flags, acted on once the whole line parsed: `--version --bogus` is an error, not a version.
     bool show_help = false;
     bool show_version = false;
@@ -122,6 +127,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         // The file: named by the flag, else by the environment.
         if (config_flag->count() == 0) {
             if (auto path = env("ADDRSERVICE_CONFIG")) {
+                if (path->empty()) {
+                    throw UsageError("ADDRSERVICE_CONFIG: an empty value (unset it for no config file)");
+                }
                 config_path = *path;
             }
         }

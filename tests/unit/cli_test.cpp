@@ -149,6 +149,10 @@ TEST(CommandLine, BadFlagsAreOneLineAndExitTwo)
     expect_usage_error(parse({"--port"}), "--port");
     expect_usage_error(parse({"--workers", "0"}), "--workers");
     expect_usage_error(parse({"stray"}), "stray");
+    // An empty value (an unset shell variable) is never a silent default.
+    expect_usage_error(parse({"--port", ""}), "--port");
+    expect_usage_error(parse({"--config", ""}), "--config");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_CONFIG", ""}}), "ADDRSERVICE_CONFIG");
     // The whole line is checked before --version or --help is acted on.
     expect_usage_error(parse({"--version", "--bogus"}), "--bogus");
     expect_usage_error(parse({"--bogus", "--help"}), "--bogus");
