@@ -48,7 +48,15 @@ public:
 
     bool null() { return add(Json(nullptr)); }
     bool boolean(bool value) { return add(Json(value)); }
-    bool number_integer(Json::number_integer_t value) { return add(Json(value)); }
+    bool number_integer(Json::number_integer_t value)
+    {
+        // nlohmann reads a number with a minus sign as signed, without one as unsigned: a signed 0 was
+        // written "-0", which would come back as 0.
+        if (value == 0 && numbers_ == Numbers::as_written) {
+            return add(number_text("-0"));
+        }
+        return add(Json(value));
+    }
     bool number_unsigned(Json::number_unsigned_t value) { return add(Json(value)); }
     bool number_float(Json::number_float_t value, const std::string& text)
     {

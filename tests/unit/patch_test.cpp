@@ -140,6 +140,18 @@ TEST(Patch, NumbersLeftAloneKeepTheirText)
     EXPECT_NE(text.find(R"("x":2)"), std::string::npos) << text;
 }
 
+TEST(Patch, AMinusZeroLeftAloneStaysMinusZero)
+{
+    const auto entry = R"({"full_name":"A","phone_numbers":[{"country_code":1,"kind":"home","local_number":-0}]})";
+    const auto expected =
+        std::string(R"({"full_name":"B","phone_numbers":[{"country_code":1,"kind":"home","local_number":-0}]})");
+    EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"full_name":"B"})").apply(entry, limit), expected);
+    EXPECT_EQ(
+        Patch(PatchFormat::json_patch, R"([{"op":"replace","path":"/full_name","value":"B"}])").apply(entry, limit),
+        expected);
+    EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"n":0})").apply("{}", limit), R"({"n":0})");
+}
+
 TEST(Patch, BigNumbersInThePatchKeepTheirTextToo)
 {
     const auto text = Patch(PatchFormat::merge_patch, R"({"y":98765432109876543210987654321})").apply("{}", limit);
