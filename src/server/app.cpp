@@ -40,6 +40,9 @@ struct HttpError {
 /// A PATCH body of a media type that is no patch format we apply: 415 with Accept-Patch.
 struct UnsupportedPatchType {};
 
+/// A request body in a content coding we do not inflate: 415 with Accept-Encoding (RFC 7694).
+struct UnsupportedContentCoding {};
+
 constexpr std::string_view accept_patch = "application/merge-patch+json, application/json-patch+json";
 
 /// A request that auth: refuses: 401 (answered with a challenge) or 403.
@@ -443,7 +446,7 @@ Task<Response> App::handle(Request request, std::string peer_ip)
         const auto encoding = trim(request[field::content_encoding]);
         if (!encoding.empty() && !boost::beast::iequals(encoding, "identity")) {
             if (!is_gzip_coding(encoding)) {
-                throw HttpError{Status::unsupported_media_type, "Unsupported Media Type", {}};
+                throw UnsupportedContentCoding{};
             }
             std::optional<std::string> inflated;
             try {
@@ -555,6 +558,10 @@ Response App::error_for_current_exception(Exchange& exchange)
         return make_error(exchange, Status::conflict, "Conflict", nullptr, e.what());
     } catch (const EntryTooLargeError& e) {
         return make_error(exchange, Status::payload_too_large, "Payload Too Large", nullptr, e.what());
+    } catch (const UnsupportedContentCoding&) {
+        Response response = make_error(exchange, Status::unsupported_media_type, "Unsupported Media Type");
+        response.set(field::accept_encoding, "gzip");
+        return response;
     } catch (const UnsupportedPatchType&) {
         Response response = make_error(exchange, Status::unsupported_media_type, "Unsupported Media Type");
         response.set("Accept-Patch", accept_patch);

@@ -415,6 +415,7 @@ TEST_F(AppTest, GzipRequestBodyIsInflated)
     EXPECT_EQ(response.reason(), "Invalid JSON body");
     response = call(verb::post, "/addresses", entry, {{"Content-Encoding", "br"}});
     EXPECT_EQ(response.result(), Status::unsupported_media_type);
+    EXPECT_EQ(response[field::accept_encoding], "gzip");  // what it may send instead (RFC 7694)
 }
 
 TEST_F(AppTest, HeadHasGetHeadersAndNoBody)
