@@ -284,7 +284,7 @@ namespace {
 
 /// A row as an entry. The file can be edited by hand: a row that is no entry is a fault named here, never
 /// served (and never skipped, which would cut a page short while entries still follow).
-EntryPtr checked_entry(std::string id, std::string json, std::string etag)
+EntryPtr checked_entry(const std::string& id, std::string json, std::string etag)
 {
     if (!is_valid_id(id) || !is_json_object(json)) {
         throw StoreError("sqlite: the row of id '" + id.substr(0, 64) +
