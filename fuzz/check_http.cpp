@@ -363,7 +363,8 @@ private:
         if (body["code"].get<unsigned>() != code || body["message"].get<std::string>() != response.reason()) {
             fail("an error body whose code or message is not the status line's", sent, &response);
         }
-        const auto uri = sent.target.substr(0, sent.target.find('?'));
+        // The uri an error names is the path the request was routed by (an absolute-form target's path).
+        const auto uri = std::string(http::target_path(sent.target));
         if ((is_valid_utf8(sent.method) && body["method"] != sent.method) ||
             (is_valid_utf8(uri) && body["uri"] != uri)) {
             fail("an error body whose method or uri is not the request's", sent, &response);
