@@ -1,5 +1,5 @@
 // HTTPS on the same connection code as plain HTTP: requests, a streamed list, the handshake's deadline, a
-// client that speaks plain HTTP to it, the connection cap.
+// client that speaks plain HTTP to it, the connection cap, the protocol versions.
 #include "server/tls.hpp"
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <memory>
@@ -55,6 +56,20 @@ TEST(Tls, HttpsRequestsAreServedOnAKeptAliveConnection)
     const auto missing = client.get("/nope");
     EXPECT_EQ(missing.result(), status::not_found);
     EXPECT_EQ(server.connections(), 1U);
+}
+
+TEST(Tls, OnlyTls12AndLaterAreSpoken)
+{
+    const SelfSignedCertificate certificate("addrservice-test");
+    TestServer server({}, std::make_shared<MemoryStore>(), false, std::nullopt, tls_of(certificate));
+    EXPECT_THROW(TlsClient(server.port(), certificate.cert(), TLS1_VERSION), boost::system::system_error);
+    EXPECT_THROW(TlsClient(server.port(), certificate.cert(), TLS1_1_VERSION), boost::system::system_error);
+    TlsClient tls12(server.port(), certificate.cert(), TLS1_2_VERSION);
+    EXPECT_EQ(tls12.get("/livez").result(), status::ok);
+    EXPECT_STREQ(SSL_get_version(tls12.native_handle()), "TLSv1.2");
+    TlsClient tls13(server.port(), certificate.cert(), TLS1_3_VERSION);
+    EXPECT_EQ(tls13.get("/livez").result(), status::ok);
+    EXPECT_STREQ(SSL_get_version(tls13.native_handle()), "TLSv1.3");
 }
 
 TEST(Tls, ALongListIsStreamedInChunksOverHttps)

@@ -37,9 +37,17 @@ SelfSignedCertificate::~SelfSignedCertificate()
     std::filesystem::remove_all(directory_, ignored);
 }
 
-TlsClient::TlsClient(std::uint16_t port, const std::filesystem::path& trusted_cert)
+TlsClient::TlsClient(std::uint16_t port, const std::filesystem::path& trusted_cert, int max_version)
     : context_(asio::ssl::context::tls_client), stream_(io_, context_)
 {
+    if (max_version != 0) {
+        // On the stream's own handle (it copied the context's settings when it was made); security level 0,
+        // so that the client's own policy is not what refuses an old version.
+        SSL_set_security_level(stream_.native_handle(), 0);
+        SSL_set_min_proto_version(stream_.native_handle(), TLS1_VERSION);
+        SSL_set_max_proto_version(stream_.native_handle(), max_version);
+        SSL_set_cipher_list(stream_.native_handle(), "DEFAULT:@SECLEVEL=0");
+    }
     context_.load_verify_file(trusted_cert.string());
     stream_.set_verify_mode(asio::ssl::verify_peer);
     stream_.next_layer().connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));

@@ -39,13 +39,16 @@ private:
 /// A blocking HTTPS/1.1 client over one keep-alive connection that trusts one certificate, for tests.
 class TlsClient {
 public:
-    /// Connects and completes the handshake; throws when either fails.
-    TlsClient(std::uint16_t port, const std::filesystem::path& trusted_cert);
+    /// Connects and completes the handshake; throws when either fails. A max_version (TLS1_1_VERSION, ...)
+    /// makes the client offer no later version, and lets it offer versions OpenSSL's default policy refuses.
+    TlsClient(std::uint16_t port, const std::filesystem::path& trusted_cert, int max_version = 0);
 
     /// Sends a GET and reads its response.
     ClientResponse get(const std::string& target);
     /// The common name of the certificate the server presented.
     [[nodiscard]] std::string peer_common_name();
+    /// The connection's OpenSSL handle (for the version it speaks).
+    [[nodiscard]] SSL* native_handle() { return stream_.native_handle(); }
 
 private:
     boost::asio::io_context io_;
