@@ -4,6 +4,7 @@
 #include "server/gzip.hpp"
 #include "support/http_client.hpp"
 #include "support/samples.hpp"
+#include "support/test_stores.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -558,29 +559,9 @@ TEST(HttpBehaviour, EveryRequestGetsOneCanonicalLogLineWithItsRequestId)
 }
 
 /// A store whose every read fails, as a broken disk would.
-class FailingStore final : public AddressStore {
+class FailingStore final : public EmptyStore {
 public:
-    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
     Task<EntryPtr> read(std::string /*id*/) override { throw StoreError("read failed: disk on fire"); }
-    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
-    Task<bool> remove(std::string /*id*/) override { co_return false; }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
-    {
-        co_return std::vector<std::pair<std::string, EntryPtr>>{};
-    }
-    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
-    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
-    Task<bool> ready() override { co_return true; }
-    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
-    [[nodiscard]] std::string describe() const override { return "failing"; }
 };
 
 TEST(HttpBehaviour, ServerFaultIs500LoggedAtErrorAndServingGoesOn)
@@ -608,7 +589,7 @@ TEST(HttpBehaviour, ServerFaultIs500LoggedAtErrorAndServingGoesOn)
 }
 
 /// A memory store whose create() waits until the test releases it: a request held in flight.
-class GatedStore final : public AddressStore {
+class GatedStore final : public ForwardingStore {
 public:
     std::promise<void> entered;
 
@@ -619,7 +600,7 @@ public:
         entered.set_value();
         [[maybe_unused]] auto [ec] = co_await gate_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         gate_.reset();  // on the server's thread, while its io_context still exists
-        co_await inner_.create(std::move(id), std::move(entry));
+        co_await inner().create(std::move(id), std::move(entry));
     }
     /// Call on the server's thread.
     void release()
@@ -629,35 +610,7 @@ public:
         }
     }
 
-    Task<EntryPtr> read(std::string id) override { return inner_.read(std::move(id)); }
-    Task<bool> replace(std::string id, EntryPtr entry) override
-    {
-        return inner_.replace(std::move(id), std::move(entry));
-    }
-    Task<bool> remove(std::string id) override { return inner_.remove(std::move(id)); }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { return inner_.list(); }
-    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override
-    {
-        return inner_.replace_if(std::move(id), std::move(expected_etag), std::move(entry));
-    }
-    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override
-    {
-        return inner_.remove_if(std::move(id), std::move(expected_etag));
-    }
-    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override
-    {
-        return inner_.create_if_absent(std::move(id), std::move(entry));
-    }
-    Task<EntryPage> range(std::string after, std::size_t limit) override
-    {
-        return inner_.range(std::move(after), limit);
-    }
-    Task<bool> ready() override { return inner_.ready(); }
-    [[nodiscard]] std::size_t size() const noexcept override { return inner_.size(); }
-    [[nodiscard]] std::string describe() const override { return "gated"; }
-
 private:
-    MemoryStore inner_;
     std::unique_ptr<boost::asio::steady_timer> gate_;
 };
 

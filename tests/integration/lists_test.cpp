@@ -3,6 +3,7 @@
 #include "integration/test_server.hpp"
 #include "support/http_client.hpp"
 #include "support/run_task.hpp"
+#include "support/test_stores.hpp"
 
 #include <gtest/gtest.h>
 
@@ -294,44 +295,15 @@ TEST(StreamedList, AClientThatStopsReadingIsClosedAfterTheWriteTimeout)
 }
 
 /// A memory store that fails to read any page but the first, as a database lost midway through a list would.
-class FailingAfterFirstPageStore final : public AddressStore {
+class FailingAfterFirstPageStore final : public ForwardingStore {
 public:
-    Task<void> create(std::string id, EntryPtr entry) override
-    {
-        return inner_.create(std::move(id), std::move(entry));
-    }
-    Task<EntryPtr> read(std::string id) override { return inner_.read(std::move(id)); }
-    Task<bool> replace(std::string id, EntryPtr entry) override
-    {
-        return inner_.replace(std::move(id), std::move(entry));
-    }
-    Task<bool> remove(std::string id) override { return inner_.remove(std::move(id)); }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { return inner_.list(); }
-    Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override
-    {
-        return inner_.replace_if(std::move(id), std::move(expected_etag), std::move(entry));
-    }
-    Task<WriteResult> remove_if(std::string id, std::string expected_etag) override
-    {
-        return inner_.remove_if(std::move(id), std::move(expected_etag));
-    }
-    Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override
-    {
-        return inner_.create_if_absent(std::move(id), std::move(entry));
-    }
     Task<EntryPage> range(std::string after, std::size_t limit) override
     {
         if (!after.empty()) {
             throw StoreError("range failed: connection lost");
         }
-        return inner_.range(std::move(after), limit);
+        return ForwardingStore::range(std::move(after), limit);
     }
-    Task<bool> ready() override { return inner_.ready(); }
-    [[nodiscard]] std::size_t size() const noexcept override { return inner_.size(); }
-    [[nodiscard]] std::string describe() const override { return "failing after the first page"; }
-
-private:
-    MemoryStore inner_;
 };
 
 TEST(StreamedList, AStoreThatFailsMidwayClosesTheConnectionWithoutTheLastChunk)

@@ -4,6 +4,7 @@
 #include "server/gzip.hpp"
 #include "support/run_task.hpp"
 #include "support/samples.hpp"
+#include "support/test_stores.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,122 +17,40 @@ using boost::beast::http::field;
 using boost::beast::http::verb;
 using nlohmann::json;
 
-/// A store that fails every operation, as an unreachable database would.
-class BrokenStore final : public AddressStore {
-public:
-    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreError("disk on fire"); }
-    Task<EntryPtr> read(std::string /*id*/) override { throw StoreError("disk on fire"); }
-    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreError("disk on fire"); }
-    Task<bool> remove(std::string /*id*/) override { throw StoreError("disk on fire"); }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreError("disk on fire"); }
-    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
-    {
-        throw StoreError("disk on fire");
-    }
-    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
-    {
-        throw StoreError("disk on fire");
-    }
-    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override
-    {
-        throw StoreError("disk on fire");
-    }
-    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { throw StoreError("disk on fire"); }
-    Task<bool> ready() override { co_return false; }
-    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
-    [[nodiscard]] std::string describe() const override { return "broken"; }
-};
+/// A store that fails every operation, as a broken disk would.
+std::shared_ptr<AddressStore> broken_store()
+{
+    return std::make_shared<testing::ThrowingStore<StoreError>>("broken", "disk on fire");
+}
 
 /// A store whose database cannot be reached just now.
-class UnavailableStore final : public AddressStore {
-public:
-    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreUnavailableError("db: down"); }
-    Task<EntryPtr> read(std::string /*id*/) override { throw StoreUnavailableError("db: down"); }
-    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { throw StoreUnavailableError("db: down"); }
-    Task<bool> remove(std::string /*id*/) override { throw StoreUnavailableError("db: down"); }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override { throw StoreUnavailableError("db: down"); }
-    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
-    {
-        throw StoreUnavailableError("db: down");
-    }
-    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
-    {
-        throw StoreUnavailableError("db: down");
-    }
-    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override
-    {
-        throw StoreUnavailableError("db: down");
-    }
-    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override
-    {
-        throw StoreUnavailableError("db: down");
-    }
-    Task<bool> ready() override { co_return false; }
-    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
-    [[nodiscard]] std::string describe() const override { return "unavailable"; }
-};
+std::shared_ptr<AddressStore> unavailable_store()
+{
+    return std::make_shared<testing::ThrowingStore<StoreUnavailableError>>("unavailable", "db: down");
+}
 
 /// A store that remembers the ids it was asked to read, and holds none of them.
-class RecordingStore final : public AddressStore {
+class RecordingStore final : public testing::EmptyStore {
 public:
     std::vector<std::string> reads;
 
-    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
     Task<EntryPtr> read(std::string id) override
     {
         reads.push_back(std::move(id));
         co_return nullptr;
     }
-    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
-    Task<bool> remove(std::string /*id*/) override { co_return false; }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
-    {
-        co_return std::vector<std::pair<std::string, EntryPtr>>{};
-    }
-    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
-    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
-    Task<bool> ready() override { co_return true; }
-    [[nodiscard]] std::size_t size() const noexcept override { return 0; }
-    [[nodiscard]] std::string describe() const override { return "recording"; }
 };
 
 /// A store holding one entry whose ETag is as long as a header field value may be: its gzip ETag, one
 /// suffix longer, no longer fits in a field. A fault that happens only once the handler has answered.
-class OverlongEtagStore final : public AddressStore {
+class OverlongEtagStore final : public testing::EmptyStore {
 public:
-    Task<void> create(std::string /*id*/, EntryPtr /*entry*/) override { co_return; }
     Task<EntryPtr> read(std::string /*id*/) override
     {
         co_return std::make_shared<const StoredEntry>(
             StoredEntry{R"({"full_name":")" + std::string(2000, 'a') + R"("})", '"' + std::string(65528, 'e') + '"'});
     }
-    Task<bool> replace(std::string /*id*/, EntryPtr /*entry*/) override { co_return false; }
-    Task<bool> remove(std::string /*id*/) override { co_return false; }
-    Task<std::vector<std::pair<std::string, EntryPtr>>> list() override
-    {
-        co_return std::vector<std::pair<std::string, EntryPtr>>{};
-    }
-    Task<WriteResult> replace_if(std::string /*id*/, std::string /*expected_etag*/, EntryPtr /*entry*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> remove_if(std::string /*id*/, std::string /*expected_etag*/) override
-    {
-        co_return WriteResult{WriteStatus::not_found, {}};
-    }
-    Task<WriteResult> create_if_absent(std::string /*id*/, EntryPtr /*entry*/) override { co_return WriteResult{}; }
-    Task<EntryPage> range(std::string /*after*/, std::size_t /*limit*/) override { co_return EntryPage{}; }
-    Task<bool> ready() override { co_return true; }
     [[nodiscard]] std::size_t size() const noexcept override { return 1; }
-    [[nodiscard]] std::string describe() const override { return "overlong"; }
 };
 
 class AppTest : public ::testing::Test {
@@ -598,7 +517,7 @@ TEST(AppRoutes, TableListsEveryEndpoint)
 
 class BrokenStoreTest : public AppTest {
 protected:
-    BrokenStoreTest() : AppTest(std::make_shared<BrokenStore>(), true) {}
+    BrokenStoreTest() : AppTest(broken_store(), true) {}
 };
 
 TEST_F(BrokenStoreTest, StoreFaultIs500WithTraceInDebug)
@@ -617,7 +536,7 @@ TEST_F(BrokenStoreTest, StoreFaultIs500WithTraceInDebug)
 
 class UnavailableStoreTest : public AppTest {
 protected:
-    UnavailableStoreTest() : AppTest(std::make_shared<UnavailableStore>()) {}
+    UnavailableStoreTest() : AppTest(unavailable_store()) {}
 };
 
 TEST_F(UnavailableStoreTest, AnUnreachableStoreIs503StoreUnavailableWithRetryAfter)
