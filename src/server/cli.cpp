@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <exception>
@@ -84,14 +85,25 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     // An empty value is a mistake (an unset shell variable), never a silent default.
     const CLI::Validator not_empty(
         [](const std::string& value) { return value.empty() ? std::string("an empty value") : std::string(); }, "");
+    // A number in decimal only, as in the environment and the file: CLI11 alone reads 0x10 as 16 and 010 as 8.
+    const CLI::Validator decimal(
+        [](std::string& value) {
+            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+                return "expected a decimal integer, got '" + value + "'";
+            }
+            value.erase(0, std::min(value.find_first_not_of('0'), value.size() - 1));  // 0080 is 80, not octal
+            return std::string();
+        },
+        "");
     auto* port_flag =
-        cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)")->check(not_empty);
+        cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)")->transform(decimal);
     auto* host_flag =
         cli.add_option("--host", host, "IP address to bind (default 0.0.0.0)")->check(check_ip, "IP address");
     auto* config_flag = cli.add_option("--config", config_path, "YAML config file")->check(not_empty);
     auto* debug_flag = cli.add_flag("--debug", debug, "DEBUG logging, and error bodies carry a trace field");
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
+            ->transform(decimal)
             ->check(CLI::Range(1U, max_workers));
     auto* tls_cert_flag =
         cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only")->check(not_empty);

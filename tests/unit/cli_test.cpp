@@ -159,6 +159,17 @@ TEST(CommandLine, BadFlagsAreOneLineAndExitTwo)
     expect_usage_error(parse({"--help", "--port", "http"}), "--port");
 }
 
+TEST(CommandLine, NumbersAreDecimalAsInTheEnvironmentAndTheFile)
+{
+    EXPECT_EQ(parse({"--port", "0018001"}).result.config->port, 18001);
+    EXPECT_EQ(parse({"--port", "000"}).result.config->port, 0);
+    EXPECT_EQ(parse({"--workers", "02"}).result.config->workers, 2U);
+    for (const auto* text : {"0x10", "0o20", "0b1", "+80", "-1", "8080 ", "1e3", "８０"}) {
+        expect_usage_error(parse({"--port", text}), "--port");
+    }
+    expect_usage_error(parse({"--workers", "0x2"}), "--workers");
+}
+
 TEST(CommandLine, BadEnvironmentNamesTheVariable)
 {
     expect_usage_error(parse({}, {{"ADDRSERVICE_PORT", "eighty"}}), "ADDRSERVICE_PORT");
