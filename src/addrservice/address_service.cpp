@@ -173,12 +173,15 @@ Task<PutResult> AddressService::update(std::string id, std::string body, Precond
     }
     PutResult result{entry->etag, false};
     if (precondition.if_none_match_any) {
-        if (precondition.if_match) {
+        if (precondition.if_match || precondition.if_match_any) {
             // Asks for an entry that both exists with some ETag and does not exist: never written.
             const auto etag = co_await current_etag(std::move(id));
             throw PreconditionFailedError(etag);
         }
-        const auto created = co_await store_->create_if_absent(std::move(id), std::move(entry));
+        const auto created = co_await store_->create_if_absent(id, std::move(entry));
+        if (created.status == WriteStatus::not_found) {
+            throw NotFoundError(id);
+        }
         if (created.status != WriteStatus::done) {
             throw PreconditionFailedError(created.current_etag);
         }

@@ -24,6 +24,8 @@ struct Precondition {
     std::optional<std::vector<std::string>> if_match;
     /// The write happens only while no entry has the id: a PUT creates it there.
     bool if_none_match_any = false;
+    /// The write happens only while an entry has the id, whatever its ETag (If-Match: *).
+    bool if_match_any = false;
 };
 
 struct ServiceOptions {

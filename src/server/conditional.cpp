@@ -85,6 +85,7 @@ Precondition write_precondition(std::optional<std::string_view> if_match, std::o
         }
         precondition.if_match = std::move(strong);
     }
+    precondition.if_match_any = if_match && trim(*if_match) == "*";
     precondition.if_none_match_any = if_none_match && trim(*if_none_match) == "*";
     return precondition;
 }

@@ -99,6 +99,19 @@ TEST_F(ConditionalWrites, PutWithIfNoneMatchStarIsASafeCreate)
     EXPECT_EQ(json::parse(client.get("/addresses/ines-ms").body()), json::parse(sample("ines-marchetti-sole.json")));
 }
 
+TEST_F(ConditionalWrites, IfNoneMatchStarWithIfMatchStarNeverWrites)
+{
+    const std::vector<std::pair<std::string, std::string>> both{{"If-None-Match", "*"}, {"If-Match", "*"}};
+    auto response = client.request(verb::put, "/addresses/nobody-yet", sample("ines-marchetti-sole.json"), both);
+    expect_error(response, status::not_found, "Address nobody-yet not found");
+    EXPECT_EQ(client.get("/addresses/nobody-yet").result(), status::not_found);
+    const auto location = create();
+    const auto etag = etag_of(location);
+    response = client.request(verb::put, location, sample("tobias-renwick-adeyemi.json"), both);
+    expect_error(response, status::precondition_failed, "Precondition Failed");
+    EXPECT_EQ(etag_of(location), etag);
+}
+
 TEST_F(ConditionalWrites, DeleteWithIfMatch)
 {
     const auto location = create();

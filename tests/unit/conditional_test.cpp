@@ -40,7 +40,11 @@ TEST(WritePrecondition, NoHeadersAskNothing)
 
 TEST(WritePrecondition, IfMatchStarAsksOnlyThatTheEntryExists)
 {
-    EXPECT_FALSE(write_precondition(" * ", std::nullopt).if_match);
+    const auto precondition = write_precondition(" * ", std::nullopt);
+    EXPECT_FALSE(precondition.if_match);
+    EXPECT_TRUE(precondition.if_match_any);
+    EXPECT_FALSE(write_precondition(R"("a")", std::nullopt).if_match_any);
+    EXPECT_FALSE(write_precondition(std::nullopt, "*").if_match_any);
 }
 
 TEST(WritePrecondition, IfMatchKeepsItsStrongTagsOnly)

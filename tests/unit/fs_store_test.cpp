@@ -78,6 +78,30 @@ TEST_F(FsStoreFiles, ALinkDirectoryOrFifoIsNoEntryOfAPageOrAConditionalWrite)
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), R"({"full_name":"Not In The Book"})");
 }
 
+TEST_F(FsStoreFiles, ALinkDirectoryOrFifoIsNeverRemovedAsAnEntry)
+{
+    std::filesystem::create_symlink(outside, dir / "linked.json");
+    std::filesystem::create_directory(dir / "folder.json");
+    ASSERT_EQ(::mkfifo((dir / "pipe.json").c_str(), 0600), 0);
+    FsStore store(dir.string());
+    for (const auto* id : {"linked", "folder", "pipe"}) {
+        EXPECT_FALSE(run_task(store.remove(id))) << id;
+    }
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / "linked.json"));
+    EXPECT_TRUE(std::filesystem::is_directory(dir / "folder.json"));
+    EXPECT_TRUE(std::filesystem::is_fifo(dir / "pipe.json"));
+    EXPECT_EQ(store.size(), 1U);
+}
+
+TEST_F(FsStoreFiles, AConditionalCreateAtAnIdTooLongForAFileNameFindsNoEntry)
+{
+    FsStore store(dir.string());
+    const std::string id(251, 'z');  // `<id>.json` is one byte longer than a file name may be
+    const auto created = run_task(store.create_if_absent(id, make_stored_entry(std::string(kept_entry))));
+    EXPECT_EQ(created.status, WriteStatus::not_found);
+    EXPECT_EQ(store.size(), 1U);
+}
+
 TEST_F(FsStoreFiles, AFileThatIsNotAJsonObjectIsAStoreErrorNamingIt)
 {
     std::ofstream(dir / "broken.json") << R"({"full_name": "Half)";

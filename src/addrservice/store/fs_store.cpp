@@ -286,6 +286,9 @@ bool FsStore::remove_now(const std::string& id)
         return false;
     }
     const auto path = path_for(id);
+    if (!file_exists(path)) {
+        return false;  // a link, directory or FIFO with the name is no entry: left alone
+    }
     if (::unlink(path.c_str()) != 0) {
         if (is_no_such_file(errno)) {
             return false;
@@ -349,6 +352,9 @@ WriteResult FsStore::remove_if_now(const std::string& id, const std::string& exp
 
 WriteResult FsStore::create_if_absent_now(const std::string& id, const EntryPtr& entry)
 {
+    if (!can_hold(id)) {
+        return WriteResult{WriteStatus::not_found, {}};  // no file can have the name: an id no entry has
+    }
     if (const auto current = read_now(id)) {
         return WriteResult{WriteStatus::precondition_failed, current->etag};
     }

@@ -123,7 +123,8 @@ public:
     /// Removes the entry only while its ETag is expected_etag; results as replace_if.
     virtual Task<WriteResult> remove_if(std::string id, std::string expected_etag) = 0;
     /// Adds an entry under an id the caller chose, unless an entry has it: done, or
-    /// precondition_failed with the existing entry's ETag (that entry is left as it is). Never not_found.
+    /// precondition_failed with the existing entry's ETag (that entry is left as it is); not_found only
+    /// for an id this store cannot hold (too long a file name for the fs store).
     virtual Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) = 0;
 
     /// At most limit entries whose ids sort after `after` (bytewise, as memcmp and SQLite's BINARY
