@@ -1,6 +1,8 @@
 #include "addrservice/config.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -464,8 +466,8 @@ AuthConfig read_auth(const YAML::Node& node, const std::string& key)
 
 }  // namespace
 
-/// The file's bytes; refuses a directory and anything longer than max_config_file_bytes, reading at
-/// most one byte more than that (a device or a pipe has no size to check first).
+/// The file's bytes; refuses a directory, a FIFO or socket (never waited on) and anything longer than
+/// max_config_file_bytes, reading at most one byte more than that (a device has no size to check first).
 std::string read_small_file(const std::string& path, std::string_view key)
 {
     const auto refuse = [&path, key](const std::string& why) {
@@ -475,16 +477,26 @@ std::string read_small_file(const std::string& path, std::string_view key)
     const auto system_error = [] { return std::string(std::strerror(errno)); };  // NOLINT(concurrency-mt-unsafe)
     const auto too_large = "larger than " + std::to_string(max_config_file_bytes / (std::size_t{1024} * 1024)) +
                            " MiB (" + std::to_string(max_config_file_bytes) + " bytes)";
-    const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rbe"));
+    // Opened without waiting: opening a FIFO for reading would wait for a writer.
+    const int fd =
+        ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    if (fd < 0) {
+        throw refuse(system_error());
+    }
+    const std::unique_ptr<std::FILE, FileCloser> file(::fdopen(fd, "rb"));
     if (!file) {
+        ::close(fd);
         throw refuse(system_error());
     }
     struct stat status {};
-    if (::fstat(::fileno(file.get()), &status) != 0) {
+    if (::fstat(fd, &status) != 0) {
         throw refuse(system_error());
     }
     if (S_ISDIR(status.st_mode)) {
         throw refuse("is a directory");
+    }
+    if (S_ISFIFO(status.st_mode) || S_ISSOCK(status.st_mode)) {
+        throw refuse("is a FIFO or socket, not a file");
     }
     if (S_ISREG(status.st_mode) && static_cast<std::uintmax_t>(status.st_size) > max_config_file_bytes) {
         throw refuse(too_large);

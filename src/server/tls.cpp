@@ -8,34 +8,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <system_error>
-
 namespace addrservice::http {
 
 namespace ssl = boost::asio::ssl;
 
 namespace {
-
-/// A PEM file's text. Throws ConfigError naming key and path when it cannot be read.
-std::string read_pem(const std::string& key, const std::string& path)
-{
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        throw ConfigError("config: " + key + ": cannot read '" + path + "': is a directory");
-    }
-    const std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int error = errno;
-        throw ConfigError("config: " + key + ": cannot read '" + path + "': " + std::generic_category().message(error));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 /// OpenSSL's reason for the last failure, or what to say when it gives none.
 std::string openssl_reason(const boost::system::error_code& ec)
@@ -47,8 +24,9 @@ std::string openssl_reason(const boost::system::error_code& ec)
 /// A server context with the certificate chain and key of these files, refusing TLS below 1.2.
 std::shared_ptr<ssl::context> make_context(const std::string& cert_file, const std::string& key_file)
 {
-    const auto cert = read_pem("tls.cert", cert_file);
-    const auto key = read_pem("tls.key", key_file);
+    // At most 1 MiB each, never a FIFO: a SIGHUP reload reads them on the event loop.
+    const auto cert = read_small_file(cert_file, "tls.cert");
+    const auto key = read_small_file(key_file, "tls.key");
     auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
     context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);

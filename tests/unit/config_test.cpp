@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -351,9 +352,14 @@ TEST(ConfigFile, AFileOverOneMebibyteIsRefusedWithoutReadingItAll)
     std::ofstream(large.path(), std::ios::binary | std::ios::app) << '\n';
     EXPECT_EQ(file_error_of(large.path()),
               "config: cannot read '" + large.path().string() + "': larger than 1 MiB (1048576 bytes)");
-    // A device or a pipe has no size to check first: reading stops one byte past the limit.
+    // A device has no size to check first: reading stops one byte past the limit.
     EXPECT_EQ(file_error_of("/dev/zero"), "config: cannot read '/dev/zero': larger than 1 MiB (1048576 bytes)");
     EXPECT_EQ(file_error_of("/dev/null"), "no error");
+    // A FIFO would wait for a writer: it is refused at once.
+    const TempPath fifo("fifo.yaml");
+    ASSERT_EQ(::mkfifo(fifo.path().c_str(), 0600), 0);
+    EXPECT_EQ(file_error_of(fifo.path()),
+              "config: cannot read '" + fifo.path().string() + "': is a FIFO or socket, not a file");
 }
 
 TEST(ConfigFile, AnErrorIsOneLineWhateverTheValue)

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -42,6 +44,13 @@ TEST(TlsContext, AnUnreadableFileIsAnErrorNamingIt)
               "config: tls.key: cannot read '" + missing + "': No such file or directory");
     EXPECT_EQ(error_of(certificate.directory().string(), certificate.key().string()),
               "config: tls.cert: cannot read '" + certificate.directory().string() + "': is a directory");
+    // Neither an endless device nor a FIFO holds the start (or a reload on the event loop).
+    EXPECT_EQ(error_of("/dev/zero", certificate.key().string()),
+              "config: tls.cert: cannot read '/dev/zero': larger than 1 MiB (1048576 bytes)");
+    const auto fifo = (certificate.directory() / "fifo.pem").string();
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(error_of(certificate.cert().string(), fifo),
+              "config: tls.key: cannot read '" + fifo + "': is a FIFO or socket, not a file");
 }
 
 TEST(TlsContext, AFileThatIsNotPemOfItsKindIsAnErrorNamingIt)
