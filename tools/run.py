@@ -73,6 +73,7 @@ TSAN_SUPPRESSIONS = ROOT / "tools" / "tsan.supp"
 TSAN_MAX_MMAP_RND_BITS = 28
 # Per file: the slowest file takes about 90 s on one core.
 CLANG_TIDY_TIMEOUT_S = 600
+DEV_BUILD_DIR = ROOT / "build" / "dev"
 
 
 def say(message: str) -> None:
@@ -318,7 +319,7 @@ def cmd_typecheck(_args: argparse.Namespace) -> int:
     status = ensure_setup() or run(["cmake", "--preset", "dev"], cwd=ROOT)
     if status:
         return status
-    build_dir = ROOT / "build" / "dev"
+    build_dir = DEV_BUILD_DIR
     database = json.loads((build_dir / "compile_commands.json").read_text())
     compiled = {Path(entry["file"]).resolve() for entry in database}
     # These only compile the libraries (separate compilation); they hold no code of ours.
@@ -343,7 +344,6 @@ def cmd_typecheck(_args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-DEV_BUILD_DIR = ROOT / "build" / "dev"
 # Written after a whole test run of the dev build passed; its counts are then the coverage of that build.
 COVERAGE_STAMP = DEV_BUILD_DIR / "whole-test-run.stamp"
 DEV_EXECUTABLES = ("src/addrservice", "tests/unit_tests", "tests/integration_tests", "tests/e2e_tests")

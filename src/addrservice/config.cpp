@@ -478,8 +478,7 @@ std::string read_small_file(const std::string& path, std::string_view key)
     const auto too_large = "larger than " + std::to_string(max_config_file_bytes / (std::size_t{1024} * 1024)) +
                            " MiB (" + std::to_string(max_config_file_bytes) + " bytes)";
     // Opened without waiting: opening a FIFO for reading would wait for a writer.
-    const int fd =
-        ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         throw refuse(system_error());
     }
