@@ -14,9 +14,14 @@ namespace addrservice::testing {
 
 void StoreConformance::SetUp()
 {
+    // A parameterised test's name is "Test/param": its slash would nest the folder, and TearDown would
+    // remove only the inner one.
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '-');
     dir_ = std::filesystem::temp_directory_path() /
-           ("addrservice-store-" + GetParam().name + "-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("addrservice-store-" + GetParam().name + "-" + std::to_string(::getpid()) + "-" + test);
+    ASSERT_EQ(dir_.parent_path(), (std::filesystem::temp_directory_path() / "x").parent_path())
+        << "TearDown removes " << dir_;
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store = GetParam().make(dir_, io);
