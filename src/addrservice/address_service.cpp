@@ -1,14 +1,12 @@
 #include "addrservice/address_service.hpp"
 
 #include "addrservice/errors.hpp"
-#include "addrservice/hex.hpp"
 #include "addrservice/json_text.hpp"
 #include "addrservice/patch.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 
-#include <boost/uuid/uuid.hpp>
 
 #include <algorithm>
 #include <array>
@@ -133,22 +131,10 @@ std::string AddressService::normalise(std::string_view body) const
     return canonical_json(document);
 }
 
-std::string AddressService::new_id()
-{
-    const boost::uuids::uuid uuid = uuid_generator_();
-    std::string id;
-    id.reserve(32);
-    for (const auto byte : uuid) {
-        id += hex_digit(byte >> 4U);
-        id += hex_digit(byte);
-    }
-    return id;
-}
-
 Task<std::string> AddressService::create(std::string body)
 {
     auto entry = make_stored_entry(normalise(body));
-    auto id = new_id();
+    auto id = ids_.next();
     co_await store_->create(id, std::move(entry));
     co_return id;
 }

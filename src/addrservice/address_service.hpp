@@ -1,12 +1,11 @@
 #pragma once
 
 #include "addrservice/errors.hpp"
+#include "addrservice/id_generator.hpp"
 #include "addrservice/patch.hpp"
 #include "addrservice/schema.hpp"
 #include "addrservice/store/store.hpp"
 #include "addrservice/task.hpp"
-
-#include <boost/uuid/random_generator.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -109,7 +108,6 @@ public:
     [[nodiscard]] std::string normalise(std::string_view body) const;
 
 private:
-    std::string new_id();
     Task<void> write_if_matching(std::string id, std::vector<std::string> etags, EntryPtr entry);
     /// The ETag of the entry with this id, for a 412. Throws NotFoundError.
     Task<std::string> current_etag(std::string id);
@@ -120,7 +118,7 @@ private:
     EntryPtr list_cache_;
     std::uint64_t list_cache_version_ = 0;
     SchemaValidator validator_;
-    boost::uuids::random_generator_mt19937 uuid_generator_;
+    IdGenerator ids_;
 };
 
 }  // namespace addrservice

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <regex>
 #include <set>
+#include <vector>
 
 namespace addrservice {
 namespace {
@@ -41,6 +43,20 @@ TEST_F(AddressServiceTest, IdsAreUnique)
         ids.insert(run_task(service.create(R"({"full_name": "Oren Valdés"})")));
     }
     EXPECT_EQ(ids.size(), 200U);
+}
+
+TEST_F(AddressServiceTest, EachCreatedIdSortsAfterTheOneBefore)
+{
+    std::vector<std::string> ids;
+    for (int i = 0; i < 200; ++i) {
+        ids.push_back(run_task(service.create(R"({"full_name": "Ilse Brandvold"})")));
+    }
+    EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end(), std::greater_equal<>()), ids.end());
+    const auto page = run_task(store->range("", ids.size()));
+    ASSERT_EQ(page.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        EXPECT_EQ(page[i].first, ids[i]) << "an entry listed out of the order it was created in, at " << i;
+    }
 }
 
 TEST_F(AddressServiceTest, CreateRefusesInvalidJson)

@@ -15,7 +15,9 @@ void MemoryStore::add(std::string id, EntryPtr entry)
     if (!added) {
         throw StoreError("duplicate id");
     }
-    order_.insert(it->first);
+    // The service makes ids in increasing order, so a new id most often goes last: then the hint makes the
+    // insert constant time instead of a walk down the tree.
+    order_.emplace_hint(order_.end(), it->first);
     ++version_;
 }
 
