@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -174,9 +175,11 @@ asio::awaitable<beast::error_code> Connection<Stream>::write(Response response, 
     const auto stream = response.body().stream();
     {
         const Response::fields_type::writer fields(response, response.version(), response.result_int());
-        const auto header = fields.get();
-        header_block_.resize(beast::buffer_bytes(header));
-        asio::buffer_copy(asio::buffer(header_block_), header);
+        const auto header = fields.get();  // named: the range below refers to it
+        header_block_.clear();
+        for (const auto buffer : beast::buffers_range_ref(header)) {  // one walk of the sequence
+            header_block_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        }
     }
     gather_.assign(1, asio::buffer(header_block_));
     if (!header_only && !stream) {
