@@ -2,7 +2,13 @@
 
 #include "addrservice/hex.hpp"
 
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include <array>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 namespace addrservice {
 
@@ -20,18 +26,24 @@ void append_hex(std::string& out, std::uint64_t value, int digits)
     }
 }
 
-std::mt19937_64 seeded_from_device()
-{
-    std::random_device device;
-    std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-}
-
 }  // namespace
 
-IdGenerator::IdGenerator() : random_(seeded_from_device()) {}
-
-IdGenerator::IdGenerator(std::uint64_t seed) : random_(seed) {}
+std::uint64_t IdGenerator::random_bits()
+{
+    if (random_used_ == random_pool_.size()) {
+        // One call to OpenSSL's generator for many ids: a call per id cost 2 % of a POST.
+        if (RAND_bytes(random_pool_.data(), static_cast<int>(random_pool_.size())) != 1) {
+            throw std::runtime_error("no random bytes for a new id: " + std::to_string(ERR_get_error()));
+        }
+        random_used_ = 0;
+    }
+    std::uint64_t bits = 0;
+    for (std::size_t i = 0; i < sizeof(bits); ++i) {
+        bits = (bits << 8U) | random_pool_[random_used_ + i];
+    }
+    random_used_ += sizeof(bits);
+    return bits;
+}
 
 std::string IdGenerator::next()
 {
@@ -44,18 +56,18 @@ std::string IdGenerator::next(std::uint64_t unix_ms)
     unix_ms &= max_millisecond;
     if (unix_ms > millisecond_) {
         millisecond_ = unix_ms;
-        counter_ = static_cast<std::uint32_t>(random_()) & first_counter_mask;
+        counter_ = static_cast<std::uint32_t>(random_bits()) & first_counter_mask;
     } else if (counter_ < max_counter) {
         ++counter_;  // the same millisecond, or the clock stepped back: still after the last id
     } else {
         ++millisecond_;  // this millisecond is full: borrow the next one
-        counter_ = static_cast<std::uint32_t>(random_()) & first_counter_mask;
+        counter_ = static_cast<std::uint32_t>(random_bits()) & first_counter_mask;
     }
     std::string id;
     id.reserve(32);
     append_hex(id, millisecond_, 12);
     append_hex(id, counter_, 4);
-    append_hex(id, random_(), 16);
+    append_hex(id, random_bits(), 16);
     return id;
 }
 

@@ -35,12 +35,12 @@ TEST(IdGenerator, IdsAre32LowerCaseHexDigitsThatBeginWithTheMillisecondTheyWereM
     EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{32}"))) << id;
     EXPECT_GE(millisecond_of(id), before);
     EXPECT_LE(millisecond_of(id), after);
-    EXPECT_EQ(millisecond_of(IdGenerator(7).next(0x0123'4567'89ABU)), 0x0123'4567'89ABU);
+    EXPECT_EQ(millisecond_of(IdGenerator().next(0x0123'4567'89ABU)), 0x0123'4567'89ABU);
 }
 
 TEST(IdGenerator, IdsStrictlyIncreaseWithinAMillisecondAndAcrossMilliseconds)
 {
-    IdGenerator ids(1);
+    IdGenerator ids;
     std::string last;
     for (std::uint64_t ms = 1'700'000'000'000; ms < 1'700'000'000'010; ++ms) {
         for (int i = 0; i < 1000; ++i) {
@@ -52,9 +52,19 @@ TEST(IdGenerator, IdsStrictlyIncreaseWithinAMillisecondAndAcrossMilliseconds)
     }
 }
 
+TEST(IdGenerator, NoTwoIdsShareTheirRandomPart)
+{
+    IdGenerator ids;
+    std::set<std::string> random_parts;
+    for (int i = 0; i < 5000; ++i) {  // many times the random bytes drawn at once
+        random_parts.insert(ids.next(1'700'000'000'000).substr(16));
+    }
+    EXPECT_EQ(random_parts.size(), 5000U);
+}
+
 TEST(IdGenerator, ACounterStartsBelowHalfItsRangeAtARandomValueInEachMillisecond)
 {
-    IdGenerator ids(2);
+    IdGenerator ids;
     std::set<unsigned> firsts;
     for (std::uint64_t ms = 1; ms <= 64; ++ms) {
         const auto first = counter_of(ids.next(ms));
@@ -67,7 +77,7 @@ TEST(IdGenerator, ACounterStartsBelowHalfItsRangeAtARandomValueInEachMillisecond
 
 TEST(IdGenerator, IdsStillIncreaseWhenTheClockStepsBack)
 {
-    IdGenerator ids(3);
+    IdGenerator ids;
     const auto late = ids.next(1'700'000'005'000);
     const auto early = ids.next(1'700'000'000'000);
     EXPECT_GT(early, late);
@@ -76,7 +86,7 @@ TEST(IdGenerator, IdsStillIncreaseWhenTheClockStepsBack)
 
 TEST(IdGenerator, AFullMillisecondBorrowsTheNext)
 {
-    IdGenerator ids(4);
+    IdGenerator ids;
     std::string last = ids.next(5000);
     unsigned made = 1;
     while (millisecond_of(last) == 5000) {
