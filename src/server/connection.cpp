@@ -141,18 +141,22 @@ asio::awaitable<void> Connection<Stream>::reject_and_close(RejectedRequest reque
 template <typename Stream>
 asio::awaitable<void> Connection<Stream>::close_gently()
 {
+    auto& socket = beast::get_lowest_layer(stream_);
+    slot.deadline = Clock::now() + linger_timeout;
     if constexpr (is_tls<Stream>) {
-        // TLS closes with close_notify, and waits a moment for the client's.
-        slot.deadline = Clock::now() + linger_timeout;
-        co_await stream_.async_shutdown(use_tuple);
-        co_return;
+        // TLS closes with close_notify, and waits a moment for the client's. After it, a client sends
+        // nothing more; a client that sends more instead (pipelined requests) ends the wait with an error,
+        // and the rest of what it sent is dropped below as it comes, unread by TLS.
+        auto [ec] = co_await stream_.async_shutdown(use_tuple);
+        if (!ec) {
+            co_return;
+        }
     }
     beast::error_code ignored;
-    beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
-    slot.deadline = Clock::now() + linger_timeout;
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
     for (std::size_t discarded = 0; discarded < shared_->limits.max_body_bytes;) {
         buffer_.clear();
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(idle_read_size), use_tuple);
+        auto [ec, n] = co_await socket.async_read_some(buffer_.prepare(idle_read_size), use_tuple);
         if (ec) {
             break;
         }

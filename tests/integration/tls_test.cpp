@@ -96,6 +96,42 @@ TEST(Tls, ALongListIsStreamedInChunksOverHttps)
     EXPECT_EQ(server.connections(), 1U);
 }
 
+TEST(Tls, ConnectionCloseWithPipelinedBytesStillDeliversTheWholeResponse)
+{
+    auto store = std::make_shared<MemoryStore>();
+    for (int i = 0; i < 60; ++i) {
+        const auto name = "Ottilie Marchbanks " + std::to_string(i) + " " + std::string(600, 'o');
+        run_task(store->create("m" + std::to_string(100 + i), make_stored_entry(json{{"full_name", name}}.dump())));
+    }
+    const SelfSignedCertificate certificate("addrservice-test");
+    Limits limits;
+    limits.idle_timeout_s = 5;  // bounds the test, should a write never finish
+    TestServer server(limits, store, false, std::nullopt, tls_of(certificate));
+    const auto expected = TlsClient(server.port(), certificate.cert()).get("/addresses").body();
+    // Larger than the client's receive buffer and window, smaller than what the server may leave unsent
+    // in its kernel: the server's write finishes while much of the response still waits to be sent.
+    ASSERT_GT(expected.size(), std::size_t{36} * 1024);
+    ASSERT_LT(expected.size(), std::size_t{60} * 1024);
+
+    TlsClient client(server.port(), certificate.cert());
+    client.socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+    // Pipelined bytes beyond the TLS records the server reads with the request: still unread at the close.
+    const std::string pipelined_body(30000, ' ');
+    client.write_raw(
+        "GET /addresses HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        "POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::to_string(pipelined_body.size()) + "\r\n\r\n" + pipelined_body);
+    // Read nothing until the server is done with the connection: a close that resets it loses what it
+    // had not sent yet.
+    ASSERT_TRUE(all_closed(server, std::chrono::seconds(10)));
+    const auto answer = client.read_until_close();
+    const auto body_start = answer.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos) << answer;
+    EXPECT_NE(answer.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos);
+    EXPECT_EQ(answer.size() - body_start - 4, expected.size());
+    EXPECT_TRUE(answer.substr(body_start + 4) == expected);
+}
+
 TEST(Tls, AHandshakeTrickledPastTheHeaderTimeoutIsClosed)
 {
     Limits limits;

@@ -1,5 +1,6 @@
 #include "support/tls_client.hpp"
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <openssl/ssl.h>
@@ -10,6 +11,8 @@
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 namespace addrservice::testing {
 
@@ -63,6 +66,28 @@ ClientResponse TlsClient::get(const std::string& target)
     parser.body_limit(64U * 1024U * 1024U);
     http::read(stream_, buffer_, parser);
     return parser.release();
+}
+
+void TlsClient::write_raw(const std::string& bytes)
+{
+    asio::write(stream_, asio::buffer(bytes));
+}
+
+std::string TlsClient::read_until_close()
+{
+    const timeval silence{10, 0};
+    ::setsockopt(socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &silence, sizeof(silence));
+    std::string out(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.clear();
+    for (;;) {
+        std::array<char, 4096> chunk{};
+        boost::system::error_code ec;
+        const auto n = stream_.read_some(asio::buffer(chunk), ec);
+        out.append(chunk.data(), n);
+        if (ec) {
+            return out;
+        }
+    }
 }
 
 std::string TlsClient::peer_common_name()

@@ -45,6 +45,12 @@ public:
 
     /// Sends a GET and reads its response.
     ClientResponse get(const std::string& target);
+    /// Sends bytes as they are (encrypted), with no framing of their own.
+    void write_raw(const std::string& bytes);
+    /// Reads (decrypted) until the server closes the connection, for at most 10 s of silence.
+    std::string read_until_close();
+    /// The TCP socket under TLS (for its options).
+    [[nodiscard]] boost::asio::ip::tcp::socket& socket() noexcept { return stream_.next_layer(); }
     /// The common name of the certificate the server presented.
     [[nodiscard]] std::string peer_common_name();
     /// The connection's OpenSSL handle (for the version it speaks).
