@@ -625,6 +625,12 @@ void App::finish(Response& response, const Exchange& exchange)
             response.body() = gzip_compress(body_of(response));
             response.set(field::content_encoding, "gzip");
         }
+    } else if (exchange.accepts_gzip && !response.body().stream() && response[field::content_type] == json_type &&
+               body_of(response).size() >= gzip_min_bytes) {
+        // Any other JSON body as large (an error listing many problems), gzipped alike.
+        response.body() = gzip_compress(body_of(response));
+        response.set(field::content_encoding, "gzip");
+        response.set(field::vary, "Accept-Encoding");
     }
     if (response.body().stream()) {
         // Written as it is read, so its length is not known: chunked in HTTP/1.1; in HTTP/1.0 the end of

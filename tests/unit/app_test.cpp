@@ -311,6 +311,31 @@ TEST_F(AppTest, GzipForLargeJsonBodiesWithItsOwnEtag)
     EXPECT_EQ(call(verb::get, "/addresses", {}, {{"Accept-Encoding", "gzip;q=0"}}).count(field::content_encoding), 0U);
 }
 
+TEST_F(AppTest, ALargeErrorBodyIsGzippedToo)
+{
+    json entry = json::parse(testing::read_file(testing::sample_files().at(0)));
+    entry["emails"] = json::array();
+    for (int i = 0; i < 30; ++i) {
+        entry["emails"].push_back({{"kind", "work"}, {"email", "not an address " + std::to_string(i)}});
+    }
+    const auto plain = call(verb::post, "/addresses", entry.dump());
+    ASSERT_EQ(plain.result(), Status::bad_request);
+    ASSERT_GE(body_of(plain).size(), 1024U);
+    EXPECT_EQ(plain.count(field::content_encoding), 0U);
+    const auto zipped = call(verb::post, "/addresses", entry.dump(), {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(zipped.result(), Status::bad_request);
+    EXPECT_EQ(zipped[field::content_encoding], "gzip");
+    EXPECT_EQ(zipped[field::vary], "Accept-Encoding");
+    EXPECT_EQ(zipped[field::content_length], std::to_string(body_of(zipped).size()));
+    const auto inflated = gzip_decompress(body_of(zipped), 1 << 20);
+    ASSERT_TRUE(inflated.has_value());
+    EXPECT_EQ(json::parse(*inflated), json::parse(body_of(plain)));
+    // A small error stays as it is.
+    const auto missing = call(verb::get, "/addresses/nobody", {}, {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(missing.result(), Status::not_found);
+    EXPECT_EQ(missing.count(field::content_encoding), 0U);
+}
+
 TEST_F(AppTest, SmallBodiesAreNotGzipped)
 {
     const auto location = create(2);
