@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <gtest/gtest.h>
+
 #include <future>
 
 namespace addrservice::testing {
@@ -73,6 +75,15 @@ std::size_t TestServer::connections()
 void TestServer::inject_faults(std::function<void(std::string_view step)> hook)
 {
     on_server_thread([&] { server_.inject_faults(std::move(hook)); });
+}
+
+void expect_whole_response(const std::string& answer, const std::string& expected)
+{
+    const auto body_start = answer.find("\r\n\r\n");
+    ASSERT_NE(body_start, std::string::npos) << answer;
+    EXPECT_NE(answer.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos);
+    EXPECT_EQ(answer.size() - body_start - 4, expected.size());
+    EXPECT_TRUE(answer.substr(body_start + 4) == expected);
 }
 
 }  // namespace addrservice::testing

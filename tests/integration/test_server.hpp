@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -56,5 +57,9 @@ private:
     std::uint16_t port_;
     std::thread thread_;
 };
+
+/// Checks that answer, a response read until the server closed, is a header block whose Content-Length is
+/// expected's length followed by exactly expected: nothing lost, nothing more.
+void expect_whole_response(const std::string& answer, const std::string& expected);
 
 }  // namespace addrservice::testing
