@@ -7,7 +7,6 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
