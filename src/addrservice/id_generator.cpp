@@ -19,13 +19,6 @@ constexpr std::uint32_t max_counter = 0xFFFFU;
 // A millisecond's first counter is below half the range, so at least 32,768 ids fit in each.
 constexpr std::uint32_t first_counter_mask = 0x7FFFU;
 
-void append_hex(std::string& out, std::uint64_t value, int digits)
-{
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
-        out += hex_digit(value >> static_cast<unsigned>(shift));
-    }
-}
-
 }  // namespace
 
 std::uint64_t IdGenerator::random_bits()

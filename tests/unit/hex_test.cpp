@@ -19,5 +19,17 @@ TEST(Hex, DigitsAreLowerCaseAndOnlyTheLowFourBitsCount)
     static_assert(hex_digit(0xBU) == 'b');
 }
 
+TEST(Hex, AppendHexWritesTheLowDigitsMostSignificantFirst)
+{
+    std::string out = "x";
+    append_hex(out, 0x0123'4567'89AB'CDEFU, 16);
+    EXPECT_EQ(out, "x0123456789abcdef");
+    out.clear();
+    append_hex(out, 0xFFFF'0000'00AB'C00DU, 4);
+    EXPECT_EQ(out, "c00d");
+    append_hex(out, 0x5U, 3);
+    EXPECT_EQ(out, "c00d005");
+}
+
 }  // namespace
 }  // namespace addrservice

@@ -26,9 +26,7 @@ std::uint64_t etag_hash(std::string_view bytes, std::uint64_t hash) noexcept
 std::string format_etag(std::uint64_t hash, std::size_t length)
 {
     std::string out = "\"";
-    for (int shift = 60; shift >= 0; shift -= 4) {
-        out += hex_digit(hash >> shift);
-    }
+    append_hex(out, hash, 16);
     // The length makes a collision need equal-sized representations too.
     out += '-';
     out += std::to_string(length);
