@@ -303,14 +303,10 @@ App::App(AddressService& service, Logger& logger, AppOptions options)
 
 std::string App::new_request_id()
 {
-    std::string id(32, '0');
-    for (std::size_t half = 0; half < 2; ++half) {
-        auto bits = random_();
-        for (std::size_t i = 0; i < 16; ++i) {
-            id[half * 16 + i] = hex_digit(bits);
-            bits >>= 4U;
-        }
-    }
+    std::string id;
+    id.reserve(32);
+    append_hex(id, random_(), 16);
+    append_hex(id, random_(), 16);
     return id;
 }
 
@@ -600,6 +596,17 @@ Response App::make_error(const Exchange& exchange, Status status, std::string_vi
     return response;
 }
 
+namespace {
+
+/// Replaces the body with its gzip and says so.
+void gzip_body(Response& response)
+{
+    response.body() = gzip_compress(body_of(response));
+    response.set(field::content_encoding, "gzip");
+}
+
+}  // namespace
+
 void App::finish(Response& response, const Exchange& exchange)
 {
     response.version(exchange.version);
@@ -622,14 +629,12 @@ void App::finish(Response& response, const Exchange& exchange)
             return;  // 304: no body and no Content-Length
         }
         if (gzip) {
-            response.body() = gzip_compress(body_of(response));
-            response.set(field::content_encoding, "gzip");
+            gzip_body(response);
         }
     } else if (exchange.accepts_gzip && !response.body().stream() && response[field::content_type] == json_type &&
                body_of(response).size() >= gzip_min_bytes) {
         // Any other JSON body as large (an error listing many problems), gzipped alike.
-        response.body() = gzip_compress(body_of(response));
-        response.set(field::content_encoding, "gzip");
+        gzip_body(response);
         response.set(field::vary, "Accept-Encoding");
     }
     if (response.body().stream()) {
