@@ -120,6 +120,13 @@ private:
     PGconn* conn_ = nullptr;
 };
 
+/// A query of how many of the store's sessions on database wait for a lock.
+std::string lock_waiters(const std::string& database)
+{
+    return "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database +
+           "' AND wait_event_type = 'Lock' AND application_name = 'addrservice'";
+}
+
 /// A TCP proxy to the test server on a thread of its own: what the server sends reaches the client
 /// delay later (a slow network), and while silent nothing passes either way (a network that drops
 /// everything, with no reset).
@@ -635,6 +642,8 @@ TEST(PostgresStore, AStatementTheDatabaseHoldsFailsWithinTheTimeoutAndOthersGoOn
         EXPECT_GE(elapsed, std::chrono::milliseconds(timeout_ms - 50));
         EXPECT_LT(elapsed, std::chrono::milliseconds(timeout_ms + 1000));
         EXPECT_TRUE(run_task(io, store.replace("free", entry("Changed"))));
+        // The server ends the statement too (statement_timeout) rather than run it once the lock is free.
+        EXPECT_TRUE(eventually(io, [&] { return server.execute("postgres", lock_waiters(database)) == "0"; }));
         holder.run("ROLLBACK");
     }
     EXPECT_EQ(run_task(io, store.read("held"))->json, entry("Held")->json);
@@ -696,6 +705,123 @@ TEST(PostgresStore, ManyConcurrentRequestsShareOneConnection)
         "datname = '" +
         database + "'";
     EXPECT_TRUE(eventually(io, [&] { return server.execute("postgres", connections) == "1"; }));
+}
+
+/// Starts every task at once on io (their statements gather into one batch) and runs io until all
+/// have ended; returns how each ended (null: it returned).
+std::vector<std::exception_ptr> together(boost::asio::io_context& io, std::vector<Task<void>> tasks)
+{
+    std::vector<std::exception_ptr> ended(tasks.size());
+    std::size_t finished = 0;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        boost::asio::co_spawn(io, std::move(tasks[i]), [&ended, &finished, i](const std::exception_ptr& error) {
+            ended[i] = error;
+            ++finished;
+        });
+    }
+    io.restart();
+    while (finished < tasks.size() && io.run_one() > 0) {
+    }
+    return ended;
+}
+
+std::string message_of(const std::exception_ptr& error)
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+Task<void> create_in(PostgresStore& store, std::string id, EntryPtr stored)
+{
+    co_await store.create(std::move(id), std::move(stored));
+}
+
+Task<void> replace_in(PostgresStore& store, std::string id, EntryPtr stored)
+{
+    const bool found = co_await store.replace(id, std::move(stored));
+    if (!found) {
+        throw std::runtime_error("not found: " + id);
+    }
+}
+
+TEST(PostgresStore, AFailedStatementOfABatchFailsAloneAndTheOthersAreCommitted)
+{
+    // One transaction holds the batch: the duplicate undoes the creates sent before it and aborts those
+    // after it; they are sent again, and only the duplicate reports an error.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 5000, 1), io);
+    run_task(io, store.create("taken", entry("First")));
+    std::vector<Task<void>> writes;
+    for (const auto* id : {"after", "before", "taken", "zulu"}) {
+        writes.push_back(create_in(store, id, entry(std::string("Second ") + id)));
+    }
+    const auto ended = together(io, std::move(writes));
+    EXPECT_FALSE(ended[0]);
+    EXPECT_FALSE(ended[1]);
+    ASSERT_TRUE(ended[2]);
+    EXPECT_EQ(message_of(ended[2]), "duplicate id");
+    EXPECT_FALSE(ended[3]);
+    EXPECT_EQ(server.execute(database,
+                             "SELECT string_agg(id || '=' || (json::jsonb->>'full_name'), ',' ORDER BY id) "
+                             "FROM addrservice_entries"),
+              "after=Second after,before=Second before,taken=First,zulu=Second zulu");
+}
+
+TEST(PostgresStore, WritesOfOneTurnToOneEntryKeepTheirOrder)
+{
+    auto& server = postgres();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(server.create_database()), 5000, 1), io);
+    run_task(io, store.create("kept", entry("Zero")));
+    std::vector<Task<void>> writes;
+    for (const auto* name : {"One", "Two", "Three"}) {
+        writes.push_back(replace_in(store, "kept", entry(name)));
+    }
+    for (const auto& ended : together(io, std::move(writes))) {
+        EXPECT_FALSE(ended);
+    }
+    EXPECT_EQ(run_task(io, store.read("kept"))->json, entry("Three")->json);
+}
+
+TEST(PostgresStore, ABatchLocksItsRowsInIdOrderSoBatchesNeverWaitInACycle)
+{
+    // Another session holds "m". A batch that changes "y" and then "m" waits for it; had it locked "y"
+    // first (the order it was asked in), a second instance's write of "y" would wait behind it too.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    const auto url = server.url(database);
+    boost::asio::io_context io;
+    PostgresStore first(postgres_config(url, 10000, 1), io);
+    PostgresStore second(postgres_config(url, 2000, 1), io);
+    run_task(io, first.create("m", entry("M")));
+    run_task(io, first.create("y", entry("Y")));
+    AdminSession holder(database);
+    holder.run("BEGIN");
+    holder.run("SELECT * FROM addrservice_entries WHERE id = 'm' FOR UPDATE");
+
+    std::size_t finished = 0;
+    const auto count_finished = [&finished](const std::exception_ptr& error) {
+        EXPECT_FALSE(error);
+        ++finished;
+    };
+    boost::asio::co_spawn(io, replace_in(first, "y", entry("Y by the batch")), count_finished);
+    boost::asio::co_spawn(io, replace_in(first, "m", entry("M by the batch")), count_finished);
+    ASSERT_TRUE(eventually(io, [&] { return server.execute("postgres", lock_waiters(database)) == "1"; }));
+
+    const auto started = Clock::now();
+    EXPECT_TRUE(run_task(io, second.replace("y", entry("Y by the other"))));
+    EXPECT_LT(Clock::now() - started, std::chrono::milliseconds(1000));
+    EXPECT_EQ(finished, 0U);
+
+    holder.run("ROLLBACK");
+    EXPECT_TRUE(eventually(io, [&] { return finished == 2; }));
+    EXPECT_EQ(run_task(io, second.read("y"))->json, entry("Y by the batch")->json);
+    EXPECT_EQ(run_task(io, second.read("m"))->json, entry("M by the batch")->json);
 }
 
 TEST(PostgresStore, ConcurrentRequestsShareRoundTripsOverASlowNetwork)

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -291,24 +292,38 @@ void Connection::established()
 
 std::shared_ptr<Request> Connection::send_prepared(const char* statement, const Params& params)
 {
-    return enqueue(PQsendQueryPrepared(conn_, statement, params.count(), params.values.data(), params.lengths.data(),
-                                       params.formats.data(), 0) == 1);
+    auto request = new_request();
+    request->statement = statement;
+    request->count = params.count();
+    for (std::size_t i = 0; i < params.size; ++i) {
+        request->formats.at(i) = params.formats.at(i);
+        request->values.at(i) = params.formats.at(i) == 1
+                                    ? std::string(params.values.at(i), static_cast<std::size_t>(params.lengths.at(i)))
+                                    : std::string(params.values.at(i));
+    }
+    gather(request);
+    return request;
 }
 
 std::shared_ptr<Request> Connection::send_query(const char* sql, const Params& params)
 {
-    return enqueue(PQsendQueryParams(conn_, sql, params.count(), nullptr, params.values.data(), params.lengths.data(),
-                                     params.formats.data(), 0) == 1);
+    auto request = new_request();
+    const bool ok = PQsendQueryParams(conn_, sql, params.count(), nullptr, params.values.data(), params.lengths.data(),
+                                      params.formats.data(), 0) == 1;
+    sent(Batch{{request}}, ok);
+    return request;
 }
 
 std::shared_ptr<Request> Connection::send_prepare(const char* statement, const char* sql)
 {
-    return enqueue(PQsendPrepare(conn_, statement, sql, 0, nullptr) == 1);
+    auto request = new_request();
+    sent(Batch{{request}}, PQsendPrepare(conn_, statement, sql, 0, nullptr) == 1);
+    return request;
 }
 
 bool Connection::input_waiting() const
 {
-    if (pending_.empty() || PQisBusy(conn_) == 0) {
+    if (sent_.empty() || PQisBusy(conn_) == 0) {
         return false;
     }
     if (PQsslInUse(conn_) != 0) {
@@ -345,26 +360,103 @@ void Connection::close(const std::string& why)
     PQfinish(conn_);
     conn_ = nullptr;
     established_ = false;
-    auto pending = std::move(pending_);
-    pending_.clear();
-    for (const auto& request : pending) {
+    auto gathered = std::move(gathered_);
+    gathered_.clear();
+    auto sent = std::move(sent_);
+    sent_.clear();
+    in_flight_ = 0;
+    const auto fail = [this](const std::shared_ptr<Request>& request) {
         request->failure = failure_;
         request->finish();
+    };
+    std::for_each(gathered.begin(), gathered.end(), fail);
+    for (const auto& batch : sent) {
+        std::for_each(batch.requests.begin(), batch.requests.end(), fail);
     }
     closed_event_.cancel();
 }
 
-std::shared_ptr<Request> Connection::enqueue(bool sent)
+std::shared_ptr<Request> Connection::new_request()
 {
+    ++in_flight_;
     auto request = std::make_shared<Request>(executor_);
     request->reads_at_send = reads_;
-    pending_.push_back(request);
-    if (!sent || PQpipelineSync(conn_) != 1) {
+    return request;
+}
+
+void Connection::gather(std::shared_ptr<Request> request)
+{
+    gathered_.push_back(std::move(request));
+    if (!send_posted_) {
+        send_posted_ = true;
+        boost::asio::post(executor_, [self = shared_from_this()] { self->send_gathered(); });
+    }
+}
+
+void Connection::send_gathered()
+{
+    send_posted_ = false;
+    if (conn_ == nullptr) {
+        return;  // closed meanwhile: close() failed what was gathered
+    }
+    Batch batch{{}, 0, true};
+    for (auto& request : gathered_) {
+        if (request->given_up) {
+            --in_flight_;
+            request->finish();
+        } else {
+            batch.requests.push_back(std::move(request));
+        }
+    }
+    gathered_.clear();
+    if (batch.requests.empty()) {
+        return;
+    }
+    std::stable_sort(batch.requests.begin(), batch.requests.end(),
+                     [](const auto& a, const auto& b) { return a->key() < b->key(); });
+    bool ok = true;
+    for (const auto& request : batch.requests) {
+        std::array<const char*, Params::capacity> values{};
+        std::array<int, Params::capacity> lengths{};
+        for (std::size_t i = 0; i < static_cast<std::size_t>(request->count); ++i) {
+            values.at(i) = request->values.at(i).c_str();
+            lengths.at(i) = static_cast<int>(request->values.at(i).size());
+        }
+        request->reads_at_send = reads_;
+        ok = ok && PQsendQueryPrepared(conn_, request->statement, request->count, values.data(), lengths.data(),
+                                       request->formats.data(), 0) == 1;
+    }
+    sent(std::move(batch), ok);
+}
+
+void Connection::sent(Batch batch, bool ok)
+{
+    sent_.push_back(std::move(batch));
+    if (!ok || PQpipelineSync(conn_) != 1) {
         close(one_line(PQerrorMessage(conn_)));
-        return request;
+        return;
     }
     flush();
-    return request;
+}
+
+void Connection::end_batch()
+{
+    auto batch = std::move(sent_.front());
+    sent_.pop_front();
+    const auto succeeded = [](const std::shared_ptr<Request>& request) {
+        const auto status = PQresultStatus(request->result.get());
+        return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    };
+    const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(), succeeded);
+    for (auto& request : batch.requests) {
+        if (undone && PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR && !request->given_up) {
+            request->result.reset();
+            gather(std::move(request));
+        } else {
+            --in_flight_;
+            request->finish();
+        }
+    }
 }
 
 void Connection::flush()
@@ -393,27 +485,33 @@ void Connection::flush()
 
 void Connection::dispatch()
 {
-    while (conn_ != nullptr && !pending_.empty() && PQisBusy(conn_) == 0) {
+    while (conn_ != nullptr && !sent_.empty() && PQisBusy(conn_) == 0) {
         Result result(PQgetResult(conn_));
-        const auto& front = pending_.front();
+        auto& batch = sent_.front();
+        const bool all_ended = batch.position == batch.requests.size();
         if (!result) {
-            if (front->statement_ended) {
-                const auto why = PQstatus(conn_) == CONNECTION_BAD ? one_line(PQerrorMessage(conn_))
-                                                                   : std::string("results out of step");
-                close(why);
+            // The end of one statement's results; none at all before it means the connection broke.
+            if (all_ended || !batch.requests[batch.position]->result) {
+                close(PQstatus(conn_) == CONNECTION_BAD ? one_line(PQerrorMessage(conn_))
+                                                        : std::string("results out of step"));
                 return;
             }
-            front->statement_ended = true;
+            ++batch.position;
             continue;
         }
         const auto status = PQresultStatus(result.get());
-        if (status == PGRES_PIPELINE_SYNC) {
-            const auto request = front;
-            pending_.pop_front();
-            request->finish();
-        } else if (!front->result || PQresultStatus(front->result.get()) == PGRES_TUPLES_OK ||
-                   PQresultStatus(front->result.get()) == PGRES_COMMAND_OK) {
-            front->result = std::move(result);  // the first error is kept
+        if (status == PGRES_PIPELINE_SYNC && all_ended) {
+            end_batch();
+            continue;
+        }
+        if (status == PGRES_PIPELINE_SYNC || all_ended) {
+            close("results out of step");
+            return;
+        }
+        auto& request = *batch.requests[batch.position];
+        if (!request.result || PQresultStatus(request.result.get()) == PGRES_TUPLES_OK ||
+            PQresultStatus(request.result.get()) == PGRES_COMMAND_OK) {
+            request.result = std::move(result);  // the first error is kept
         }
     }
 }
@@ -521,6 +619,7 @@ Task<Result> answer(std::shared_ptr<Connection> connection, std::shared_ptr<Requ
         co_await request->wake.async_wait(use_tuple);
     }
     if (!request->done) {
+        request->given_up = true;
         const auto why = "no answer within " + timeout_text(deadline.budget);
         if (connection->reads() == request->reads_at_send) {
             connection->close(why);

@@ -80,17 +80,31 @@ struct Request {
         wake.cancel();
     }
 
+    /// The first value (an entry's id): gathered statements are sent in its order.
+    [[nodiscard]] const std::string& key() const noexcept { return values[0]; }
+
     boost::asio::steady_timer wake;  // its waiter sleeps on it; cancelled when the request finishes
     Result result;                   // the statement's result (its error, when it failed)
     std::string failure;             // why the connection ended before the answer came
     std::uint64_t reads_at_send = 0;
-    bool statement_ended = false;  // libpq's null result after the statement's own came
+    // A gathered statement keeps its own copy of what it sends: it is sent again when another statement
+    // of its transaction failed, which undid it.
+    const char* statement = nullptr;
+    std::array<std::string, Params::capacity> values;
+    std::array<int, Params::capacity> formats{};
+    int count = 0;
+    bool given_up = false;  // its waiter stopped waiting: not sent again
     bool done = false;
 };
 
-/// One connection to the server in pipeline mode, non-blocking: statements are sent as they come, each
-/// with its own sync (its own implicit transaction, committed when its sync answers), and their results
-/// come back in order.
+/// One connection to the server in pipeline mode, non-blocking. Prepared statements are gathered while
+/// one turn of the loop runs and sent at its end as one batch: in the order of their first value (an
+/// entry's id, so that batches lock rows in one order and never wait on each other in a cycle), with one
+/// sync, so one implicit transaction and one commit for all of them. Results come back in order, and a
+/// request finishes when its batch's sync answers (a write is committed by then). When a statement of a
+/// batch fails, the transaction undid the others: each of them is sent again with the next batch, and
+/// only the statement that failed reports its error. Plain SQL and PREPARE are sent at once, each with
+/// its own sync.
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     explicit Connection(const boost::asio::any_io_executor& executor);
@@ -109,7 +123,10 @@ public:
     [[nodiscard]] bool usable() const noexcept { return established_ && conn_ != nullptr; }
     /// postgres://user@host:port/dbname: never the password.
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
-    [[nodiscard]] std::size_t in_flight() const noexcept { return pending_.size(); }
+    /// Requests not finished yet: gathered, or sent and waiting for their sync.
+    [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_; }
+    /// True while this turn's batch is being gathered.
+    [[nodiscard]] bool gathering() const noexcept { return !gathered_.empty(); }
     /// How many times input arrived: a request that saw none since it was sent heard nothing back.
     [[nodiscard]] std::uint64_t reads() const noexcept { return reads_; }
     [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
@@ -117,8 +134,9 @@ public:
     /// Cancelled when the connection ends.
     boost::asio::steady_timer& closed_event() noexcept { return closed_event_; }
 
-    /// Sends a statement (prepared, plain SQL, or a PREPARE); the request finishes when its sync answers.
+    /// Gathers a prepared statement into this turn's batch (the values are copied).
     std::shared_ptr<Request> send_prepared(const char* statement, const Params& params);
+    /// Sends plain SQL, or a PREPARE, at once and alone: neither is undone with a batch.
     std::shared_ptr<Request> send_query(const char* sql, const Params& params);
     std::shared_ptr<Request> send_prepare(const char* statement, const char* sql);
 
@@ -132,7 +150,18 @@ public:
     void close(const std::string& why);
 
 private:
-    std::shared_ptr<Request> enqueue(bool sent);
+    /// Statements sent with one sync, and which of them the results coming in belong to.
+    struct Batch {
+        std::vector<std::shared_ptr<Request>> requests;
+        std::size_t position = 0;  // the statement whose results come next
+        bool gathered = false;     // when one fails, the others are sent again
+    };
+
+    std::shared_ptr<Request> new_request();
+    void gather(std::shared_ptr<Request> request);
+    void send_gathered();
+    void sent(Batch batch, bool ok);
+    void end_batch();
     void flush();
     void dispatch();
 
@@ -140,12 +169,15 @@ private:
     PGconn* conn_ = nullptr;
     boost::asio::posix::stream_descriptor socket_;
     boost::asio::steady_timer closed_event_;
-    std::deque<std::shared_ptr<Request>> pending_;
+    std::vector<std::shared_ptr<Request>> gathered_;  // this turn's batch, sent at its end
+    std::deque<Batch> sent_;
     std::string name_ = "postgres";
     std::string failure_;
     std::uint64_t reads_ = 0;
+    std::size_t in_flight_ = 0;
     bool established_ = false;
     bool writing_ = false;
+    bool send_posted_ = false;
 };
 
 /// Closes a connection when the scope that opened it ends, however it ends.

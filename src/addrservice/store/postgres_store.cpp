@@ -273,13 +273,19 @@ public:
         }
     }
 
-    /// The open connection with the fewest statements in flight, or null.
+    /// The open connection gathering this turn's batch (one transaction, one commit for the turn's
+    /// statements), else the one with the fewest statements in flight, or null.
     [[nodiscard]] std::shared_ptr<Connection> least_loaded() const
     {
         std::shared_ptr<Connection> best;
         for (const auto& slot : slots) {
-            if (slot.state == SlotState::usable && slot.connection && slot.connection->usable() &&
-                (!best || slot.connection->in_flight() < best->in_flight())) {
+            if (slot.state != SlotState::usable || !slot.connection || !slot.connection->usable()) {
+                continue;
+            }
+            if (slot.connection->gathering()) {
+                return slot.connection;
+            }
+            if (!best || slot.connection->in_flight() < best->in_flight()) {
                 best = slot.connection;
             }
         }
