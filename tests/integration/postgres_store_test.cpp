@@ -772,6 +772,49 @@ TEST(PostgresStore, AFailedStatementOfABatchFailsAloneAndTheOthersAreCommitted)
               "after=Second after,before=Second before,taken=First,zulu=Second zulu");
 }
 
+TEST(PostgresStore, CreatesOfOneTurnAreStoredAndADuplicateAmongThemFailsAlone)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 5000, 2), io);
+    constexpr int count = 50;
+    std::vector<Task<void>> creates;
+    for (int i = 0; i < count; ++i) {
+        const auto id = "c" + std::to_string(100 + i);
+        creates.push_back(create_in(store, id, entry("First " + id)));
+    }
+    creates.push_back(create_in(store, "c125", entry("Second c125")));
+    const auto ended = together(io, std::move(creates));
+    for (int i = 0; i < count; ++i) {
+        EXPECT_FALSE(ended[static_cast<std::size_t>(i)]) << i;
+    }
+    ASSERT_TRUE(ended.back());
+    EXPECT_EQ(message_of(ended.back()), "duplicate id");
+    EXPECT_EQ(run_task(io, store.read("c125"))->json, entry("First c125")->json);
+    EXPECT_EQ(store.size(), static_cast<std::size_t>(count));
+    // Byte for byte, each with its own ETag, however many went in one statement.
+    const auto stored = run_task(io, store.list());
+    ASSERT_EQ(stored.size(), static_cast<std::size_t>(count));
+    for (const auto& [id, found] : stored) {
+        EXPECT_EQ(found->json, entry("First " + id)->json);
+        EXPECT_EQ(found->etag, entry("First " + id)->etag);
+    }
+
+    // Without a duplicate, every create of the turn is stored and counted.
+    std::vector<Task<void>> more;
+    for (int i = 0; i < count; ++i) {
+        const auto id = "d" + std::to_string(100 + i);
+        more.push_back(create_in(store, id, entry(id)));
+    }
+    for (const auto& failure : together(io, std::move(more))) {
+        EXPECT_FALSE(failure);
+    }
+    EXPECT_EQ(server.execute(database, "SELECT count(*) FROM addrservice_entries WHERE id LIKE 'd%'"),
+              std::to_string(count));
+    EXPECT_EQ(store.size(), static_cast<std::size_t>(2 * count));
+}
+
 TEST(PostgresStore, WritesOfOneTurnToOneEntryKeepTheirOrder)
 {
     auto& server = postgres();
