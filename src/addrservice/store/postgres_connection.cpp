@@ -387,7 +387,7 @@ std::shared_ptr<Request> Connection::new_request()
 void Connection::gather(std::shared_ptr<Request> request)
 {
     gathered_.push_back(std::move(request));
-    if (!send_posted_) {
+    if (!send_posted_ && sent_.empty()) {
         send_posted_ = true;
         boost::asio::post(executor_, [self = shared_from_this()] { self->send_gathered(); });
     }
@@ -443,6 +443,10 @@ void Connection::end_batch()
 {
     auto batch = std::move(sent_.front());
     sent_.pop_front();
+    if (sent_.empty() && !gathered_.empty() && !send_posted_) {
+        send_posted_ = true;  // what gathered while this batch ran goes next
+        boost::asio::post(executor_, [self = shared_from_this()] { self->send_gathered(); });
+    }
     const auto succeeded = [](const std::shared_ptr<Request>& request) {
         const auto status = PQresultStatus(request->result.get());
         return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;

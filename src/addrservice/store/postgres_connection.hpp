@@ -97,14 +97,15 @@ struct Request {
     bool done = false;
 };
 
-/// One connection to the server in pipeline mode, non-blocking. Prepared statements are gathered while
-/// one turn of the loop runs and sent at its end as one batch: in the order of their first value (an
-/// entry's id, so that batches lock rows in one order and never wait on each other in a cycle), with one
-/// sync, so one implicit transaction and one commit for all of them. Results come back in order, and a
-/// request finishes when its batch's sync answers (a write is committed by then). When a statement of a
-/// batch fails, the transaction undid the others: each of them is sent again with the next batch, and
-/// only the statement that failed reports its error. Plain SQL and PREPARE are sent at once, each with
-/// its own sync.
+/// One connection to the server in pipeline mode, non-blocking. Prepared statements are gathered into
+/// batches: one is sent at the end of the loop's turn when the connection is idle, else when the batch
+/// out before it is answered (so batches grow while the server is busy, as in a group commit). A batch
+/// goes in the order of its statements' first value (an entry's id, so that batches lock rows in one
+/// order and never wait on each other in a cycle), with one sync, so one implicit transaction and one
+/// commit for all of them. Results come back in order, and a request finishes when its batch's sync
+/// answers (a write is committed by then). When a statement of a batch fails, the transaction undid the
+/// others: each of them is sent again with the next batch, and only the statement that failed reports
+/// its error. Plain SQL and PREPARE are sent at once, each with its own sync.
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     explicit Connection(const boost::asio::any_io_executor& executor);
@@ -125,8 +126,10 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     /// Requests not finished yet: gathered, or sent and waiting for their sync.
     [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_; }
-    /// True while this turn's batch is being gathered.
+    /// True while the next batch is being gathered.
     [[nodiscard]] bool gathering() const noexcept { return !gathered_.empty(); }
+    /// True while a batch is out: statements that come meanwhile wait for its answer and go together next.
+    [[nodiscard]] bool busy() const noexcept { return !sent_.empty(); }
     /// How many times input arrived: a request that saw none since it was sent heard nothing back.
     [[nodiscard]] std::uint64_t reads() const noexcept { return reads_; }
     [[nodiscard]] const std::string& failure() const noexcept { return failure_; }

@@ -273,23 +273,29 @@ public:
         }
     }
 
-    /// The open connection gathering this turn's batch (one transaction, one commit for the turn's
-    /// statements), else the one with the fewest statements in flight, or null.
+    /// The open connection whose batch goes at the end of this turn (one already gathering, else an idle
+    /// one), else the one with the fewest statements in flight (they go when its batch is answered), or
+    /// null.
     [[nodiscard]] std::shared_ptr<Connection> least_loaded() const
     {
+        std::shared_ptr<Connection> idle;
         std::shared_ptr<Connection> best;
         for (const auto& slot : slots) {
-            if (slot.state != SlotState::usable || !slot.connection || !slot.connection->usable()) {
+            const auto& connection = slot.connection;
+            if (slot.state != SlotState::usable || !connection || !connection->usable()) {
                 continue;
             }
-            if (slot.connection->gathering()) {
-                return slot.connection;
+            if (!connection->busy()) {
+                if (connection->gathering()) {
+                    return connection;
+                }
+                idle = idle ? idle : connection;
             }
-            if (!best || slot.connection->in_flight() < best->in_flight()) {
-                best = slot.connection;
+            if (!best || connection->in_flight() < best->in_flight()) {
+                best = connection;
             }
         }
-        return best;
+        return idle ? idle : best;
     }
 
     /// True when every connection's last attempt failed: requests fail at once rather than wait.
