@@ -676,9 +676,11 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
     database = None
     if "postgres" in stores:
         # PostgreSQL runs on the server's core: the service and its database share one core, as the
-        # sqlite store's thread does, and the generator keeps the other.
+        # sqlite store's thread does, and the generator keeps the other. --pg-core client puts it beside
+        # the generator instead, the service alone on its core, as with a database on a machine of its own.
         # Its directory is outside the build tree, which PostgreSQL's own user may not be allowed to enter.
-        database = Postgres(Path(tempfile.mkdtemp(prefix="addrservice-bench-pg-")), core=options.server_core)
+        pg_core = options.client_core if args.pg_core == "client" else options.server_core
+        database = Postgres(Path(tempfile.mkdtemp(prefix="addrservice-bench-pg-")), core=pg_core)
         try:
             database.start()
         except ClusterError as error:
@@ -731,7 +733,8 @@ def run_targets(args: argparse.Namespace, workloads: list[str], targets: list[Ta
     mark_rounds(results, open_loop_results)
     report = {"when": stamp, "duration_s": args.duration, "connections": args.connections,
               "pipeline": args.pipeline, "stores": stores, "cores": cores, "server_core": options.server_core,
-              "client_core": options.client_core, "ceiling_busy": CEILING_BUSY, "results": results,
+              "client_core": options.client_core, "pg_core": args.pg_core, "ceiling_busy": CEILING_BUSY,
+              "results": results,
               "open_loop": {"connections": OPEN_LOOP_CONNECTIONS, "in_flight": OPEN_LOOP_IN_FLIGHT,
                             "results": open_loop_results},
               "memory": memory}
@@ -765,6 +768,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="addrservice's store (repeatable: each runs side by side; default memory)")
     p.add_argument("--pg-pool", type=int, action="append", metavar="N",
                    help="the postgres store's pool_size (repeatable: each runs side by side; default the store's)")
+    p.add_argument("--pg-core", choices=("server", "client"), default="server",
+                   help="the core PostgreSQL runs on: the server's (default: the service and its database share "
+                        "it) or the load generator's (the service has its core to itself)")
     p.add_argument("--vs", metavar="REV", help="also build REV and run it alternately with this tree")
     p.add_argument("--rounds", type=int, default=1, help="runs of each build per workload (default 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory figures")
