@@ -56,6 +56,9 @@ constexpr std::chrono::seconds count_refresh_interval{5};
 constexpr milliseconds migration_timeout{60000};
 // The advisory lock that serialises migrations across instances ("addrserv" in ASCII).
 constexpr std::int64_t migration_lock = 0x6164647273657276;
+// The longest id the table holds: a B-tree key may take about a third of an 8 KiB page (2,704 bytes).
+// A longer id is one no entry has, as with the fs store's file names.
+constexpr std::size_t longest_id = 2048;
 // How often a conditional write is tried again when the entry went back to the expected ETag between
 // the write that changed nothing and the read of why.
 constexpr int max_conditional_attempts = 8;
@@ -88,11 +91,14 @@ ConnectOptions parse_connection_string(const std::string& text)
     return options;
 }
 
-/// The options of the pool's connections: a statement runs at most timeout on the server too (the
-/// connection string's own options come after, so that they win).
+/// The options of the pool's connections: the server ends a statement after three quarters of the
+/// request's timeout, so that a statement held by a lock fails by itself, answered in time, and the other
+/// statements of its batch are sent again within their own time (the connection string's own options
+/// come after, so that they win).
 ConnectOptions with_statement_timeout(ConnectOptions options, milliseconds timeout)
 {
-    std::string server_options = "-c statement_timeout=" + std::to_string(timeout.count());
+    const auto server_timeout = std::max<milliseconds::rep>(1, timeout.count() * 3 / 4);
+    std::string server_options = "-c statement_timeout=" + std::to_string(server_timeout);
     const auto own =
         std::find_if(options.begin(), options.end(), [](const auto& option) { return option.first == "options"; });
     if (own != options.end()) {
@@ -550,6 +556,10 @@ Task<void> PostgresStore::create(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        throw StoreError(pool->name + ": id of " + std::to_string(id.size()) + " characters is longer than the " +
+                         std::to_string(longest_id) + " this store holds");
+    }
     Params params;
     params.bytes(id).bytes(entry->etag).bytes(entry->json);
     auto result = co_await run(pool, Statement::insert, params);
@@ -564,6 +574,9 @@ Task<EntryPtr> PostgresStore::read(std::string id)
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return nullptr;
+    }
     Params params;
     params.bytes(id);
     auto result = co_await run(pool, Statement::select, params);
@@ -578,6 +591,9 @@ Task<bool> PostgresStore::replace(std::string id, EntryPtr entry)
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return false;
+    }
     Params params;
     params.bytes(id).bytes(entry->etag).bytes(entry->json);
     auto result = co_await run(pool, Statement::update, params);
@@ -589,6 +605,9 @@ Task<bool> PostgresStore::remove(std::string id)
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return false;
+    }
     Params params;
     params.bytes(id);
     auto result = co_await run(pool, Statement::erase, params);
@@ -619,6 +638,9 @@ Task<WriteResult> PostgresStore::replace_if(std::string id, std::string expected
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
     Params params;
     params.bytes(id).bytes(expected_etag).bytes(entry->etag).bytes(entry->json);
     Expected expected{expected_etag};  // named: g++ 12 mishandles a braced temporary as a coroutine argument
@@ -629,6 +651,9 @@ Task<WriteResult> PostgresStore::remove_if(std::string id, std::string expected_
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return WriteResult{WriteStatus::not_found, {}};
+    }
     Params params;
     params.bytes(id).bytes(expected_etag);
     Expected expected{expected_etag};
@@ -643,6 +668,9 @@ Task<WriteResult> PostgresStore::create_if_absent(std::string id, EntryPtr entry
 {
     require_valid_id(id);
     const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return WriteResult{WriteStatus::not_found, {}};  // no row can have it: an id no entry has
+    }
     Params params;
     params.bytes(id).bytes(entry->etag).bytes(entry->json);
     Expected absent{{}, true};
