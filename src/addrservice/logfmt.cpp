@@ -73,36 +73,56 @@ std::string sanitize_log_key(std::string_view key)
     return out.empty() ? "_" : out;
 }
 
+namespace {
+
+/// True for the bytes written as they are inside quotes.
+bool is_plain_value_byte(char c) noexcept
+{
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte != 0x7f && c != '"' && c != '\\';
+}
+
+void append_escaped(std::string& out, char c)
+{
+    switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            out += "\\u00";
+            out += hex_digit(static_cast<unsigned char>(c) >> 4U);
+            out += hex_digit(static_cast<unsigned char>(c));
+    }
+}
+
+}  // namespace
+
 void append_logfmt_quoted(std::string& out, std::string_view value)
 {
     out += '"';
-    for (const char c : value) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (byte < 0x20 || byte == 0x7f) {
-                    out += "\\u00";
-                    out += hex_digit(byte >> 4U);
-                    out += hex_digit(byte);
-                } else {
-                    out += c;
-                }
+    // Runs of plain bytes (most values are nothing else) are appended whole.
+    auto rest = value;
+    while (!rest.empty()) {
+        const auto plain =
+            static_cast<std::size_t>(std::find_if_not(rest.begin(), rest.end(), is_plain_value_byte) - rest.begin());
+        out.append(rest.data(), plain);
+        if (plain == rest.size()) {
+            break;
         }
+        append_escaped(out, rest[plain]);
+        rest.remove_prefix(plain + 1);
     }
     out += '"';
 }

@@ -14,6 +14,8 @@ class LogFields {
 public:
     using Value = std::variant<std::string, std::int64_t, double, bool>;
 
+    LogFields() { fields_.reserve(usual_fields); }
+
     LogFields& add(std::string_view key, std::string_view value);
     LogFields& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
     LogFields& add(std::string_view key, std::int64_t value);
@@ -32,6 +34,8 @@ public:
     [[nodiscard]] std::string to_json_members() const;
 
 private:
+    static constexpr std::size_t usual_fields = 12;  // a response's line has 7 to 11
+
     std::vector<std::pair<std::string, Value>> fields_;
 };
 

@@ -49,6 +49,18 @@ TEST(Logfmt, AValueCannotForgeALine)
     EXPECT_NE(line.find(R"(\r\t\u0001\u007f")"), std::string::npos);
 }
 
+TEST(Logfmt, EscapesAtEitherEndAndSideBySideKeepThePlainRunsBetweenThem)
+{
+    std::string out;
+    append_logfmt_quoted(out, std::string_view("\"ab\\\\cd\x1f\x7f\0e\"", 12));
+    EXPECT_EQ(out, R"("\"ab\\\\cd\u001f\u007f\u0000e\"")");
+    out.clear();
+    append_logfmt_quoted(out, "");
+    EXPECT_EQ(out, R"("")");
+    append_logfmt_quoted(out, "plain");
+    EXPECT_EQ(out, R"("""plain")");  // appended to what out held
+}
+
 TEST(Logfmt, UnicodePassesThrough)
 {
     LogFields fields;
