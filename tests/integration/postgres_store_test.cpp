@@ -807,6 +807,41 @@ TEST(PostgresStore, AStatementHeldByALockFailsAloneAndWhatWaitsBehindItOnItsConn
     EXPECT_NE(run_task(io, store.read("new")), nullptr);
 }
 
+TEST(PostgresStore, StatementsUndoneWithAHeldOneGoAgainAtOnceNotBehindTheNextHeldOne)
+{
+    // "held" sorts before "zfree": in their batch the held write blocks the other until the server ends
+    // it. Another write of "held" gathers meanwhile; had the undone write waited to go with it, it
+    // would be blocked again, past its own deadline.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    constexpr std::uint32_t timeout_ms = 800;
+    PostgresStore store(postgres_config(server.url(database), timeout_ms, 1), io);
+    run_task(io, store.create("held", entry("Held")));
+    run_task(io, store.create("zfree", entry("Free")));
+    AdminSession holder(database);
+    holder.run("BEGIN");
+    holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
+
+    std::map<std::string, std::exception_ptr> ended;
+    const auto spawn = [&](const std::string& name, Task<void> task) {
+        boost::asio::co_spawn(io, std::move(task),
+                              [&ended, name](const std::exception_ptr& error) { ended[name] = error; });
+    };
+    spawn("first held", replace_in(store, "held", entry("First")));
+    spawn("free", replace_in(store, "zfree", entry("Changed")));
+    ASSERT_TRUE(eventually(io, [&] { return server.execute("postgres", lock_waiters(database)) == "1"; }));
+    spawn("second held", replace_in(store, "held", entry("Second")));
+    ASSERT_TRUE(eventually(io, [&] { return ended.size() == 3; }));
+    EXPECT_FALSE(ended["free"]) << message_of(ended["free"]);
+    EXPECT_TRUE(ended["first held"]);
+    EXPECT_TRUE(ended["second held"]);
+    EXPECT_TRUE(eventually(io, [&] { return server.execute("postgres", lock_waiters(database)) == "0"; }));
+    holder.run("ROLLBACK");
+    EXPECT_EQ(run_task(io, store.read("zfree"))->json, entry("Changed")->json);
+    EXPECT_EQ(run_task(io, store.read("held"))->json, entry("Held")->json);
+}
+
 TEST(PostgresStore, AFailedStatementOfABatchFailsAloneAndTheOthersAreCommitted)
 {
     // One transaction holds the batch: the duplicate undoes the creates sent before it and aborts those

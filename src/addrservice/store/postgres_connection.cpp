@@ -409,6 +409,11 @@ void Connection::send_gathered()
         }
     }
     gathered_.clear();
+    send_batch(std::move(batch));
+}
+
+void Connection::send_batch(Batch batch)
+{
     if (batch.requests.empty()) {
         return;
     }
@@ -452,15 +457,17 @@ void Connection::end_batch()
         return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
     };
     const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(), succeeded);
+    Batch again{{}, 0, true};
     for (auto& request : batch.requests) {
         if (undone && PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR && !request->given_up) {
             request->result.reset();
-            gather(std::move(request));
+            again.requests.push_back(std::move(request));
         } else {
             --in_flight_;
             request->finish();
         }
     }
+    send_batch(std::move(again));
 }
 
 void Connection::flush()

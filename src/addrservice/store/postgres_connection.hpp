@@ -104,8 +104,9 @@ struct Request {
 /// order and never wait on each other in a cycle), with one sync, so one implicit transaction and one
 /// commit for all of them. Results come back in order, and a request finishes when its batch's sync
 /// answers (a write is committed by then). When a statement of a batch fails, the transaction undid the
-/// others: each of them is sent again with the next batch, and only the statement that failed reports
-/// its error. Plain SQL and PREPARE are sent at once, each with its own sync.
+/// others: they are sent again at once, as a batch of their own (not behind what gathered meanwhile,
+/// which may hold the same trouble), and only the statement that failed reports its error. Plain SQL
+/// and PREPARE are sent at once, each with its own sync.
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     explicit Connection(const boost::asio::any_io_executor& executor);
@@ -163,6 +164,7 @@ private:
     std::shared_ptr<Request> new_request();
     void gather(std::shared_ptr<Request> request);
     void send_gathered();
+    void send_batch(Batch batch);
     void sent(Batch batch, bool ok);
     void end_batch();
     void flush();
