@@ -374,11 +374,18 @@ TEST(HttpBehaviour, AClientThatReadsNothingOfItsResponseIsClosedAfterTheWriteTim
     Limits limits;
     limits.write_timeout_s = 1;  // the idle timeout keeps its default (60 s)
     TestServer server(limits);
-    fill_book(server.port(), std::size_t{1024} * 1024);  // far more than the socket buffers hold
+    fill_book(server.port(), std::size_t{1024} * 1024);         // far more than the socket buffers hold
+    ASSERT_TRUE(all_closed(server, std::chrono::seconds(10)));  // the filling's own connections are gone
     HttpClient client(server.port());
     client.socket().set_option(boost::asio::socket_base::receive_buffer_size(16 * 1024));
     client.write_raw("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n");
     const auto start = std::chrono::steady_clock::now();
+    // The server may not have accepted the connection yet (a slow build): none open says nothing then.
+    const auto accepted_by = start + std::chrono::seconds(10);
+    while (server.connections() == 0 && std::chrono::steady_clock::now() < accepted_by) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(server.connections(), 1U);
     EXPECT_TRUE(all_closed(server, std::chrono::seconds(10)));
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
 }
