@@ -3,6 +3,8 @@
 option(ADDRSERVICE_COVERAGE "Build with coverage instrumentation" OFF)
 add_library(addrservice_coverage INTERFACE)
 if(ADDRSERVICE_COVERAGE)
-  target_compile_options(addrservice_coverage INTERFACE --coverage -O0 -fno-inline)
+  # Atomic counters: threads of one test (instances starting together, the store thread) run the same code
+  # at once, and lost increments can leave a function's counts inconsistent, which gcov cannot read.
+  target_compile_options(addrservice_coverage INTERFACE --coverage -fprofile-update=atomic -O0 -fno-inline)
   target_link_options(addrservice_coverage INTERFACE --coverage)
 endif()
