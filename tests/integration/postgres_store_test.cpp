@@ -767,21 +767,32 @@ Task<void> replace_in(PostgresStore& store, std::string id, EntryPtr stored)
     }
 }
 
-TEST(PostgresStore, AStatementHeldByALockFailsAloneAndWhatWaitsBehindItOnItsConnectionSucceeds)
+/// A store on one connection over a new database with the entries "held", "free" and "zfree", while
+/// another session holds "held" locked (SELECT ... FOR UPDATE) until the test rolls it back.
+class PostgresHeldRow : public ::testing::Test {
+protected:
+    static constexpr std::uint32_t timeout_ms = 800;
+
+    PostgresHeldRow()
+    {
+        for (const auto* id : {"held", "free", "zfree"}) {
+            run_task(io, store.create(id, entry("Held")));
+        }
+        holder.run("BEGIN");
+        holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
+    }
+
+    PostgresServer& server = postgres();
+    std::string database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store{postgres_config(server.url(database), timeout_ms, 1), io};
+    AdminSession holder{database};
+};
+
+TEST_F(PostgresHeldRow, AStatementHeldByALockFailsAloneAndWhatWaitsBehindItOnItsConnectionSucceeds)
 {
     // One connection: the read, the create and the readiness check gather behind the held write. The
     // server ends the held statement before the request's deadline, and the connection serves on.
-    auto& server = postgres();
-    const auto database = server.create_database();
-    boost::asio::io_context io;
-    constexpr std::uint32_t timeout_ms = 800;
-    PostgresStore store(postgres_config(server.url(database), timeout_ms, 1), io);
-    run_task(io, store.create("held", entry("Held")));
-    run_task(io, store.create("free", entry("Free")));
-    AdminSession holder(database);
-    holder.run("BEGIN");
-    holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
-
     const auto started = Clock::now();
     std::exception_ptr held_failure;
     bool held_done = false;
@@ -807,22 +818,11 @@ TEST(PostgresStore, AStatementHeldByALockFailsAloneAndWhatWaitsBehindItOnItsConn
     EXPECT_NE(run_task(io, store.read("new")), nullptr);
 }
 
-TEST(PostgresStore, StatementsUndoneWithAHeldOneGoAgainAtOnceNotBehindTheNextHeldOne)
+TEST_F(PostgresHeldRow, StatementsUndoneWithAHeldOneGoAgainAtOnceNotBehindTheNextHeldOne)
 {
     // "held" sorts before "zfree": in their batch the held write blocks the other until the server ends
     // it. Another write of "held" gathers meanwhile; had the undone write waited to go with it, it
     // would be blocked again, past its own deadline.
-    auto& server = postgres();
-    const auto database = server.create_database();
-    boost::asio::io_context io;
-    constexpr std::uint32_t timeout_ms = 800;
-    PostgresStore store(postgres_config(server.url(database), timeout_ms, 1), io);
-    run_task(io, store.create("held", entry("Held")));
-    run_task(io, store.create("zfree", entry("Free")));
-    AdminSession holder(database);
-    holder.run("BEGIN");
-    holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
-
     std::map<std::string, std::exception_ptr> ended;
     const auto spawn = [&](const std::string& name, Task<void> task) {
         boost::asio::co_spawn(io, std::move(task),
