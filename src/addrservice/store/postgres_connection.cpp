@@ -191,6 +191,12 @@ bool is_transient(std::string_view sqlstate) noexcept
     return group == "08" || group == "53" || group == "57" || group == "40" || group == "58" || sqlstate == "55P03";
 }
 
+bool succeeded(const Result& result) noexcept
+{
+    const auto status = PQresultStatus(result.get());
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
 std::string sqlstate_of(const Result& result)
 {
     return result ? text_or_empty(PQresultErrorField(result.get(), PG_DIAG_SQLSTATE)) : std::string();
@@ -201,8 +207,7 @@ Result checked(Result result, const std::string& name)
     if (!result) {
         throw StoreError(name + ": no result");
     }
-    const auto status = PQresultStatus(result.get());
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    if (succeeded(result)) {
         return result;
     }
     // The server's own words, without the statement's text and position that libpq's full message adds.
@@ -387,7 +392,14 @@ std::shared_ptr<Request> Connection::new_request()
 void Connection::gather(std::shared_ptr<Request> request)
 {
     gathered_.push_back(std::move(request));
-    if (!send_posted_ && sent_.empty()) {
+    if (sent_.empty()) {
+        send_gathered_soon();
+    }
+}
+
+void Connection::send_gathered_soon()
+{
+    if (!send_posted_) {
         send_posted_ = true;
         boost::asio::post(executor_, [self = shared_from_this()] { self->send_gathered(); });
     }
@@ -448,15 +460,11 @@ void Connection::end_batch()
 {
     auto batch = std::move(sent_.front());
     sent_.pop_front();
-    if (sent_.empty() && !gathered_.empty() && !send_posted_) {
-        send_posted_ = true;  // what gathered while this batch ran goes next
-        boost::asio::post(executor_, [self = shared_from_this()] { self->send_gathered(); });
+    if (sent_.empty() && !gathered_.empty()) {
+        send_gathered_soon();  // what gathered while this batch ran goes next
     }
-    const auto succeeded = [](const std::shared_ptr<Request>& request) {
-        const auto status = PQresultStatus(request->result.get());
-        return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
-    };
-    const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(), succeeded);
+    const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(),
+                                                       [](const auto& request) { return succeeded(request->result); });
     Batch again{{}, 0, true};
     for (auto& request : batch.requests) {
         if (undone && PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR && !request->given_up) {
@@ -520,8 +528,7 @@ void Connection::dispatch()
             return;
         }
         auto& request = *batch.requests[batch.position];
-        if (!request.result || PQresultStatus(request.result.get()) == PGRES_TUPLES_OK ||
-            PQresultStatus(request.result.get()) == PGRES_COMMAND_OK) {
+        if (!request.result || succeeded(request.result)) {
             request.result = std::move(result);  // the first error is kept
         }
     }

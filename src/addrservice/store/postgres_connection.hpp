@@ -36,6 +36,8 @@ std::string one_line(std::string_view text);
 std::string timeout_text(milliseconds timeout);
 /// SQLSTATE classes that say "not now" rather than "never".
 bool is_transient(std::string_view sqlstate) noexcept;
+/// True when the statement of result succeeded (with or without rows).
+bool succeeded(const Result& result) noexcept;
 /// The result's SQLSTATE, or "".
 std::string sqlstate_of(const Result& result);
 /// The result if its statement succeeded; otherwise its error as StoreUnavailableError (when it may pass)
@@ -163,6 +165,8 @@ private:
 
     std::shared_ptr<Request> new_request();
     void gather(std::shared_ptr<Request> request);
+    /// Sends what gathered at the end of this turn of the loop (once, however often asked).
+    void send_gathered_soon();
     void send_gathered();
     void send_batch(Batch batch);
     void sent(Batch batch, bool ok);
