@@ -23,6 +23,9 @@ namespace {
 constexpr char field_separator = '\x1e';
 constexpr char value_separator = '\x1f';
 
+/// A field's value as the input gave it.
+using Written = std::variant<std::string, std::int64_t, double, bool>;
+
 /// A number's value: its decimal text when that is all it is, else its bytes (zero-padded, little-endian).
 template <typename Number>
 Number number_from(std::string_view text)
@@ -39,9 +42,9 @@ Number number_from(std::string_view text)
 }
 
 /// The fields the input describes (see check_logfmt in checks.hpp), with the keys as given.
-std::vector<std::pair<std::string, LogFields::Value>> fields_from(std::string_view input)
+std::vector<std::pair<std::string, Written>> fields_from(std::string_view input)
 {
-    std::vector<std::pair<std::string, LogFields::Value>> fields;
+    std::vector<std::pair<std::string, Written>> fields;
     while (!input.empty()) {
         const auto record = input.substr(0, input.find(field_separator));
         input.remove_prefix(std::min(input.size(), record.size() + 1));
@@ -83,7 +86,7 @@ bool reads_back_as(double written, double read) noexcept
     return std::abs(written - read) <= tolerance;
 }
 
-void check_logfmt_value(const LogFields::Value& written, const LogfmtValue& read, const std::string& line)
+void check_logfmt_value(const Written& written, const LogfmtValue& read, const std::string& line)
 {
     if (const auto* text = std::get_if<std::string>(&written)) {
         if (!read.quoted || read.text != *text) {
@@ -176,7 +179,7 @@ bool is_valid_utf8(std::string_view text)
     }
 }
 
-void check_json_value(const LogFields::Value& written, const nlohmann::json& read, const std::string& object)
+void check_json_value(const Written& written, const nlohmann::json& read, const std::string& object)
 {
     auto mismatch = [&] { throw Finding("json members: " + read.dump() + " is not what was written\n  " + object); };
     if (const auto* text = std::get_if<std::string>(&written)) {

@@ -7,11 +7,18 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <stop_token>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,59 +46,159 @@ spdlog::level::level_enum to_spdlog(LogLevel level)
     return spdlog::level::info;
 }
 
-/// %L as our level names: TRACE, DEBUG, INFO, WARNING, ERROR.
-class LevelFlag final : public spdlog::custom_flag_formatter {
-public:
-    void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/, spdlog::memory_buf_t& dest) override
-    {
-        std::string_view name;
-        switch (msg.level) {
-            case spdlog::level::trace:
-                name = "TRACE";
-                break;
-            case spdlog::level::debug:
-                name = "DEBUG";
-                break;
-            case spdlog::level::info:
-                name = "INFO";
-                break;
-            case spdlog::level::warn:
-                name = "WARNING";
-                break;
-            case spdlog::level::err:
-                name = "ERROR";
-                break;
-            default:
-                name = "CRITICAL";
-                break;
-        }
-        dest.append(name.data(), name.data() + name.size());
-    }
-
-    [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override
-    {
-        return std::make_unique<LevelFlag>();
-    }
-};
-
-std::unique_ptr<spdlog::formatter> make_formatter(const std::string& pattern)
+std::string_view level_name(spdlog::level::level_enum level) noexcept
 {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<LevelFlag>('*').set_pattern(pattern);
-    return formatter;
+    switch (level) {
+        case spdlog::level::trace:
+            return "TRACE";
+        case spdlog::level::debug:
+            return "DEBUG";
+        case spdlog::level::info:
+            return "INFO";
+        case spdlog::level::warn:
+            return "WARNING";
+        case spdlog::level::err:
+            return "ERROR";
+        default:
+            return "CRITICAL";
+    }
 }
 
-const std::string detailed_pattern = "%Y-%m-%d %H:%M:%S.%e addrservice %* : %v";
-const std::string brief_pattern = "%H:%M:%S.%e %* : %v";
-// %v is already a sequence of JSON members made by a JSON serializer; time and level are fixed-form text.
-const std::string json_pattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%*","logger":"addrservice",%v})";
+enum class LineForm { detailed, brief, json };
+
+/// Formats one line, the fields last as the caller made them:
+///   detailed  2026-11-26 10:04:01.123 addrservice INFO : fields
+///   brief     10:04:01.123 INFO : fields
+///   json      {"time":"2026-11-26T10:04:01.123+01:00","level":"INFO","logger":"addrservice",fields}
+/// in local time. The text up to the second is made once a second and reused by every line of that
+/// second, and a line is written into room made for it at once: a few copies, where a general pattern
+/// formatter costs a call per element and a check per append.
+class LineFormat {
+public:
+    explicit LineFormat(LineForm form) : form_(form) {}
+
+    /// Appends the line of msg, its line end included, to out (a std::string or an spdlog buffer).
+    template <typename Buffer>
+    void append(Buffer& out, const spdlog::details::log_msg& msg)
+    {
+        const auto since_epoch = msg.time.time_since_epoch();
+        const auto second = std::chrono::floor<std::chrono::seconds>(since_epoch);
+        if (second.count() != cached_second_) {
+            remake_second(second.count());
+        }
+        const auto millis =
+            static_cast<unsigned>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - second).count());
+        const auto level = level_name(msg.level);
+        const std::string_view fields(msg.payload.data(), msg.payload.size());
+
+        const auto start = out.size();
+        out.resize(start + second_text_.size() + zone_text_.size() + fields.size() + longest_rest);
+        char* at = out.data() + start;  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        auto put = [&at](std::string_view text) {
+            std::memcpy(at, text.data(), text.size());
+            at += text.size();  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        };
+        put(second_text_);
+        const std::array<char, 4> fraction{'.', static_cast<char>('0' + millis / 100 % 10),
+                                           static_cast<char>('0' + millis / 10 % 10),
+                                           static_cast<char>('0' + millis % 10)};
+        put(std::string_view(fraction.data(), fraction.size()));
+        switch (form_) {
+            case LineForm::detailed:
+                put(" addrservice ");
+                put(level);
+                put(" : ");
+                put(fields);
+                break;
+            case LineForm::brief:
+                put(" ");
+                put(level);
+                put(" : ");
+                put(fields);
+                break;
+            case LineForm::json:
+                put(zone_text_);
+                put(R"(","level":")");
+                put(level);
+                put(R"(","logger":"addrservice",)");
+                put(fields);
+                put("}");
+                break;
+        }
+        put("\n");
+        out.resize(static_cast<std::size_t>(at - out.data()));
+    }
+
+private:
+    /// The most a line takes besides its time to the second, its zone and its fields.
+    static constexpr std::size_t longest_rest = 64;
+
+    void remake_second(std::int64_t second)
+    {
+        const std::time_t time = second;
+        std::tm local{};
+        ::localtime_r(&time, &local);
+        std::array<char, 64> text{};
+        std::size_t size = 0;
+        switch (form_) {
+            case LineForm::detailed:
+                size = std::strftime(text.data(), text.size(), "%Y-%m-%d %H:%M:%S", &local);
+                break;
+            case LineForm::brief:
+                size = std::strftime(text.data(), text.size(), "%H:%M:%S", &local);
+                break;
+            case LineForm::json:
+                size = std::strftime(text.data(), text.size(), R"({"time":"%Y-%m-%dT%H:%M:%S)", &local);
+                break;
+        }
+        second_text_.assign(text.data(), size);
+        // The offset from UTC as +hh:mm.
+        const auto offset_minutes = local.tm_gmtoff / 60;
+        const auto minutes = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+        zone_text_ = offset_minutes < 0 ? "-" : "+";
+        zone_text_ += static_cast<char>('0' + minutes / 600 % 10);
+        zone_text_ += static_cast<char>('0' + minutes / 60 % 10);
+        zone_text_ += ':';
+        zone_text_ += static_cast<char>('0' + minutes % 60 / 10);
+        zone_text_ += static_cast<char>('0' + minutes % 10);
+        cached_second_ = second;
+    }
+
+    LineForm form_;
+    std::int64_t cached_second_ = std::numeric_limits<std::int64_t>::min();
+    std::string second_text_;
+    std::string zone_text_;
+};
+
+/// LineFormat as an spdlog formatter, for sinks written on the caller's thread (async off, where a test reads
+/// lines back at once).
+class LineFormatter final : public spdlog::formatter {
+public:
+    explicit LineFormatter(LineForm form) : form_(form), format_(form) {}
+
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override { format_.append(dest, msg); }
+
+    [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override
+    {
+        return std::make_unique<LineFormatter>(form_);
+    }
+
+private:
+    LineForm form_;
+    LineFormat format_;
+};
+
+std::unique_ptr<spdlog::formatter> make_formatter(LineForm form)
+{
+    return std::make_unique<LineFormatter>(form);
+}
 
 /// Formats each line on the caller's thread into a batch, and hands full batches (and, on flush, partial
 /// ones) to its own thread, which writes them to the target sink. The caller never waits on a terminal or
 /// a disk, and pays one hand-off per batch rather than a thread wake-up per line.
 class BatchingSink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
-    explicit BatchingSink(spdlog::sink_ptr target) : target_(std::move(target))
+    BatchingSink(spdlog::sink_ptr target, LineForm form) : format_(form), target_(std::move(target))
     {
         // The target writes batches as they are: already formatted, line ends included.
         target_->set_formatter(std::make_unique<spdlog::pattern_formatter>("%v", spdlog::pattern_time_type::local, ""));
@@ -120,9 +227,7 @@ public:
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override
     {
-        spdlog::memory_buf_t line;
-        formatter_->format(msg, line);
-        batch_.append(line.data(), line.size());
+        format_.append(batch_, msg);  // straight into the batch
         if (batch_.size() >= batch_bytes) {
             hand_off();
         }
@@ -176,6 +281,7 @@ private:
         }
     }
 
+    LineFormat format_;  // guarded by base_sink's mutex_
     spdlog::sink_ptr target_;
     std::string batch_;  // guarded by base_sink's mutex_
     std::mutex queue_mutex_;
@@ -193,13 +299,14 @@ struct Logger::Impl {
     std::shared_ptr<spdlog::logger> json;    // json console
     std::jthread flusher;
 
-    /// In async mode each sink is wrapped in a BatchingSink; its formatter formats the lines.
-    static spdlog::sink_ptr wrap(spdlog::sink_ptr sink, const std::string& pattern, const LoggingConfig& config)
+    /// In async mode each sink is wrapped in a BatchingSink, which formats the lines; else the sink's own
+    /// formatter does.
+    static spdlog::sink_ptr wrap(spdlog::sink_ptr sink, LineForm form, const LoggingConfig& config)
     {
         if (config.async) {
-            sink = std::make_shared<BatchingSink>(std::move(sink));
+            return std::make_shared<BatchingSink>(std::move(sink), form);
         }
-        sink->set_formatter(make_formatter(pattern));
+        sink->set_formatter(make_formatter(form));
         return sink;
     }
 
@@ -226,14 +333,14 @@ struct Logger::Impl {
         }
         std::vector<spdlog::sink_ptr> logfmt_sinks;
         if (console_sink && config.console != ConsoleFormat::json) {
-            logfmt_sinks.push_back(
-                wrap(console_sink, config.console == ConsoleFormat::brief ? brief_pattern : detailed_pattern, config));
+            logfmt_sinks.push_back(wrap(
+                console_sink, config.console == ConsoleFormat::brief ? LineForm::brief : LineForm::detailed, config));
         }
         if (config.file) {
             try {
                 auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
                     *config.file, config.max_size_mb * mebibyte, config.max_files);
-                logfmt_sinks.push_back(wrap(file_sink, detailed_pattern, config));
+                logfmt_sinks.push_back(wrap(file_sink, LineForm::detailed, config));
             } catch (const spdlog::spdlog_ex& e) {
                 throw ConfigError("config: logging.file: cannot open '" + *config.file + "': " + e.what());
             }
@@ -242,7 +349,7 @@ struct Logger::Impl {
             logfmt = make_logger("logfmt", std::move(logfmt_sinks), config);
         }
         if (console_sink && config.console == ConsoleFormat::json) {
-            json = make_logger("json", {wrap(console_sink, json_pattern, config)}, config);
+            json = make_logger("json", {wrap(console_sink, LineForm::json, config)}, config);
         }
         if (config.async && (logfmt || json)) {
             start_flusher();
@@ -307,11 +414,17 @@ void Logger::log(LogLevel level, const LogFields& fields)
         return;
     }
     const auto spd_level = to_spdlog(level);
+    // The fields are written into a buffer this thread keeps: its room stays from line to line.
+    thread_local std::string text;
     if (impl_->logfmt) {
-        impl_->logfmt->log(spd_level, spdlog::string_view_t(fields.to_logfmt()));
+        text.clear();
+        fields.append_logfmt(text);
+        impl_->logfmt->log(spd_level, spdlog::string_view_t(text));
     }
     if (impl_->json) {
-        impl_->json->log(spd_level, spdlog::string_view_t(fields.to_json_members()));
+        text.clear();
+        fields.append_json_members(text);
+        impl_->json->log(spd_level, spdlog::string_view_t(text));
     }
 }
 

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+#include <vector>
+
 namespace addrservice {
 namespace {
 
@@ -61,6 +65,29 @@ TEST(Logfmt, EscapesAtEitherEndAndSideBySideKeepThePlainRunsBetweenThem)
     EXPECT_EQ(out, R"("""plain")");  // appended to what out held
 }
 
+TEST(Logfmt, AByteToEscapeIsFoundAtEveryPlaceInALongValue)
+{
+    // Plain bytes are skipped sixteen at a time: a byte to escape must be caught wherever it falls in a word,
+    // beside any byte, bytes from 0x80 included.
+    const std::vector<std::pair<char, std::string>> escapes{{'"', R"(\")"},        {'\\', R"(\\)"},
+                                                            {'\n', R"(\n)"},       {'\x1f', R"(\u001f)"},
+                                                            {'\x7f', R"(\u007f)"}, {'\0', R"(\u0000)"}};
+    for (const auto& [byte, escaped] : escapes) {
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string value(40, 'a');
+            value[0] = '\xc3';  // high bytes are plain
+            value[at] = byte;
+            std::string expected = "\"" + value.substr(0, at) + escaped + value.substr(at + 1) + "\"";
+            std::string out;
+            append_logfmt_quoted(out, value);
+            EXPECT_EQ(out, expected) << "byte " << static_cast<int>(byte) << " at " << at;
+        }
+    }
+    std::string out;
+    append_logfmt_quoted(out, std::string(64, '\xff') + " ~!#");  // nothing to escape: copied whole
+    EXPECT_EQ(out, "\"" + std::string(64, '\xff') + " ~!#\"");
+}
+
 TEST(Logfmt, UnicodePassesThrough)
 {
     LogFields fields;
@@ -91,12 +118,57 @@ TEST(Logfmt, JsonMembersFormAnObject)
 TEST(Logfmt, FindReturnsTheValue)
 {
     LogFields fields;
-    fields.add("status", 503);
-    ASSERT_NE(fields.find("status"), nullptr);
+    fields.add("status", 503).add("uri", "/addresses").add("bad key", true);
+    ASSERT_TRUE(fields.find("status").has_value());
     EXPECT_EQ(std::get<std::int64_t>(*fields.find("status")), 503);
-    EXPECT_EQ(fields.find("nope"), nullptr);
+    EXPECT_EQ(std::get<std::string_view>(*fields.find("uri")), "/addresses");
+    EXPECT_EQ(std::get<bool>(*fields.find("bad_key")), true);  // found by its sanitized name
+    EXPECT_FALSE(fields.find("nope").has_value());
     fields.clear();
-    EXPECT_TRUE(fields.fields().empty());
+    EXPECT_EQ(fields.size(), 0U);
+    EXPECT_EQ(fields.to_logfmt(), "");
+}
+
+TEST(Logfmt, FieldsAddedPastTheReservedRoomKeepTheirKeysAndValues)
+{
+    // Keys and values share one buffer that grows as fields are added: what was added before a growth
+    // must still read back whole.
+    LogFields fields;
+    std::string expected;
+    for (int i = 0; i < 40; ++i) {
+        const auto key = "k" + std::to_string(i);
+        const auto value = std::string(static_cast<std::size_t>(i) * 7, static_cast<char>('a' + i % 26));
+        fields.add(key, value);
+        expected += (i == 0 ? "" : " ") + key + "=\"" + value + "\"";
+    }
+    EXPECT_EQ(fields.size(), 40U);
+    EXPECT_EQ(fields.to_logfmt(), expected);
+    EXPECT_EQ(std::get<std::string_view>(*fields.find("k39")), std::string(273, 'n'));
+}
+
+TEST(Logfmt, NumbersHaveThreeDecimalsRoundedToTheNearest)
+{
+    const std::vector<std::pair<double, std::string>> cases{{0.0, "0.000"},
+                                                            {0.4123, "0.412"},
+                                                            {0.4126, "0.413"},
+                                                            {1.5, "1.500"},
+                                                            {0.0005, "0.001"},
+                                                            {0.9996, "1.000"},
+                                                            {-0.0004, "-0.000"},
+                                                            {-2.25, "-2.250"},
+                                                            {123456.789, "123456.789"},
+                                                            {999999999999.0, "999999999999.000"},
+                                                            {1e12, "1e+12"},
+                                                            {-1.5e13, "-1.5e+13"}};
+    for (const auto& [value, text] : cases) {
+        std::string out;
+        append_log_number(out, value);
+        EXPECT_EQ(out, text) << value;
+    }
+    std::string out;
+    append_log_number(out, std::numeric_limits<double>::quiet_NaN());
+    append_log_number(out, -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(out, "nullnull");
 }
 
 }  // namespace

@@ -5,10 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace addrservice {
 namespace {
@@ -65,6 +72,101 @@ TEST(Logger, JsonLineIsOneObjectWithTheSameKeys)
     EXPECT_EQ(line["message"], "RESPONSE");
     EXPECT_EQ(line["status"], 201);
     EXPECT_TRUE(line.contains("time"));
+}
+
+/// The time zone for one test, the previous one back after it.
+class TimeZone {
+public:
+    explicit TimeZone(const char* zone)
+    {
+        if (const char* previous = std::getenv("TZ")) {
+            previous_ = previous;
+        }
+        ::setenv("TZ", zone, 1);
+        ::tzset();
+    }
+    ~TimeZone()
+    {
+        if (previous_) {
+            ::setenv("TZ", previous_->c_str(), 1);
+        } else {
+            ::unsetenv("TZ");
+        }
+        ::tzset();
+    }
+    TimeZone(const TimeZone&) = delete;
+    TimeZone& operator=(const TimeZone&) = delete;
+    TimeZone(TimeZone&&) = delete;
+    TimeZone& operator=(TimeZone&&) = delete;
+
+private:
+    std::optional<std::string> previous_;
+};
+
+using Millis = std::chrono::milliseconds;
+
+Millis now_ms()
+{
+    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+/// The moment a line's local time names, given the zone's offset east of UTC.
+Millis moment_of(const std::smatch& time, std::chrono::minutes offset)
+{
+    std::tm local{};
+    local.tm_year = std::stoi(time[1]) - 1900;
+    local.tm_mon = std::stoi(time[2]) - 1;
+    local.tm_mday = std::stoi(time[3]);
+    local.tm_hour = std::stoi(time[4]);
+    local.tm_min = std::stoi(time[5]);
+    local.tm_sec = std::stoi(time[6]);
+    const auto seconds = std::chrono::seconds(::timegm(&local)) - offset;
+    return std::chrono::duration_cast<Millis>(seconds) + Millis(std::stoi(time[7]));
+}
+
+TEST(Logger, EveryLineHasTheLocalTimeOfItsEventToTheMillisecondAcrossASecondsEnd)
+{
+    const TimeZone zone("XYZ-02:30");  // POSIX: 2 h 30 min east of UTC
+    const std::chrono::minutes offset(150);
+    // Written on the caller's thread, and batched for the writer's thread.
+    for (const auto& [format, async] :
+         {std::pair{ConsoleFormat::detailed, false}, std::pair{ConsoleFormat::json, false},
+          std::pair{ConsoleFormat::detailed, true}, std::pair{ConsoleFormat::json, true}}) {
+        std::ostringstream out;
+        std::vector<std::pair<Millis, Millis>> windows;
+        {
+            auto config = sync_config(format);
+            config.async = async;
+            Logger logger(config, out);
+            auto log_one = [&] {
+                const auto before = now_ms();
+                logger.info(response_fields());
+                windows.emplace_back(before, now_ms());
+            };
+            log_one();
+            // The next line falls in the next second: its time is made anew, not the first line's reused.
+            const auto second = std::chrono::floor<std::chrono::seconds>(windows.back().second);
+            while (std::chrono::floor<std::chrono::seconds>(now_ms()) == second) {
+            }
+            log_one();
+        }
+        const std::regex time_of(format == ConsoleFormat::json
+                                     ? R"(^\{"time":"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})\+02:30",)"
+                                     : R"(^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) addrservice INFO : )");
+        std::istringstream lines(out.str());
+        std::string line;
+        std::size_t index = 0;
+        while (std::getline(lines, line)) {
+            std::smatch time;
+            ASSERT_TRUE(std::regex_search(line, time, time_of)) << line;
+            ASSERT_LT(index, windows.size());
+            const auto moment = moment_of(time, offset);
+            EXPECT_GE(moment, windows[index].first) << line;
+            EXPECT_LE(moment, windows[index].second) << line;
+            ++index;
+        }
+        EXPECT_EQ(index, 2U) << out.str();
+    }
 }
 
 TEST(Logger, LevelsBelowTheThresholdAreDropped)
