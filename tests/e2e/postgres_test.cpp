@@ -228,6 +228,12 @@ TEST(PostgresBinary, StartUpErrorsAreOneLineWithoutThePassword)
               "addrservice: config: addr-db: postgres: not a valid libpq connection string (a postgresql:// URI or "
               "key=value pairs)\n");
 
+    // A port that is no number: a configuration error too, not a failure to connect.
+    std::tie(status, output) =
+        failed_start(config_file(dir, "port", addr_db("postgresql://addrbook:s3cret@127.0.0.1:54x2/book")));
+    EXPECT_EQ(status, 2);
+    EXPECT_EQ(output, "addrservice: config: addr-db: postgres: the port is not a number from 1 to 65535\n");
+
     // Refused by the server: a runtime error, naming the store and the cause.
     std::tie(status, output) = failed_start(config_file(
         dir, "wrong",

@@ -50,6 +50,10 @@ TEST(MemoryStore, ListIsOrderedById)
 
 #include <boost/asio/io_context.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace addrservice {
 namespace {
 
@@ -66,6 +70,28 @@ TEST(StoreFactory, MemoryIsMadeAndAnInvalidConnectionStringIsAnOpenErrorThatHide
             const std::string message = e.what();
             EXPECT_NE(message.find("not a valid libpq connection string"), std::string::npos) << message;
             EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+        }
+    }
+}
+
+TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureToConnect)
+{
+    // libpq itself would take these and fail only when connecting, as if the database were down.
+    boost::asio::io_context io;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"postgresql://ada:s3cret@db.example:notaport/book", "postgres: the port is not a number from 1 to 65535"},
+        {"postgresql://ada:s3cret@db.example:70000/book", "postgres: the port is not a number from 1 to 65535"},
+        {"host=a.example,b.example port=5432,x password=s3cret", "postgres: the port is not a number from 1 to 65535"},
+        {"host=db.example port=0", "postgres: the port is not a number from 1 to 65535"},
+        {"postgresql://ada:s3cret@db.example/book?connect_timeout=soon",
+         "postgres: connect_timeout is not a whole number"},
+        {"host=db.example keepalives_idle=1.5", "postgres: keepalives_idle is not a whole number"}};
+    for (const auto& [url, expected] : cases) {
+        try {
+            make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);
+            FAIL() << url;
+        } catch (const StoreOpenError& e) {
+            EXPECT_EQ(std::string(e.what()), expected) << url;
         }
     }
 }

@@ -14,11 +14,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <list>
 #include <optional>
 #include <random>
+#include <string_view>
 
 namespace addrservice {
 
@@ -63,6 +65,56 @@ constexpr std::size_t longest_id = 2048;
 // the write that changed nothing and the read of why.
 constexpr int max_conditional_attempts = 8;
 
+/// The value of text as libpq reads a whole number (digits, a sign before them, spaces around), if it is
+/// one that an int holds.
+std::optional<int> whole_number(std::string_view text)
+{
+    const auto first = text.find_first_not_of(' ');
+    if (first == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto number = text.substr(first, text.find_last_not_of(' ') - first + 1);
+    if (number.front() == '+') {
+        number.remove_prefix(1);
+    }
+    int value = 0;
+    const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (number.empty() || error != std::errc() || end != number.data() + number.size()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+/// libpq parses its numeric options only when it connects, and reports a bad one as a failure to connect.
+/// That is a mistake in the configuration, not an outage: it is reported as one, at once (the value is
+/// not quoted, as a mangled URL may have put part of a password there).
+void check_numbers(const ConnectOptions& options)
+{
+    constexpr std::array<std::string_view, 6> whole_numbers{"connect_timeout",  "keepalives",
+                                                            "keepalives_idle",  "keepalives_interval",
+                                                            "keepalives_count", "tcp_user_timeout"};
+    for (const auto& [keyword, value] : options) {
+        if (keyword == "port") {
+            // One port, or one per host (host=a,b port=5432,5433); an empty one is the default.
+            std::string_view rest = value;
+            for (;;) {
+                const auto port = rest.substr(0, rest.find(','));
+                const auto number = port.empty() ? std::optional<int>(5432) : whole_number(port);
+                if (!number || *number < 1 || *number > 65535) {
+                    throw StoreOpenError("postgres: the port is not a number from 1 to 65535");
+                }
+                if (port.size() == rest.size()) {
+                    break;
+                }
+                rest.remove_prefix(port.size() + 1);
+            }
+        } else if (std::find(whole_numbers.begin(), whole_numbers.end(), keyword) != whole_numbers.end() &&
+                   !whole_number(value)) {
+            throw StoreOpenError("postgres: " + keyword + " is not a whole number");
+        }
+    }
+}
+
 /// The parameters a connection string sets (nothing is looked up yet: the PG* environment and the
 /// password file apply when connecting), plus our defaults where it sets none.
 ConnectOptions parse_connection_string(const std::string& text)
@@ -81,6 +133,7 @@ ConnectOptions parse_connection_string(const std::string& text)
         }
     }
     PQconninfoFree(parsed);
+    check_numbers(options);
     const auto set_default = [&options](const std::string& keyword, const std::string& value) {
         if (std::none_of(options.begin(), options.end(), [&](const auto& option) { return option.first == keyword; })) {
             options.emplace_back(keyword, value);
