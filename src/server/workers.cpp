@@ -12,7 +12,9 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -60,6 +62,17 @@ private:
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };
+
+/// How a worker ended, as waitpid told it: "exited with status 1", "was killed by signal 9 (Killed)".
+std::string how_it_ended(int status)
+{
+    if (WIFSIGNALED(status)) {
+        const int signal_number = WTERMSIG(status);
+        const char* name = ::strsignal(signal_number);
+        return "was killed by signal " + std::to_string(signal_number) + (name ? " (" + std::string(name) + ")" : "");
+    }
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
 
 /// The body of one worker process: its own logger, store and event loop.
 [[noreturn]] void run_worker(const Config& config, const sigset_t& original_mask)
@@ -135,6 +148,8 @@ int run_workers(const Config& config)
                 std::erase(workers, pid);
                 const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
                 if (!clean || !stopping) {
+                    std::cerr << "addrservice: worker " << pid << ' ' << how_it_ended(status)
+                              << (stopping ? "" : "; stopping the others") << '\n';
                     // A worker that dies on its own takes the others down: a half-running service hides faults.
                     failed = failed || !clean || !stopping;
                     if (!stopping) {

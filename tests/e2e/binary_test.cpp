@@ -625,6 +625,24 @@ TEST(BinaryWorkers, SighupToTheParentReachesEveryWorkerAndStopsNothing)
     EXPECT_EQ(stopped, 2U) << output;
 }
 
+TEST(BinaryWorkers, AWorkerThatDiesIsNamedAndTheOthersStopWithExitOne)
+{
+    const ScratchDir dir;
+    Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
+    const auto first = parent.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(first && parent.wait_for_line("message=\"STARTING\"")) << parent.output();
+    const auto pid_at = first->find(" pid=") + 5;
+    const auto pid = std::stoi(first->substr(pid_at, first->find_first_not_of("0123456789", pid_at) - pid_at));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    EXPECT_EQ(parent.wait_exit(), 1);
+    const auto& output = parent.output();
+    EXPECT_NE(output.find("addrservice: worker " + std::to_string(pid) +
+                          " was killed by signal 9 (Killed); stopping the others\n"),
+              std::string::npos)
+        << output;
+    EXPECT_NE(output.find("message=\"STOPPED\""), std::string::npos) << output;  // the other one, drained
+}
+
 TEST(BinaryWorkers, AStoreThatCannotBeOpenedIsOneLineAndExitTwo)
 {
     const ScratchDir dir;
