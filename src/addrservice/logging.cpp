@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -257,6 +258,27 @@ private:
         batch_.reserve(batch_bytes + 1024);
     }
 
+    /// Writes one batch. A target that cannot be written (a full disk, a rotation that failed) loses the
+    /// batch, never the service: the first failure of a run of them is said on stderr, once.
+    void write(const std::string& batch) noexcept
+    {
+        try {
+            const spdlog::details::log_msg msg(spdlog::source_loc{}, "addrservice", spdlog::level::info,
+                                               spdlog::string_view_t(batch));
+            target_->log(msg);
+            target_->flush();
+            failing_ = false;
+        } catch (const std::exception& e) {
+            if (!failing_) {
+                failing_ = true;
+                // Nothing more can be done if stderr fails too.
+                static_cast<void>(std::fputs("addrservice: log lines lost: ", stderr));
+                static_cast<void>(std::fputs(e.what(), stderr));
+                static_cast<void>(std::fputs("\n", stderr));
+            }
+        }
+    }
+
     void write_batches()
     {
         std::unique_lock lock(queue_mutex_);
@@ -269,11 +291,8 @@ private:
             queue_.clear();
             lock.unlock();
             for (const auto& batch : batches) {
-                const spdlog::details::log_msg msg(spdlog::source_loc{}, "addrservice", spdlog::level::info,
-                                                   spdlog::string_view_t(batch));
-                target_->log(msg);
+                write(batch);
             }
-            target_->flush();
             lock.lock();
             for (const auto& batch : batches) {
                 queued_bytes_ -= batch.size();
@@ -288,6 +307,7 @@ private:
     std::condition_variable queue_ready_;
     std::vector<std::string> queue_;
     std::size_t queued_bytes_ = 0;
+    bool failing_ = false;  // the writer's thread's own
     bool stopping_ = false;
     std::thread writer_;
 };

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -35,14 +36,18 @@ namespace beast = boost::beast;
 
 namespace {
 
-/// SIGHUP never stops the process: it is ignored whenever no handler listens for it (while the store
-/// opens, and once the event loop has ended, when Asio has put back the default action, which terminates).
-void ignore_hangups() noexcept
+/// The signals given are ignored from here on, until a handler listens for them. SIGHUP never stops the
+/// process: it is ignored while the store opens. Once the event loop has ended, Asio has put back the
+/// default action of every signal it handled (which terminates): the stop signals and SIGHUP are then
+/// ignored, so that a late one cannot cut the store's close or the last log lines short.
+void ignore_signals(std::initializer_list<int> signal_numbers) noexcept
 {
     struct sigaction action {};
     action.sa_handler = SIG_IGN;  // NOLINT(cppcoreguidelines-pro-type-union-access): sigaction's layout
     sigemptyset(&action.sa_mask);
-    ::sigaction(SIGHUP, &action, nullptr);
+    for (const int signal_number : signal_numbers) {
+        ::sigaction(signal_number, &action, nullptr);
+    }
 }
 
 /// Lets the process hold as many sockets as it may: the soft limit on open files (often 1024) up to the
@@ -129,16 +134,22 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
     reload_signals.async_wait(on_reload);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
+    bool stopping = false;
     std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int) {
         if (ec) {
             return;
         }
+        // Listen on (before shutdown, which cancels the wait once drained): a later signal (systemd sends
+        // one to every process of the service, and --workers' parent passes its own on) is taken and
+        // changes nothing, as the drain ends by itself within its time.
+        signals.async_wait(on_signal);
+        if (stopping) {
+            return;
+        }
+        stopping = true;
         LogFields fields;
         fields.add("message", "SHUTTING DOWN");
         logger.info(fields);
-        // Listen on (before shutdown, which cancels the wait once drained): a second signal stops
-        // waiting for requests in flight.
-        signals.async_wait(on_signal);
         server.shutdown();
     };
     signals.async_wait(on_signal);
@@ -168,6 +179,9 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
         io.stop();
     });
     io.run();
+    signals.clear();
+    reload_signals.clear();
+    ignore_signals({SIGHUP, SIGINT, SIGTERM});
 }
 
 }  // namespace
@@ -175,10 +189,9 @@ void serve_until_stopped(asio::io_context& io, const Config& config, Logger& log
 int run_service(const Config& config, Logger& logger)
 {
     raise_open_file_limit();
-    ignore_hangups();
+    ignore_signals({SIGHUP});
     asio::io_context io(1);
     serve_until_stopped(io, config, logger);  // the store is closed when it returns
-    ignore_hangups();
     LogFields stopped;
     stopped.add("message", "STOPPED");
     logger.info(stopped);
@@ -187,6 +200,9 @@ int run_service(const Config& config, Logger& logger)
 
 int main_entry(int argc, char** argv)
 {
+    // A console whose reader went away (a pipe to a log collector that restarted) must not end the
+    // service: writes to it fail and are dropped instead. Sockets never raise SIGPIPE (MSG_NOSIGNAL).
+    ignore_signals({SIGPIPE});
     const std::vector<std::string> args(argv, argv + argc);
     auto command_line = parse_command_line(args, process_env, std::cout, std::cerr);
     if (!command_line.config) {

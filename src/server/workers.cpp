@@ -162,7 +162,7 @@ int run_workers(const Config& config)
             // A reload is each worker's to do (each logs it); the parent has nothing to reload.
             signal_all(SIGHUP);
         } else {
-            // The first signal drains the workers; a second one stops them waiting for requests in flight.
+            // Each signal is passed on: the first drains the workers, later ones change nothing.
             stopping = true;
             signal_all(SIGTERM);
         }

@@ -114,6 +114,69 @@ TEST(Binary, SigintAlsoStopsCleanlyWithAnIdleClientConnected)
     EXPECT_TRUE(idle.closed_by_peer());
 }
 
+TEST(Binary, AConsoleWhoseReaderWentAwayDoesNotStopTheService)
+{
+    RunningService service({"--debug"});  // a line or two on the console for every request
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    service.process().close_output();
+    HttpClient client(service.port());
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(client.get("/livez").result(), status::ok) << i;  // every line written meets EPIPE
+    }
+    service.process().signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+}
+
+/// Whether the process has no signal waiting to be taken (it was delivered to its handler).
+bool no_signal_pending(int pid)
+{
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    int pending_lines = 0;
+    while (std::getline(status, line)) {
+        if (line.starts_with("SigPnd:") || line.starts_with("ShdPnd:")) {
+            if (line.find_first_not_of("0", line.find_first_not_of(" \t", 7)) != std::string::npos) {
+                return false;
+            }
+            ++pending_lines;
+        }
+    }
+    return pending_lines == 2;
+}
+
+TEST(Binary, ALaterStopSignalLetsTheRequestInFlightFinish)
+{
+    // systemd sends SIGTERM to every process of the service, and --workers' parent passes its own on:
+    // a worker can see two. Neither may cut short a request whose headers arrived.
+    RunningService service;
+    ASSERT_NE(service.port(), 0) << service.process().output();
+    HttpClient in_flight(service.port());
+    const std::string body = R"({"full_name": "Ottilie Brandvold"})";
+    in_flight.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
+    {
+        HttpClient other(service.port());  // answered after the first connection's headers were read
+        ASSERT_EQ(other.get("/livez").result(), status::ok);
+    }
+    service.process().signal(SIGTERM);
+    ASSERT_TRUE(service.process().wait_for_line("SHUTTING DOWN")) << service.process().output();
+    for (const int signal_number : {SIGTERM, SIGINT}) {
+        service.process().signal(signal_number);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!no_signal_pending(service.process().pid()) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+    }
+    in_flight.write_raw(body.substr(10));
+    EXPECT_EQ(in_flight.read_response().result(), status::created);
+    EXPECT_EQ(service.process().wait_exit(), 0);
+    const auto& output = service.process().output();
+    EXPECT_NE(output.find(R"(method="POST" uri="/addresses" ip="127.0.0.1" message="RESPONSE" status=201)"),
+              std::string::npos)
+        << output;
+    EXPECT_NE(output.find(R"(message="STOPPED")"), std::string::npos) << output;
+}
+
 TEST(Binary, SighupIsLoggedAndServingGoesOnUntilSigterm)
 {
     RunningService service;

@@ -84,6 +84,15 @@ Process::~Process()
     }
 }
 
+void Process::close_output()
+{
+    if (out_fd_ >= 0) {
+        ::close(out_fd_);
+        out_fd_ = -1;
+    }
+    eof_ = true;
+}
+
 bool Process::read_some(int timeout_ms)
 {
     if (eof_) {

@@ -28,6 +28,9 @@ public:
     void signal(int signal_number) const;
     /// Waits for exit; returns the exit status (128 + signal when killed), or nullopt on timeout.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    /// Closes this end of the output pipe, as a reader that went away does: what the process writes to
+    /// stdout or stderr from then on fails (EPIPE).
+    void close_output();
     /// Everything the process printed so far.
     [[nodiscard]] const std::string& output() const noexcept { return output_; }
     [[nodiscard]] int pid() const noexcept { return pid_; }

@@ -251,6 +251,28 @@ TEST(Logger, FileRotatesPastItsSizeKeepingMaxFiles)
     std::filesystem::remove_all(dir);
 }
 
+TEST(Logger, AFileThatCannotBeWrittenLosesLinesNotTheProcessAndSaysSoOnce)
+{
+    LoggingConfig config;
+    config.console = ConsoleFormat::off;
+    config.file = "/dev/full";  // opens, and every write fails: a full disk
+    ::testing::internal::CaptureStderr();
+    {
+        Logger logger(config);
+        for (int i = 0; i < 2000; ++i) {
+            LogFields fields;
+            fields.add("n", i).add("padding", std::string(100, 'x'));
+            logger.info(fields);
+            if (i % 500 == 0) {
+                logger.flush();
+            }
+        }
+    }  // every batch written (and failed) by now
+    const auto said = ::testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(said.starts_with("addrservice: log lines lost: ")) << said;
+    EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << said;
+}
+
 TEST(Logger, UnwritableFileIsAConfigError)
 {
     LoggingConfig config;
