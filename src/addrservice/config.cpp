@@ -233,7 +233,12 @@ std::string read_connection_string(const YAML::Node& node, const std::string& ke
     if (!node.IsScalar()) {
         fail(key, "expected a connection string (\"\" for the PG* environment), got " + describe_node(node));
     }
-    return node.Scalar();
+    const auto& text = node.Scalar();
+    if (std::any_of(text.begin(), text.end(), is_control)) {
+        // Not quoted: a connection string may hold a password.
+        fail(key, "expected a connection string without control characters");
+    }
+    return text;
 }
 
 /// addr-db.postgres: a connection string, or {url, pool_size, timeout_ms}.

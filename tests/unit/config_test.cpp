@@ -239,6 +239,11 @@ TEST(ConfigFile, AStringWithAControlCharacterIsRefused)
     EXPECT_EQ(error_of(R"(service: {name: "Address\nBook"})"),
               "config: service.name: expected a string without control characters, got 'Address\\nBook'");
     EXPECT_EQ(load_config_text("service: {name: Adresář Ørsted}").service_name, "Adresář Ørsted");
+    // A connection string too, and without echoing it: it may hold a password.
+    EXPECT_EQ(error_of(R"(addr-db: {postgres: "postgresql://ada:s3cret\t@db/book"})"),
+              "config: addr-db.postgres: expected a connection string without control characters");
+    EXPECT_EQ(error_of(R"(addr-db: {postgres: {url: "host=db password=s3cret\x01"}})"),
+              "config: addr-db.postgres.url: expected a connection string without control characters");
 }
 
 TEST(ConfigFile, AFileThatIsNoConfigIsNotEchoed)

@@ -83,9 +83,14 @@ TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureTo
         {"postgresql://ada:s3cret@db.example:70000/book", "postgres: the port is not a number from 1 to 65535"},
         {"host=a.example,b.example port=5432,x password=s3cret", "postgres: the port is not a number from 1 to 65535"},
         {"host=db.example port=0", "postgres: the port is not a number from 1 to 65535"},
+        {"postgresql://ada:s3cret@db.example:+5432/book", "postgres: the port is not a number from 1 to 65535"},
+        {"host=db.example port=' 5432'", "postgres: the port is not a number from 1 to 65535"},
         {"postgresql://ada:s3cret@db.example/book?connect_timeout=soon",
-         "postgres: connect_timeout is not a whole number"},
-        {"host=db.example keepalives_idle=1.5", "postgres: keepalives_idle is not a whole number"}};
+         "postgres: connect_timeout is not a whole number from -2147483648 to 2147483647"},
+        {"host=db.example connect_timeout=2147483648",
+         "postgres: connect_timeout is not a whole number from -2147483648 to 2147483647"},
+        {"host=db.example keepalives_idle=1.5",
+         "postgres: keepalives_idle is not a whole number from -2147483648 to 2147483647"}};
     for (const auto& [url, expected] : cases) {
         try {
             make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);

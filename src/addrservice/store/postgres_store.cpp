@@ -99,8 +99,12 @@ void check_numbers(const ConnectOptions& options)
             std::string_view rest = value;
             for (;;) {
                 const auto port = rest.substr(0, rest.find(','));
-                const auto number = port.empty() ? std::optional<int>(5432) : whole_number(port);
-                if (!number || *number < 1 || *number > 65535) {
+                // Digits only: libpq would also take " 5432" or "+5432", and name the store with them.
+                int number = 0;
+                const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+                const bool digits =
+                    !port.empty() && port.front() != '-' && error == std::errc() && end == port.data() + port.size();
+                if (!port.empty() && (!digits || number < 1 || number > 65535)) {
                     throw StoreOpenError("postgres: the port is not a number from 1 to 65535");
                 }
                 if (port.size() == rest.size()) {
@@ -110,7 +114,7 @@ void check_numbers(const ConnectOptions& options)
             }
         } else if (std::find(whole_numbers.begin(), whole_numbers.end(), keyword) != whole_numbers.end() &&
                    !whole_number(value)) {
-            throw StoreOpenError("postgres: " + keyword + " is not a whole number");
+            throw StoreOpenError("postgres: " + keyword + " is not a whole number from -2147483648 to 2147483647");
         }
     }
 }
