@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace addrservice {
@@ -60,6 +61,20 @@ TEST(SqliteStoreRows, ARowThatIsNotAnEntryIsAStoreErrorNamingIt)
     SqliteStore store(file.string());
     expect_store_error_naming([&] { (void)run_task(store.list()); }, "zz_bad");
     EXPECT_EQ(run_task(store.range("", 1)).size(), 1U);  // the page before the bad row is served
+}
+
+TEST(SqliteStoreOpen, AFileThatIsNoDatabaseIsAnErrorNamingIt)
+{
+    const TempDir scratch("sqlite-open");
+    const auto file = scratch.path() / "notes.db";
+    std::ofstream(file) << "Shopping: rye bread, cloudberry jam, and a good deal more than a database page.\n"
+                        << std::string(600, '.') << "\n";
+    try {
+        SqliteStore store(file.string());
+        FAIL() << "opened";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(std::string(e.what()), "sqlite: cannot open '" + file.string() + "': file is not a database");
+    }
 }
 
 }  // namespace

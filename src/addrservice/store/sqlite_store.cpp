@@ -172,6 +172,16 @@ struct SqliteStore::Db final : BatchScope {
             // A walk of the primary key from a given id: a page reads its own rows only.
             page = std::make_unique<Statement>(handle,
                                                "SELECT id, json, etag FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2");
+        } catch (const StoreError& e) {
+            close();
+            // Name the file, as a failure to open it does ("file is not a database" names nothing).
+            const std::string what = e.what();
+            if (what.find("'" + path + "'") != std::string::npos) {
+                throw;
+            }
+            const std::string prefix = "sqlite: ";
+            throw StoreError("sqlite: cannot open '" + path +
+                             "': " + (what.starts_with(prefix) ? what.substr(prefix.size()) : what));
         } catch (...) {
             close();
             throw;
