@@ -420,8 +420,8 @@ private:
             // The log names the path the request was routed by: an absolute-form target's path.
             const auto path = std::string(http::target_path(sent.target));
             const auto uri = path.substr(0, path.find('?'));
-            if (value("req_id") != response["X-Request-ID"] || value("method") != sent.method || value("uri") != uri ||
-                value("status") != std::to_string(response.result_int())) {
+            if (value("req_id") != response["X-Request-ID"] || value("method") != sent.method ||
+                value("uri") != as_logged(uri) || value("status") != std::to_string(response.result_int())) {
                 fail("a RESPONSE line that does not say what happened: " + std::string(line), sent, &response);
             }
         }

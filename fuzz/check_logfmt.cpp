@@ -89,7 +89,7 @@ bool reads_back_as(double written, double read) noexcept
 void check_logfmt_value(const Written& written, const LogfmtValue& read, const std::string& line)
 {
     if (const auto* text = std::get_if<std::string>(&written)) {
-        if (!read.quoted || read.text != *text) {
+        if (!read.quoted || read.text != as_logged(*text)) {
             fail("string value \"" + *text + "\" read back as " + read.text, line);
         }
         return;
@@ -214,6 +214,14 @@ void check_logfmt(std::string_view input)
     const auto line = fields.to_logfmt();
     if (line.find_first_of("\r\n") != std::string::npos) {
         fail("a raw line break in the line", line);
+    }
+    if (as_logged(line) != line) {
+        fail("the line is not UTF-8", line);
+    }
+    for (const std::string_view line_end : {"\xC2\x85", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+        if (line.find(line_end) != std::string::npos) {
+            fail("a raw character that some readers take for a line end", line);
+        }
     }
     const auto read = read_logfmt(line);
     if (!read) {

@@ -1,6 +1,7 @@
 #include "logfmt_reader.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 namespace addrservice::fuzz {
 
@@ -57,17 +58,26 @@ std::optional<std::string> read_quoted(std::string_view& line)
                 text += '\t';
                 break;
             case 'u': {
-                // \u00XX: one byte, as the writer escapes a control character.
+                // \uXXXX: a control character, or a character some readers take for a line end; as UTF-8.
                 unsigned code = 0;
-                if (i + 4 > line.size() || line.substr(i, 2) != "00") {
+                if (i + 4 > line.size()) {
                     return std::nullopt;
                 }
-                const auto* begin = line.data() + i + 2;
-                const auto [end, error] = std::from_chars(begin, begin + 2, code, 16);
-                if (error != std::errc() || end != begin + 2) {
+                const auto* begin = line.data() + i;
+                const auto [end, error] = std::from_chars(begin, begin + 4, code, 16);
+                if (error != std::errc() || end != begin + 4) {
                     return std::nullopt;
                 }
-                text += static_cast<char>(code);
+                if (code < 0x80) {
+                    text += static_cast<char>(code);
+                } else if (code < 0x800) {
+                    text += static_cast<char>(0xc0 | (code >> 6));
+                    text += static_cast<char>(0x80 | (code & 0x3f));
+                } else {
+                    text += static_cast<char>(0xe0 | (code >> 12));
+                    text += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+                    text += static_cast<char>(0x80 | (code & 0x3f));
+                }
                 i += 4;
                 break;
             }
@@ -76,6 +86,30 @@ std::optional<std::string> read_quoted(std::string_view& line)
         }
     }
     return std::nullopt;  // no closing quote
+}
+
+/// The length of the UTF-8 sequence text starts with, decoded and checked by its code point (no overlong
+/// form, no surrogate, nothing past U+10FFFF), or 0 when it is none.
+std::size_t decoded_length(std::string_view text)
+{
+    const auto lead = static_cast<unsigned char>(text.front());
+    const std::size_t size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    if (size == 0 || lead >= 0xf8 || text.size() < size) {
+        return 0;
+    }
+    std::uint32_t code = lead & (0x7fU >> size);
+    for (std::size_t i = 1; i < size; ++i) {
+        const auto next = static_cast<unsigned char>(text[i]);
+        if ((next & 0xc0U) != 0x80U) {
+            return 0;
+        }
+        code = (code << 6U) | (next & 0x3fU);
+    }
+    const std::uint32_t least = size == 2 ? 0x80 : size == 3 ? 0x800 : 0x10000;
+    if (code < least || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+        return 0;
+    }
+    return size;
 }
 
 }  // namespace
@@ -134,6 +168,25 @@ std::optional<std::vector<LogfmtField>> read_log_line(std::string_view line)
         return std::nullopt;
     }
     return read_logfmt(line.substr(at + separator.size()));
+}
+
+/// What a string value reads back as: each byte that starts no UTF-8 sequence replaced by U+FFFD.
+std::string as_logged(std::string_view text)
+{
+    std::string out;
+    while (!text.empty()) {
+        if (static_cast<unsigned char>(text.front()) < 0x80) {
+            out += text.front();
+            text.remove_prefix(1);
+        } else if (const auto size = decoded_length(text)) {
+            out += text.substr(0, size);
+            text.remove_prefix(size);
+        } else {
+            out += "\xEF\xBF\xBD";
+            text.remove_prefix(1);
+        }
+    }
+    return out;
 }
 
 }  // namespace addrservice::fuzz

@@ -28,4 +28,7 @@ std::optional<std::vector<LogfmtField>> read_logfmt(std::string_view line);
 /// nullopt when there is no " : " or the fields do not read.
 std::optional<std::vector<LogfmtField>> read_log_line(std::string_view line);
 
+/// What a string value reads back as: each byte that starts no UTF-8 sequence replaced by U+FFFD.
+std::string as_logged(std::string_view text);
+
 }  // namespace addrservice::fuzz

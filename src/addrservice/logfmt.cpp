@@ -128,8 +128,8 @@ bool is_plain_key_char(char c) noexcept
 /// True for the bytes written as they are inside quotes: a table, as this runs for every byte logged.
 constexpr auto plain_value_bytes = [] {
     std::array<bool, 256> plain{};
-    for (unsigned byte = 0x20; byte < 0x100; ++byte) {
-        plain.at(byte) = byte != 0x7f && byte != '"' && byte != '\\';
+    for (unsigned byte = 0x20; byte < 0x7f; ++byte) {
+        plain.at(byte) = byte != '"' && byte != '\\';
     }
     return plain;
 }();
@@ -165,25 +165,25 @@ void write_escaped(Writer& out, char c)
     }
 }
 
-/// How many bytes at the start of text are plain. A string value is usually plain from end to end, so
+/// How many bytes at the start of text are plain (printable ASCII but quotes and backslashes). A string
+/// value is usually plain from end to end, so
 /// (where SSE2 is, as on every x86-64) bytes are tested sixteen at a time; the byte that ends the run is
 /// then found one at a time.
 std::size_t plain_run(std::string_view text) noexcept
 {
     std::size_t plain = 0;
 #if defined(__SSE2__)
-    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i below_space = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i del = _mm_set1_epi8(0x7f);
     for (; plain + sizeof(__m128i) <= text.size(); plain += sizeof(__m128i)) {
         // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-pointer-arithmetic,cppcoreguidelines-pro-type-reinterpret-cast)
         const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + plain));
-        // A byte below 0x20 (unsigned) is one whose maximum with 0x20 is not itself.
-        const __m128i control = _mm_xor_si128(_mm_cmpeq_epi8(_mm_max_epu8(bytes, space), bytes), _mm_set1_epi8(-1));
-        const __m128i special = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)), _mm_cmpeq_epi8(bytes, del));
-        if (_mm_movemask_epi8(_mm_or_si128(control, special)) != 0) {
+        // Printable ASCII, 0x20 to 0x7e, is what a signed byte compares between 0x1f and 0x7f.
+        const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(bytes, below_space), _mm_cmplt_epi8(bytes, del));
+        const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
+        if (_mm_movemask_epi8(_mm_andnot_si128(special, printable)) != 0xffff) {
             break;
         }
     }
@@ -192,6 +192,59 @@ std::size_t plain_run(std::string_view text) noexcept
         ++plain;
     }
     return plain;
+}
+
+/// The length of the well-formed UTF-8 sequence that text starts with (2 to 4 bytes), or 0 when its first
+/// byte (0x80 or above) starts none.
+std::size_t utf8_sequence(std::string_view text) noexcept
+{
+    const auto byte = [&text](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0U; };
+    const auto continues = [&byte](std::size_t i, unsigned low = 0x80, unsigned high = 0xbf) {
+        return byte(i) >= low && byte(i) <= high;
+    };
+    const unsigned lead = byte(0);
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        return continues(1) ? 2 : 0;
+    }
+    if (lead >= 0xe0 && lead <= 0xef) {
+        // No overlong forms (E0 80..9F) and no surrogates (ED A0..BF).
+        const bool second = lead == 0xe0 ? continues(1, 0xa0) : lead == 0xed ? continues(1, 0x80, 0x9f) : continues(1);
+        return second && continues(2) ? 3 : 0;
+    }
+    if (lead >= 0xf0 && lead <= 0xf4) {
+        // No overlong forms (F0 80..8F) and nothing past U+10FFFF (F4 90..).
+        const bool second = lead == 0xf0 ? continues(1, 0x90) : lead == 0xf4 ? continues(1, 0x80, 0x8f) : continues(1);
+        return second && continues(2) && continues(3) ? 4 : 0;
+    }
+    return 0;
+}
+
+/// Writes the character at the start of text that is not plain, and says how many bytes it took. A log
+/// line is UTF-8 and one line: an ASCII control character is escaped, and so are the characters that some
+/// readers take for a line end (U+0085, U+2028, U+2029); a byte that starts no UTF-8 sequence is written as
+/// U+FFFD, as the JSON lines write it.
+std::size_t write_character(Writer& out, std::string_view text)
+{
+    if (static_cast<unsigned char>(text.front()) < 0x80) {
+        write_escaped(out, text.front());
+        return 1;
+    }
+    const auto size = utf8_sequence(text);
+    if (size == 0) {
+        out.put("\xEF\xBF\xBD");
+        return 1;
+    }
+    const auto character = text.substr(0, size);
+    if (character == "\xC2\x85") {
+        out.put("\\u0085");
+    } else if (character == "\xE2\x80\xA8") {
+        out.put("\\u2028");
+    } else if (character == "\xE2\x80\xA9") {
+        out.put("\\u2029");
+    } else {
+        out.put(character);
+    }
+    return size;
 }
 
 void write_quoted(Writer& out, std::string_view value)
@@ -204,8 +257,8 @@ void write_quoted(Writer& out, std::string_view value)
         if (plain == value.size()) {
             break;
         }
-        write_escaped(out, value[plain]);
-        value.remove_prefix(plain + 1);
+        value.remove_prefix(plain);
+        value.remove_prefix(write_character(out, value));
     }
     out.put('"');
 }

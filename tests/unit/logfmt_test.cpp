@@ -67,15 +67,14 @@ TEST(Logfmt, EscapesAtEitherEndAndSideBySideKeepThePlainRunsBetweenThem)
 
 TEST(Logfmt, AByteToEscapeIsFoundAtEveryPlaceInALongValue)
 {
-    // Plain bytes are skipped sixteen at a time: a byte to escape must be caught wherever it falls in a word,
-    // beside any byte, bytes from 0x80 included.
+    // Plain bytes are skipped sixteen at a time: a byte to escape must be caught wherever it falls in a
+    // block, beside any byte, UTF-8 sequences included.
     const std::vector<std::pair<char, std::string>> escapes{{'"', R"(\")"},        {'\\', R"(\\)"},
                                                             {'\n', R"(\n)"},       {'\x1f', R"(\u001f)"},
                                                             {'\x7f', R"(\u007f)"}, {'\0', R"(\u0000)"}};
     for (const auto& [byte, escaped] : escapes) {
-        for (std::size_t at = 0; at < 40; ++at) {
-            std::string value(40, 'a');
-            value[0] = '\xc3';  // high bytes are plain
+        for (std::size_t at = 2; at < 40; ++at) {
+            std::string value = "\xc3\xa9" + std::string(38, 'a');  // é, then plain bytes
             value[at] = byte;
             std::string expected = "\"" + value.substr(0, at) + escaped + value.substr(at + 1) + "\"";
             std::string out;
@@ -84,8 +83,37 @@ TEST(Logfmt, AByteToEscapeIsFoundAtEveryPlaceInALongValue)
         }
     }
     std::string out;
-    append_logfmt_quoted(out, std::string(64, '\xff') + " ~!#");  // nothing to escape: copied whole
-    EXPECT_EQ(out, "\"" + std::string(64, '\xff') + " ~!#\"");
+    const std::string text = "Ærøskøbing, Ålesund and Tórshavn ~!# 地址簿 🦭";
+    append_logfmt_quoted(out, text + text);  // nothing to escape: copied whole
+    EXPECT_EQ(out, "\"" + text + text + "\"");
+}
+
+TEST(Logfmt, ALineIsUtf8AndOneLineForEveryReader)
+{
+    // Bytes that start no UTF-8 sequence (a raw request path, say) become U+FFFD, as in the JSON lines;
+    // the characters some readers take for a line end are escaped.
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"/a\xff"
+         "b",
+         "/a\xEF\xBF\xBD"
+         "b"},
+        {"\xc3", "\xEF\xBF\xBD"},                                  // cut short at the end
+        {"\xc3(", "\xEF\xBF\xBD("},                                // a lead byte without its continuation
+        {"\xc0\xaf", "\xEF\xBF\xBD\xEF\xBF\xBD"},                  // an overlong '/'
+        {"\xed\xa0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // a surrogate
+        {"\xf4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // past U+10FFFF
+        {"a\xc2\x85"
+         "b",
+         R"(a\u0085b)"},
+        {"a\xe2\x80\xa8"
+         "b\xe2\x80\xa9",
+         R"(a\u2028b\u2029)"},
+        {"\xf0\x9f\xa6\xad \xe2\x80\xa7", "\xf0\x9f\xa6\xad \xe2\x80\xa7"}};  // 🦭 and U+2027 stay as they are
+    for (const auto& [value, written] : cases) {
+        std::string out;
+        append_logfmt_quoted(out, value + std::string(20, 'x'));  // and plain bytes after it
+        EXPECT_EQ(out, "\"" + written + std::string(20, 'x') + "\"");
+    }
 }
 
 TEST(Logfmt, UnicodePassesThrough)
