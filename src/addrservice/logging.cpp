@@ -446,6 +446,10 @@ void Logger::log(LogLevel level, const LogFields& fields)
         fields.append_json_members(text);
         impl_->json->log(spd_level, spdlog::string_view_t(text));
     }
+    constexpr std::size_t kept_room = std::size_t{64} * 1024;
+    if (text.capacity() > kept_room) {
+        text = std::string();  // a line of a huge value (a 1 MB path) does not keep its room for good
+    }
 }
 
 void Logger::flush()
