@@ -90,7 +90,9 @@ TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureTo
         {"host=db.example connect_timeout=2147483648",
          "postgres: connect_timeout is not a whole number from -2147483648 to 2147483647"},
         {"host=db.example keepalives_idle=1.5",
-         "postgres: keepalives_idle is not a whole number from -2147483648 to 2147483647"}};
+         "postgres: keepalives_idle is not a whole number from -2147483648 to 2147483647"},
+        {"postgresql://ada%0Aforged:s3cret@db.example/book", "postgres: the user holds a control character"},
+        {"postgresql://ada:s3cret@db.example/book%01", "postgres: the dbname holds a control character"}};
     for (const auto& [url, expected] : cases) {
         try {
             make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);

@@ -94,6 +94,13 @@ void check_numbers(const ConnectOptions& options)
                                                             "keepalives_idle",  "keepalives_interval",
                                                             "keepalives_count", "tcp_user_timeout"};
     for (const auto& [keyword, value] : options) {
+        // The store's name (in logs, metrics and errors) is made of these: a control character decoded
+        // from the URL (%0A) would break the one line it is written on.
+        if ((keyword == "user" || keyword == "host" || keyword == "dbname") &&
+            std::any_of(value.begin(), value.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+            throw StoreOpenError("postgres: the " + keyword + " holds a control character");
+        }
         if (keyword == "port") {
             // One port, or one per host (host=a,b port=5432,5433); an empty one is the default.
             std::string_view rest = value;
