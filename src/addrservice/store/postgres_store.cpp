@@ -85,10 +85,11 @@ std::optional<int> whole_number(std::string_view text)
     return value;
 }
 
-/// libpq parses its numeric options only when it connects, and reports a bad one as a failure to connect.
-/// That is a mistake in the configuration, not an outage: it is reported as one, at once (the value is
+/// libpq parses its numeric options only when it connects, and reports a bad one as a failure to connect;
+/// a control character in the names the store is known by would break the line they are written on.
+/// Either is a mistake in the configuration, not an outage: it is reported as one, at once (the value is
 /// not quoted, as a mangled URL may have put part of a password there).
-void check_numbers(const ConnectOptions& options)
+void check_options(const ConnectOptions& options)
 {
     constexpr std::array<std::string_view, 6> whole_numbers{"connect_timeout",  "keepalives",
                                                             "keepalives_idle",  "keepalives_interval",
@@ -144,7 +145,7 @@ ConnectOptions parse_connection_string(const std::string& text)
         }
     }
     PQconninfoFree(parsed);
-    check_numbers(options);
+    check_options(options);
     const auto set_default = [&options](const std::string& keyword, const std::string& value) {
         if (std::none_of(options.begin(), options.end(), [&](const auto& option) { return option.first == keyword; })) {
             options.emplace_back(keyword, value);
