@@ -1,4 +1,5 @@
 // The built binary with auth: tokens from a file, refused files, SIGHUP reloads, the start-up warning.
+#include "e2e/readme_session.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/samples.hpp"
@@ -18,8 +19,6 @@ namespace {
 
 using boost::beast::http::status;
 using boost::beast::http::verb;
-
-const std::string binary = ADDRSERVICE_BINARY;
 
 /// A working directory for one run of the binary, with a config naming ./tokens; removed afterwards.
 class AuthDir {
@@ -136,50 +135,6 @@ TEST(BinaryAuth, WithoutAuthAWarningAtStartOnANonLoopbackAddress)
     local.signal(SIGTERM);
     EXPECT_EQ(local.wait_exit(), 0);
     EXPECT_EQ(local.output().find("NO AUTHENTICATION"), std::string::npos) << local.output();
-}
-
-/// A console session's commands (a "\\" at a line's end continues it), each with its documented output.
-std::vector<std::pair<std::string, std::string>> session_steps(const std::string& marker)
-{
-    const auto readme = read_file(source_dir() / "README.md");
-    const auto start = readme.find(marker + "\n```console\n");
-    if (start == std::string::npos) {
-        return {};
-    }
-    const auto body_start = readme.find('\n', readme.find("```console", start)) + 1;
-    std::istringstream block(readme.substr(body_start, readme.find("\n```\n", body_start) - body_start + 1));
-    std::vector<std::pair<std::string, std::string>> steps;
-    std::string line;
-    bool continued = false;
-    while (std::getline(block, line)) {
-        if (continued) {
-            steps.back().first += "\n" + line;
-        } else if (line.starts_with("$ ")) {
-            steps.emplace_back(line.substr(2), "");
-        } else if (!steps.empty()) {
-            steps.back().second += line + "\n";
-        }
-        continued = line.ends_with("\\");
-    }
-    return steps;
-}
-
-/// Lines that differ from run to run are left out; ids are replaced by a placeholder.
-std::vector<std::string> comparable_lines(const std::string& text)
-{
-    static const std::regex id("[0-9a-f]{32}");
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
-        if (!line.starts_with("Date: ") && !line.starts_with("X-Request-ID: ")) {
-            lines.push_back(std::regex_replace(line, id, "<id>"));
-        }
-    }
-    return lines;
 }
 
 TEST(BinaryAuth, TheReadmeAuthSessionRunsAsWritten)

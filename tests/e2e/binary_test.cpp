@@ -1,4 +1,5 @@
 // The built binary as a user runs it: flags, the log, signals, exit statuses, the README's session.
+#include "e2e/readme_session.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/samples.hpp"
@@ -29,8 +30,6 @@ using boost::beast::http::field;
 using boost::beast::http::status;
 using boost::beast::http::verb;
 using nlohmann::json;
-
-const std::string binary = ADDRSERVICE_BINARY;
 
 /// A scratch directory for one test, removed afterwards.
 class ScratchDir {
@@ -308,44 +307,9 @@ TEST(Binary, VersionAndHelpExitZero)
     EXPECT_NE(help.output().find("--port"), std::string::npos);
 }
 
-/// Lines that differ from run to run are left out; ids are replaced by a placeholder.
-std::vector<std::string> comparable_lines(const std::string& text)
-{
-    static const std::regex id("[0-9a-f]{32}");
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
-        if (line.starts_with("Date: ") || line.starts_with("X-Request-ID: ")) {
-            continue;
-        }
-        lines.push_back(std::regex_replace(line, id, "<id>"));
-    }
-    return lines;
-}
-
 TEST(Binary, TheReadmeCurlSessionRunsAsWritten)
 {
-    const auto readme = read_file(source_dir() / "README.md");
-    const auto start = readme.find("<!-- curl-session -->\n```console\n");
-    ASSERT_NE(start, std::string::npos);
-    const auto body_start = readme.find('\n', readme.find("```console", start)) + 1;
-    const auto end = readme.find("\n```\n", body_start);
-    std::istringstream block(readme.substr(body_start, end - body_start + 1));
-
-    // Split into commands and the output each is documented to print.
-    std::vector<std::pair<std::string, std::string>> steps;
-    std::string line;
-    while (std::getline(block, line)) {
-        if (line.starts_with("$ ")) {
-            steps.emplace_back(line.substr(2), "");
-        } else if (!steps.empty()) {
-            steps.back().second += line + "\n";
-        }
-    }
+    const auto steps = session_steps("<!-- curl-session -->");
     ASSERT_GE(steps.size(), 8U);
 
     RunningService service;

@@ -1,5 +1,6 @@
 // Scaling out: two instances of the built binary on one PostgreSQL database, behind nginx as the balancer
 // (the shape of tools/run.py cluster). Named Postgres* so that it shares the binary's one server.
+#include "e2e/readme_session.hpp"
 #include "support/http_client.hpp"
 #include "support/postgres.hpp"
 #include "support/process.hpp"
@@ -24,13 +25,12 @@ using boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
 using testing::TempDir;
 
-const std::string binary = ADDRSERVICE_BINARY;
 const std::string nginx_binary = "/usr/sbin/nginx";
 
 /// The binary on a free loopback port with the postgres store, its port read from the STARTING line.
-class Instance {
+class ClusterInstance {
 public:
-    Instance(const std::filesystem::path& config, const std::string& url)
+    ClusterInstance(const std::filesystem::path& config, const std::string& url)
         : process_(binary, {"--port", "0", "--host", "127.0.0.1", "--config", write_config(config, url)})
     {
         if (const auto line = process_.wait_for_line("STARTING\"")) {
@@ -153,8 +153,8 @@ TEST(PostgresCluster, TwoInstancesBehindNginxServeOneAddressBook)
     auto& server = postgres();
     const auto database = server.create_database();
     const TempDir dir("e2e-cluster");
-    Instance first(dir.path() / "first.yaml", server.url(database));
-    Instance second(dir.path() / "second.yaml", server.url(database));
+    ClusterInstance first(dir.path() / "first.yaml", server.url(database));
+    ClusterInstance second(dir.path() / "second.yaml", server.url(database));
     ASSERT_NE(first.port(), 0) << first.process().output();
     ASSERT_NE(second.port(), 0) << second.process().output();
     Balancer nginx(dir.path() / "nginx", {first.port(), second.port()});

@@ -47,14 +47,14 @@ void write_book(const std::string& path)
     sqlite3_prepare_v2(db, "INSERT INTO entries (id, etag, json) VALUES (?1, ?2, ?3)", -1, &insert, nullptr);
     for (int n = 0; n < book_size; ++n) {
         const auto id = id_of(n);
-        const auto json = R"({"addresses":[{"city":"Port Meridian","country":"Freedonia","kind":"home","pincode":)" +
+        const auto text = R"({"addresses":[{"city":"Port Meridian","country":"Freedonia","kind":"home","pincode":)" +
                           std::to_string(40000 + n % 1000) + R"(,"street_name":"Quillfeather Lane","street_number":)" +
                           std::to_string(n % 300) + R"(}],"emails":[{"email":"entry)" + std::to_string(n) +
                           R"(@example.org","kind":"work"}],"full_name":"Entry )" + std::to_string(n) + R"("})";
-        const auto etag = make_etag(json);
+        const auto etag = make_etag(text);
         sqlite3_bind_text(insert, 1, id.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(insert, 2, etag.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(insert, 3, json.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 3, text.c_str(), -1, SQLITE_TRANSIENT);
         ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
         sqlite3_reset(insert);
     }

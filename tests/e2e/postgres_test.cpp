@@ -1,6 +1,7 @@
 // The built binary on the postgres store, against a PostgreSQL server of the tests' own: instances
 // sharing one database, kill -9 during writes, the database stopping and coming back, start-up errors.
 #include "support/postgres.hpp"
+#include "e2e/readme_session.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -25,8 +26,6 @@ using boost::beast::http::status;
 using boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
 using testing::TempDir;
-
-const std::string binary = ADDRSERVICE_BINARY;
 
 /// Writes a config file naming the store in dir and returns its path.
 std::string config_file(const TempDir& dir, const std::string& name, const std::string& addr_db)

@@ -27,14 +27,14 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline)
 
 }  // namespace
 
-Process::Process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
+Process::Process(const std::string& program, const std::vector<std::string>& args, const std::vector<std::string>& env,
                  const std::string& cwd)
 {
     std::array<int, 2> pipe_fds{};
     if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe2 failed");
     }
-    std::vector<std::string> argv_storage{binary};
+    std::vector<std::string> argv_storage{program};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& arg : argv_storage) {
@@ -62,7 +62,7 @@ Process::Process(const std::string& binary, const std::vector<std::string>& args
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
             ::_exit(127);
         }
-        ::execve(binary.c_str(), argv.data(), envp.data());
+        ::execve(program.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(pipe_fds[1]);

@@ -12,8 +12,8 @@ namespace addrservice::testing {
 /// A child process with its stdout and stderr captured together, for end-to-end tests.
 class Process {
 public:
-    /// Starts binary with args; env entries ("NAME=value") are added to this process's environment.
-    Process(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+    /// Starts program with args; env entries ("NAME=value") are added to this process's environment.
+    Process(const std::string& program, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
             const std::string& cwd = {});
     ~Process();
     Process(const Process&) = delete;
