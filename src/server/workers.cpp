@@ -122,6 +122,9 @@ int run_workers(const Config& config)
     auto signal_all = [&workers](int signal_number) {
         for (const auto pid : workers) {
             ::kill(pid, signal_number);
+            if (signal_number == SIGTERM) {
+                ::kill(pid, SIGCONT);  // a stopped worker (SIGSTOP, a debugger let go) drains too, not never
+            }
         }
     };
     for (unsigned i = 0; i < config.workers; ++i) {

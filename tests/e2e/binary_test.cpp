@@ -670,6 +670,39 @@ TEST(BinaryWorkers, AWorkerThatDiesIsNamedAndTheOthersStopWithExitOne)
     EXPECT_NE(output.find("message=\"STOPPED\""), std::string::npos) << output;  // the other one, drained
 }
 
+/// The state letter of a process (/proc/PID/stat): R running, S sleeping, T stopped...
+char process_state(int pid)
+{
+    const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto after_name = stat.rfind(") ");
+    return after_name == std::string::npos ? '?' : stat[after_name + 2];
+}
+
+TEST(BinaryWorkers, AStoppedWorkerIsWokenToDrainWhenTheServiceStops)
+{
+    const ScratchDir dir;
+    Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
+    const auto first = parent.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(first && parent.wait_for_line("message=\"STARTING\"")) << parent.output();
+    const auto pid_at = first->find(" pid=") + 5;
+    const auto pid = std::stoi(first->substr(pid_at, first->find_first_not_of("0123456789", pid_at) - pid_at));
+    ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (process_state(pid) != 'T' && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+    }
+    ASSERT_EQ(process_state(pid), 'T');
+    parent.signal(SIGTERM);
+    EXPECT_EQ(parent.wait_exit(std::chrono::seconds(10)), 0) << parent.output();
+    const auto& output = parent.output();
+    std::size_t stopped = 0;
+    for (auto at = output.find("message=\"STOPPED\""); at != std::string::npos;
+         at = output.find("message=\"STOPPED\"", at + 1)) {
+        ++stopped;
+    }
+    EXPECT_EQ(stopped, 2U) << output;
+}
+
 TEST(BinaryWorkers, AStoreThatCannotBeOpenedIsOneLineAndExitTwo)
 {
     const ScratchDir dir;
