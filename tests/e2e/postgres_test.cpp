@@ -62,9 +62,10 @@ std::string addr_db(const std::string& url, std::uint32_t timeout_ms = 5000)
 }
 
 /// The binary's exit status and output when it should not start.
-std::pair<std::optional<int>, std::string> failed_start(const std::string& config)
+std::pair<std::optional<int>, std::string> failed_start(const std::string& config,
+                                                        const std::vector<std::string>& env = {})
 {
-    Process process(binary, {"--port", "0", "--host", "127.0.0.1", "--config", config});
+    Process process(binary, {"--port", "0", "--host", "127.0.0.1", "--config", config}, env);
     const auto status = process.wait_exit(std::chrono::seconds(30));
     return {status, process.output()};
 }
@@ -232,6 +233,13 @@ TEST(PostgresBinary, StartUpErrorsAreOneLineWithoutThePassword)
         failed_start(config_file(dir, "port", addr_db("postgresql://addrbook:s3cret@127.0.0.1:54x2/book")));
     EXPECT_EQ(status, 2);
     EXPECT_EQ(output, "addrservice: config: addr-db: postgres: the port is not a number from 1 to 65535\n");
+
+    // An sslmode libpq does not know, from the environment: a configuration error as well.
+    std::tie(status, output) = failed_start(config_file(dir, "sslmode", addr_db(name)), {"PGSSLMODE=requre"});
+    EXPECT_EQ(status, 2);
+    EXPECT_EQ(output,
+              "addrservice: config: addr-db: postgres: sslmode (PGSSLMODE) is not one of disable, allow, "
+              "prefer, require, verify-ca, verify-full\n");
 
     // Refused by the server: a runtime error, naming the store and the cause.
     std::tie(status, output) = failed_start(config_file(

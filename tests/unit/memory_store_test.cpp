@@ -103,5 +103,72 @@ TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureTo
     }
 }
 
+TEST(StoreFactory, AnOptionLibpqWouldRefuseOnlyWhenConnectingIsAnOpenError)
+{
+    boost::asio::io_context io;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"postgresql://ada:s3cret@db.example/book?sslmode=requre",
+         "postgres: sslmode is not one of disable, allow, prefer, require, verify-ca, verify-full"},
+        {"host=db.example gssencmode=always", "postgres: gssencmode is not one of disable, prefer, require"},
+        {"host=db.example channel_binding=yes", "postgres: channel_binding is not one of disable, prefer, require"},
+        {"host=db.example target_session_attrs=primary-only",
+         "postgres: target_session_attrs is not one of any, read-write, read-only, primary, standby, prefer-standby"},
+        {"host=db.example ssl_min_protocol_version=TLSv2",
+         "postgres: ssl_min_protocol_version is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"},
+        {"host=a.example,b.example port=5432,5433,5434",
+         "postgres: port has 3 numbers for 2 hosts; give one for all, or one for each"},
+        {"port=5432,5433", "postgres: port has 2 numbers for 1 host; give one for all, or one for each"},
+        {"host=a.example,b.example hostaddr=192.0.2.1",
+         "postgres: host has 2 names and hostaddr 1 address; they pair up one for one"},
+        {"hostaddr=db.example", "postgres: hostaddr is not a list of IP addresses"},
+        {"hostaddr=192.0.2.1,2001:db8::1,192.0.2.300", "postgres: hostaddr is not a list of IP addresses"}};
+    for (const auto& [url, expected] : cases) {
+        try {
+            make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);
+            FAIL() << url;
+        } catch (const StoreOpenError& e) {
+            EXPECT_EQ(std::string(e.what()), expected) << url;
+        }
+    }
+}
+
+TEST(StoreFactory, AnOptionFromThePgEnvironmentIsCheckedAndNamesItsVariable)
+{
+    boost::asio::io_context io;
+    ::setenv("PGSSLMODE", "bogus", 1);
+    try {
+        make_store(StoreConfig{StoreConfig::Kind::postgres, "host=db.example"}, io);
+        ADD_FAILURE() << "PGSSLMODE=bogus was taken";
+    } catch (const StoreOpenError& e) {
+        EXPECT_EQ(
+            std::string(e.what()),
+            "postgres: sslmode (PGSSLMODE) is not one of disable, allow, prefer, require, verify-ca, verify-full");
+    }
+    // The string's own value wins over the environment's, as in libpq.
+    ::setenv("PGCONNECT_TIMEOUT", "soon", 1);
+    try {
+        make_store(StoreConfig{StoreConfig::Kind::postgres, "host=db.example sslmode=disable"}, io);
+        ADD_FAILURE() << "PGCONNECT_TIMEOUT=soon was taken";
+    } catch (const StoreOpenError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "postgres: connect_timeout (PGCONNECT_TIMEOUT) is not a whole number from -2147483648 to 2147483647");
+    }
+    ::unsetenv("PGSSLMODE");
+    ::unsetenv("PGCONNECT_TIMEOUT");
+}
+
+TEST(StoreFactory, OptionsLibpqTakesPassTheChecksAndReachTheConnection)
+{
+    // Nothing listens on port 1: a failure to connect (a runtime error), not a refused configuration.
+    boost::asio::io_context io;
+    for (const auto* url :
+         {"host=127.0.0.1 port=1 sslmode=verify-full ssl_min_protocol_version=tlsv1.3 target_session_attrs=read-write "
+          "gssencmode=disable channel_binding=prefer connect_timeout=2",
+          "host=localhost,127.0.0.1 hostaddr=127.0.0.1,127.0.0.1 port=1,1 sslmode=disable",
+          "hostaddr=::1 port=1 sslmode=disable"}) {
+        EXPECT_THROW(make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io), StoreUnavailableError) << url;
+    }
+}
+
 }  // namespace
 }  // namespace addrservice

@@ -2,6 +2,7 @@
 
 #include "addrservice/store/postgres_connection.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,12 +13,15 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <list>
+#include <netinet/in.h>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -85,46 +89,184 @@ std::optional<int> whole_number(std::string_view text)
     return value;
 }
 
-/// libpq parses its numeric options only when it connects, and reports a bad one as a failure to connect;
-/// a control character in the names the store is known by would break the line they are written on.
-/// Either is a mistake in the configuration, not an outage: it is reported as one, at once (the value is
-/// not quoted, as a mangled URL may have put part of a password there).
+/// An option as the connection will see it: set by the connection string, or else by a PG* variable
+/// (source names it) or libpq's default (source empty, as for the string's own).
+struct EffectiveOption {
+    std::string keyword;
+    std::string value;
+    std::string source;
+};
+
+/// The options of the string, then for every other option libpq knows the value it would take from the
+/// environment or its defaults.
+std::vector<EffectiveOption> effective_options(const ConnectOptions& options)
+{
+    std::vector<EffectiveOption> effective;
+    for (const auto& [keyword, value] : options) {
+        effective.push_back({keyword, value, ""});
+    }
+    PQconninfoOption* defaults = PQconndefaults();
+    for (const auto* option = defaults; option != nullptr && option->keyword != nullptr; ++option) {
+        const std::string_view keyword = option->keyword;
+        if (option->val == nullptr ||
+            std::any_of(options.begin(), options.end(), [&](const auto& set) { return set.first == keyword; })) {
+            continue;
+        }
+        const bool from_environment = option->envvar != nullptr && std::getenv(option->envvar) != nullptr;
+        effective.push_back({option->keyword, option->val, from_environment ? option->envvar : ""});
+    }
+    PQconninfoFree(defaults);
+    return effective;
+}
+
+/// The elements of a comma-separated list, as libpq splits host, hostaddr and port.
+std::vector<std::string_view> list_elements(std::string_view list)
+{
+    std::vector<std::string_view> elements;
+    for (;;) {
+        const auto comma = list.find(',');
+        elements.push_back(list.substr(0, comma));
+        if (comma == std::string_view::npos) {
+            return elements;
+        }
+        list.remove_prefix(comma + 1);
+    }
+}
+
+/// Refuses an option: "postgres: sslmode (PGSSLMODE) is not one of ...", "postgres: the port is ...".
+[[noreturn]] void refuse(const EffectiveOption& option, std::string_view problem, bool with_article = false)
+{
+    std::string message = with_article ? "postgres: the " : "postgres: ";
+    message += option.keyword;
+    if (!option.source.empty()) {
+        message += " (";
+        message += option.source;
+        message += ')';
+    }
+    message += ' ';
+    message += problem;
+    throw StoreOpenError(message);
+}
+
+void check_port(const EffectiveOption& option)
+{
+    // One port, or one per host (host=a,b port=5432,5433); an empty one is the default.
+    for (const auto port : list_elements(option.value)) {
+        // Digits only: libpq would also take " 5432" or "+5432", and name the store with them.
+        int number = 0;
+        const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+        const bool digits =
+            !port.empty() && port.front() != '-' && error == std::errc() && end == port.data() + port.size();
+        if (!port.empty() && (!digits || number < 1 || number > 65535)) {
+            refuse(option, "is not a number from 1 to 65535", true);
+        }
+    }
+}
+
+bool is_ip_address(std::string_view text)
+{
+    const std::string address(text);
+    std::array<unsigned char, sizeof(in6_addr)> bytes{};
+    return ::inet_pton(AF_INET, address.c_str(), bytes.data()) == 1 ||
+           ::inet_pton(AF_INET6, address.c_str(), bytes.data()) == 1;
+}
+
+/// Hosts, addresses and ports must pair up as libpq pairs them: one port for all, or one per host.
+void check_hosts(const std::vector<EffectiveOption>& options)
+{
+    const auto value_of = [&options](std::string_view keyword) -> std::string_view {
+        const auto found =
+            std::find_if(options.begin(), options.end(), [&](const auto& o) { return o.keyword == keyword; });
+        return found == options.end() ? std::string_view() : std::string_view(found->value);
+    };
+    const auto host = value_of("host");
+    const auto hostaddr = value_of("hostaddr");
+    const auto port = value_of("port");
+    for (const auto address : hostaddr.empty() ? std::vector<std::string_view>() : list_elements(hostaddr)) {
+        if (!address.empty() && !is_ip_address(address)) {
+            throw StoreOpenError("postgres: hostaddr is not a list of IP addresses");
+        }
+    }
+    const auto hosts = host.empty() ? 0 : list_elements(host).size();
+    const auto addresses = hostaddr.empty() ? 0 : list_elements(hostaddr).size();
+    const auto counted = [](std::size_t n, const std::string& one, const std::string& many) {
+        return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    if (hosts != 0 && addresses != 0 && hosts != addresses) {
+        throw StoreOpenError("postgres: host has " + counted(hosts, "name", "names") + " and hostaddr " +
+                             counted(addresses, "address", "addresses") + "; they pair up one for one");
+    }
+    const auto targets = std::max<std::size_t>({hosts, addresses, 1});
+    const auto ports = port.empty() ? 0 : list_elements(port).size();
+    if (ports > 1 && ports != targets) {
+        throw StoreOpenError("postgres: port has " + counted(ports, "number", "numbers") + " for " +
+                             counted(targets, "host", "hosts") + "; give one for all, or one for each");
+    }
+}
+
+/// The words libpq 15 takes for an option of a few words, when the option's value is none of them (the TLS
+/// versions in any case, or none).
+std::optional<std::string_view> unknown_choice(const EffectiveOption& option)
+{
+    constexpr std::array<std::pair<std::string_view, std::string_view>, 6> choices{{
+        {"sslmode", "disable, allow, prefer, require, verify-ca, verify-full"},
+        {"gssencmode", "disable, prefer, require"},
+        {"channel_binding", "disable, prefer, require"},
+        {"target_session_attrs", "any, read-write, read-only, primary, standby, prefer-standby"},
+        {"ssl_min_protocol_version", "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"},
+        {"ssl_max_protocol_version", "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"},
+    }};
+    const std::string_view value = option.value;
+    const bool any_case = option.keyword.starts_with("ssl_");
+    for (const auto& [keyword, words] : choices) {
+        if (keyword != option.keyword) {
+            continue;
+        }
+        if (any_case && value.empty()) {
+            return std::nullopt;
+        }
+        for (auto word : list_elements(words)) {
+            word.remove_prefix(word.starts_with(' ') ? 1 : 0);
+            if (any_case ? boost::algorithm::iequals(word, value) : word == value) {
+                return std::nullopt;
+            }
+        }
+        return words;
+    }
+    return std::nullopt;
+}
+
+/// libpq checks its options only when it connects, and reports a bad one as a failure to connect, as if
+/// the database were down; a control character in the names the store is known by would break the line
+/// they are written on. Either is a mistake in the configuration (the string's or the PG* variables'),
+/// not an outage: it is reported as one, at once. A value is not quoted, as a mangled URL may have put part
+/// of a password there.
 void check_options(const ConnectOptions& options)
 {
     constexpr std::array<std::string_view, 6> whole_numbers{"connect_timeout",  "keepalives",
                                                             "keepalives_idle",  "keepalives_interval",
                                                             "keepalives_count", "tcp_user_timeout"};
-    for (const auto& [keyword, value] : options) {
+    const auto effective = effective_options(options);
+    for (const auto& option : effective) {
+        const auto& keyword = option.keyword;
         // The store's name (in logs, metrics and errors) is made of these: a control character decoded
         // from the URL (%0A) would break the one line it is written on.
         if ((keyword == "user" || keyword == "host" || keyword == "dbname") &&
-            std::any_of(value.begin(), value.end(),
+            std::any_of(option.value.begin(), option.value.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-            throw StoreOpenError("postgres: the " + keyword + " holds a control character");
+            refuse(option, "holds a control character", true);
         }
         if (keyword == "port") {
-            // One port, or one per host (host=a,b port=5432,5433); an empty one is the default.
-            std::string_view rest = value;
-            for (;;) {
-                const auto port = rest.substr(0, rest.find(','));
-                // Digits only: libpq would also take " 5432" or "+5432", and name the store with them.
-                int number = 0;
-                const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
-                const bool digits =
-                    !port.empty() && port.front() != '-' && error == std::errc() && end == port.data() + port.size();
-                if (!port.empty() && (!digits || number < 1 || number > 65535)) {
-                    throw StoreOpenError("postgres: the port is not a number from 1 to 65535");
-                }
-                if (port.size() == rest.size()) {
-                    break;
-                }
-                rest.remove_prefix(port.size() + 1);
-            }
+            check_port(option);
         } else if (std::find(whole_numbers.begin(), whole_numbers.end(), keyword) != whole_numbers.end() &&
-                   !whole_number(value)) {
-            throw StoreOpenError("postgres: " + keyword + " is not a whole number from -2147483648 to 2147483647");
+                   !whole_number(option.value)) {
+            refuse(option, "is not a whole number from -2147483648 to 2147483647");
+        }
+        if (const auto words = unknown_choice(option)) {
+            refuse(option, "is not one of " + std::string(*words));
         }
     }
+    check_hosts(effective);
 }
 
 /// The parameters a connection string sets (nothing is looked up yet: the PG* environment and the
