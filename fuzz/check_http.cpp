@@ -149,6 +149,9 @@ private:
     {
         beast::error_code ec;
         while (!done()) {
+            if (!parser.got_some()) {
+                input.remove_prefix(http::leading_empty_lines(input));
+            }
             std::size_t used = 0;
             if (!input.empty()) {
                 used = parser.put(boost::asio::buffer(input.data(), input.size()), ec);

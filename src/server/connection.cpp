@@ -15,17 +15,18 @@
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <limits>
 #include <span>
@@ -49,6 +50,7 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto linger_timeout = std::chrono::seconds(1);
 constexpr std::size_t idle_read_size = 4096;
+constexpr std::size_t max_read_size = 65536;
 constexpr auto never = Clock::time_point::max();
 
 using RequestParser = beast_http::request_parser<beast_http::string_body>;
@@ -101,6 +103,10 @@ private:
         return std::chrono::seconds(shared_->limits.write_timeout_s);
     }
 
+    void skip_empty_lines();
+    enum class Until : std::uint8_t { header, message };
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters): serve() awaits it with its own parser
+    asio::awaitable<beast::error_code> parse(RequestParser& parser, Until until);
     [[nodiscard]] RejectedRequest rejected(const RequestParser& parser) const;
     asio::awaitable<void> reject_and_close(RejectedRequest request, Status status, std::string_view message);
     asio::awaitable<void> close_gently();
@@ -137,6 +143,54 @@ asio::awaitable<void> Connection<Stream>::reject_and_close(RejectedRequest reque
 
 /// After the last response: stop sending, then read and drop what the client still sends (for a moment,
 /// and at most max_body_bytes) before the socket closes. Closing on unread bytes would send a reset, and a
+/// Drops the empty lines a client may send before a request line.
+template <typename Stream>
+void Connection<Stream>::skip_empty_lines()
+{
+    buffer_.consume(
+        leading_empty_lines(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size())));
+}
+
+/// Feeds the parser what the buffer holds, reading more while it needs more, until it has the header or the
+/// whole message. Beast's async_read_header and async_read do the same through composed operations that,
+/// when the buffer already holds what is needed (a request that came in one read: the usual case), complete
+/// by a post through the event loop; this awaits the reads alone. Empty lines before the request line are
+/// skipped.
+template <typename Stream>
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters): serve() awaits it with its own parser
+asio::awaitable<beast::error_code> Connection<Stream>::parse(RequestParser& parser, Until until)
+{
+    beast::error_code ec;
+    while (!(until == Until::header ? parser.is_header_done() : parser.is_done())) {
+        if (!parser.got_some()) {
+            skip_empty_lines();
+        }
+        if (buffer_.size() > 0) {
+            buffer_.consume(parser.put(buffer_.data(), ec));
+            if (ec != beast_http::error::need_more) {
+                if (ec) {
+                    co_return ec;
+                }
+                continue;
+            }
+        }
+        auto [read_ec, n] =
+            co_await stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, max_read_size)), use_tuple);
+        buffer_.commit(n);
+        if (read_ec == asio::error::eof) {
+            if (!parser.got_some()) {
+                co_return beast_http::error::end_of_stream;
+            }
+            parser.put_eof(ec);  // a request cut short: partial_message
+            co_return ec;
+        }
+        if (read_ec) {
+            co_return read_ec;
+        }
+    }
+    co_return beast::error_code{};
+}
+
 /// reset destroys whatever of the response the client has not read yet.
 template <typename Stream>
 asio::awaitable<void> Connection<Stream>::close_gently()
@@ -269,13 +323,17 @@ asio::awaitable<void> Connection<Stream>::serve()
     while (!shared_->stopping) {
         // Between requests the connection may idle; once a request starts, its header must arrive within
         // the header timeout. A new connection is held to the header timeout.
-        if (!first && buffer_.size() == 0) {
+        if (!first) {
+            skip_empty_lines();
+        }
+        while (!first && buffer_.size() == 0) {
             expires_after(idle_timeout);
             auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(idle_read_size), use_tuple);
             if (ec || shared_->stopping) {
                 co_return;
             }
             buffer_.commit(n);
+            skip_empty_lines();
         }
         first = false;
 
@@ -287,7 +345,7 @@ asio::awaitable<void> Connection<Stream>::serve()
         // the request timeout.
         const auto request_deadline = Clock::now() + request_timeout;
         slot.deadline = std::min(Clock::now() + header_timeout, request_deadline);
-        auto [header_ec, header_bytes] = co_await beast_http::async_read_header(stream_, buffer_, parser, use_tuple);
+        const auto header_ec = co_await parse(parser, Until::header);
         if (header_ec) {
             if (header_ec == beast_http::error::header_limit) {
                 co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
@@ -323,7 +381,8 @@ asio::awaitable<void> Connection<Stream>::serve()
                 }
             }
             slot.deadline = request_deadline;
-            auto [body_ec, body_bytes] = co_await beast_http::async_read(stream_, buffer_, parser, use_tuple);
+            parser.eager(true);  // the body as it comes, not a part at a time
+            const auto body_ec = co_await parse(parser, Until::message);
             if (body_ec == beast_http::error::body_limit) {
                 co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
                 co_return;

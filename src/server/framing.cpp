@@ -164,4 +164,9 @@ std::string_view target_path(std::string_view target) noexcept
     return target.substr(0, target.find('?'));
 }
 
+std::size_t leading_empty_lines(std::string_view input) noexcept
+{
+    return std::min(input.find_first_not_of("\r\n"), input.size());
+}
+
 }  // namespace addrservice::http

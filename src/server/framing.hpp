@@ -4,6 +4,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -21,6 +22,10 @@ struct FramingProblem {
 /// Content-Length given twice or as a list; a missing (HTTP/1.1), repeated or invalid Host: 400. Another
 /// coding before chunked: 501. A few lookups in the parsed fields, no allocation.
 std::optional<FramingProblem> framing_problem(const boost::beast::http::request_header<>& head) noexcept;
+
+/// How many bytes of empty lines (CR and LF) input starts with. A server ignores empty lines before a request
+/// line (RFC 9112 section 2.2), such as the CRLF some clients send after a request's body.
+std::size_t leading_empty_lines(std::string_view input) noexcept;
 
 /// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
 bool is_valid_host(std::string_view host) noexcept;

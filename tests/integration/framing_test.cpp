@@ -169,5 +169,46 @@ TEST(Host, AbsoluteFormTargetsAreRoutedByTheirPath)
     EXPECT_EQ(json::parse(client.read_response().body())["uri"], "/");
 }
 
+TEST(Framing, EmptyLinesBeforeARequestLineAreIgnored)
+{
+    TestServer server;
+    HttpClient client(server.port());
+    // Before the first request of a connection.
+    client.write_raw("\r\n\r\nGET /livez HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+    // The CRLF some clients add after a body, with the next request in the same write, and alone.
+    const std::string entry = R"({"full_name": "Wren Halloway"})";
+    const auto post = "POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(entry.size()) +
+                      "\r\n\r\n" + entry + "\r\n";
+    client.write_raw(post + "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::created);
+    EXPECT_EQ(client.read_response().result(), status::ok);
+    client.write_raw(post);
+    EXPECT_EQ(client.read_response().result(), status::created);
+    client.write_raw("\n");
+    client.write_raw("GET /livez HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(client.read_response().result(), status::ok);
+    // A line that is not empty is still no request line.
+    EXPECT_TRUE(exchange_raw(server, "\r\n \r\nGET /livez HTTP/1.1\r\nHost: t\r\n\r\n")
+                    .starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
+
+TEST(Framing, ARequestWrittenInPartsIsReadWhole)
+{
+    TestServer server;
+    const std::string entry =
+        R"({"full_name": "Wren Halloway", "emails": [{"kind": "work", "email": "wren@example.org"}]})";
+    const auto request =
+        "POST /addresses HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(entry.size()) + "\r\n\r\n" + entry;
+    HttpClient client(server.port());
+    for (std::size_t cut = 1; cut < request.size(); cut += 7) {
+        client.write_raw(request.substr(0, cut));
+        client.write_raw(request.substr(cut));
+        const auto response = client.read_response();
+        ASSERT_EQ(response.result(), status::created) << "cut at " << cut;
+        EXPECT_EQ(json::parse(client.get(std::string(response[field::location])).body())["full_name"], "Wren Halloway");
+    }
+}
+
 }  // namespace
 }  // namespace addrservice::testing

@@ -118,5 +118,16 @@ TEST(FramingCheck, TargetPathOfOriginAndAbsoluteForms)
     EXPECT_EQ(target_path("*"), "*");
 }
 
+TEST(FramingCheck, LeadingEmptyLinesAreCountedUpToTheFirstOtherByte)
+{
+    EXPECT_EQ(leading_empty_lines("GET / HTTP/1.1\r\n"), 0U);
+    EXPECT_EQ(leading_empty_lines("\r\nGET / HTTP/1.1\r\n"), 2U);
+    EXPECT_EQ(leading_empty_lines("\r\n\n\r\nPOST"), 5U);
+    EXPECT_EQ(leading_empty_lines("\r\n \r\nGET"), 2U);  // a line of a space is not empty
+    EXPECT_EQ(leading_empty_lines("\r"), 1U);            // half a CRLF, the rest to come
+    EXPECT_EQ(leading_empty_lines("\r\n\r\n"), 4U);
+    EXPECT_EQ(leading_empty_lines(""), 0U);
+}
+
 }  // namespace
 }  // namespace addrservice::http
