@@ -17,8 +17,13 @@ constexpr char hex_digit(std::uint64_t value) noexcept
 /// Appends the low `digits` hex digits of value to out, most significant first (16 for all of it).
 inline void append_hex(std::string& out, std::uint64_t value, unsigned digits)
 {
-    for (unsigned i = digits; i > 0; --i) {
-        out += hex_digit(value >> ((i - 1) * 4U));
+    // One change of size, then the digits in place from the last: a request id took 32 appends of a
+    // character, each checking the capacity, about 2 % of a GET's instructions.
+    const auto start = out.size();
+    out.resize(start + digits);
+    for (auto at = out.size(); at > start; --at) {
+        out[at - 1] = hex_digit(value);
+        value >>= 4U;
     }
 }
 
