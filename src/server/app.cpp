@@ -463,10 +463,11 @@ Task<Response> App::handle(Request request, std::string peer_ip)
     } catch (...) {
         response = error_response(exchange);
     }
-    co_return complete(std::move(response), exchange);
+    complete(response, exchange);
+    co_return response;
 }
 
-Response App::complete(Response response, Exchange& exchange) noexcept
+void App::complete(Response& response, Exchange& exchange) noexcept
 {
     try {
         finish(response, exchange);
@@ -480,7 +481,6 @@ Response App::complete(Response response, Exchange& exchange) noexcept
         }
     }
     record(exchange, response);
-    return response;
 }
 
 Response App::error_response(Exchange& exchange) noexcept
@@ -719,7 +719,8 @@ Response App::reject(const RejectedRequest& request, Status status, std::string_
     } catch (...) {
         response = error_response(exchange);
     }
-    return complete(std::move(response), exchange);
+    complete(response, exchange);
+    return response;
 }
 
 // Handlers: one AddressService call each.
