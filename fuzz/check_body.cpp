@@ -3,6 +3,7 @@
 #include "addrservice/address_service.hpp"
 #include "addrservice/errors.hpp"
 #include "addrservice/json_text.hpp"
+#include "addrservice/schema.hpp"
 #include "addrservice/store/memory_store.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -58,10 +59,27 @@ void check_violations(const SchemaValidationError& error, std::string_view body)
     }
 }
 
+/// The schema's answer with the precheck in front of valijson is valijson's own answer.
+void check_precheck(std::string_view body)
+{
+    static const SchemaValidator prechecked(embedded_schema_text(), SchemaValidator::Precheck::on);
+    static const SchemaValidator unchecked(embedded_schema_text(), SchemaValidator::Precheck::off);
+    boost::json::value document;
+    try {
+        document = parse_json_body(body);
+    } catch (const InvalidJsonError&) {
+        return;
+    }
+    if (prechecked.validate(document) != unchecked.validate(document)) {
+        fail("the schema precheck changes the answer of the full validator", body);
+    }
+}
+
 }  // namespace
 
 void check_body(std::string_view body)
 {
+    check_precheck(body);
     std::string stored;
     try {
         stored = service().normalise(body);

@@ -2,6 +2,7 @@
 
 #include "addrservice/json_text.hpp"
 #include "addrservice/schema_adapter.hpp"
+#include "addrservice/schema_precheck.hpp"
 
 #include <boost/json/value.hpp>
 #include <nlohmann/json.hpp>
@@ -187,6 +188,7 @@ void check_formats(const boost::json::value& value, Path& path, std::vector<Viol
 struct SchemaValidator::Impl {
     json document;  // the schema as written, to phrase messages from its constraints
     valijson::Schema schema;
+    std::optional<SchemaPrecheck> precheck;  // nullopt: every document goes to valijson
 
     /// The subschema with this $ref resolved (however many hops), or nullptr when it cannot be.
     [[nodiscard]] const json* resolve(const json* node) const
@@ -285,7 +287,7 @@ struct SchemaValidator::Impl {
     }
 };
 
-SchemaValidator::SchemaValidator(std::string_view schema_text) : impl_(std::make_unique<Impl>())
+SchemaValidator::SchemaValidator(std::string_view schema_text, Precheck precheck) : impl_(std::make_unique<Impl>())
 {
     try {
         impl_->document = json::parse(schema_text);
@@ -294,6 +296,9 @@ SchemaValidator::SchemaValidator(std::string_view schema_text) : impl_(std::make
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
         const valijson::adapters::NlohmannJsonAdapter adapter(guarded);
         parser.populateSchema(adapter, impl_->schema);
+        if (precheck == Precheck::on) {
+            impl_->precheck = SchemaPrecheck::compile(impl_->document);
+        }
     } catch (const std::exception& e) {
         throw std::invalid_argument(std::string("invalid JSON schema: ") + e.what());
     }
@@ -305,14 +310,18 @@ SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = defaul
 
 std::vector<Violation> SchemaValidator::validate(const boost::json::value& document) const
 {
-    valijson::Validator validator(valijson::Validator::kStrongTypes);
-    valijson::ValidationResults results;
-    const schema_adapter::BodyAdapter adapter(document);
     std::vector<Violation> violations;
-    if (!validator.validate(impl_->schema, adapter, &results)) {
-        valijson::ValidationResults::Error error;
-        while (results.popError(error)) {
-            impl_->report(document, error, violations);
+    // valijson copies its context path at every level: a valid entry costs it several times what the
+    // precheck does, so it sees only the documents that may be invalid, to say what is wrong.
+    if (!impl_->precheck || !impl_->precheck->passes(document)) {
+        valijson::Validator validator(valijson::Validator::kStrongTypes);
+        valijson::ValidationResults results;
+        const schema_adapter::BodyAdapter adapter(document);
+        if (!validator.validate(impl_->schema, adapter, &results)) {
+            valijson::ValidationResults::Error error;
+            while (results.popError(error)) {
+                impl_->report(document, error, violations);
+            }
         }
     }
     // What valijson leaves unchecked: the email format, and numbers that JSON text cannot carry back.

@@ -18,8 +18,12 @@ std::string_view embedded_schema_text() noexcept;
 /// A JSON Schema (draft-07) parsed once and applied to many documents.
 class SchemaValidator {
 public:
+    /// Whether a document goes first to a precheck (SchemaPrecheck) and to valijson only when it may be
+    /// invalid, or always to valijson. The answers are the same; the precheck is several times faster.
+    enum class Precheck : bool { off, on };
+
     /// Throws std::invalid_argument when the schema text is not a usable schema.
-    explicit SchemaValidator(std::string_view schema_text = embedded_schema_text());
+    explicit SchemaValidator(std::string_view schema_text = embedded_schema_text(), Precheck precheck = Precheck::on);
     ~SchemaValidator();
     SchemaValidator(const SchemaValidator&) = delete;
     SchemaValidator& operator=(const SchemaValidator&) = delete;

@@ -612,6 +612,26 @@ RC_GTEST_PROP(EntryProperty, InvalidEntriesAreRefusedWithPointersIntoTheBody, ()
     RC_ASSERT(store->size() == 0U);
 }
 
+RC_GTEST_PROP(EntryProperty, ThePrecheckChangesNoAnswer, ())
+{
+    const auto document = *rc::gen::exec([] {
+        switch (*rc::gen::inRange(0, 3)) {
+            case 0:
+                return valid_value(entry_schema());
+            case 1:
+                return invalid_entry().document;
+            default:
+                return any_value(3);
+        }
+    });
+    static const SchemaValidator prechecked(embedded_schema_text(), SchemaValidator::Precheck::on);
+    static const SchemaValidator unchecked(embedded_schema_text(), SchemaValidator::Precheck::off);
+
+    // Through JSON text, so that integers beyond 64 bits are the service's exact integers.
+    const auto body = parse_json_body(json_text(document));
+    RC_ASSERT(prechecked.validate(body) == unchecked.validate(body));
+}
+
 RC_GTEST_PROP(EntryProperty, CutOrCorruptedTextIsInvalidJson, ())
 {
     const auto entry = *rc::gen::exec([] { return valid_value(entry_schema()); });
