@@ -173,6 +173,7 @@ class Target:
     store: str = "memory"
     database: Postgres | None = None  # the PostgreSQL server of the postgres store
     pool: int | None = None  # the postgres store's pool_size (None: its default)
+    log_level: str = "info"  # logging.level; at warning or above a 2xx writes no line
 
     def start(self, workdir: Path, core: int | None, tls: bool = False) -> Server:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,7 @@ class Target:
             db = {"memory": "memory: null", "sqlite": f"sqlite: {workdir}/addressbook.db",
                   "fs": f"fs: {workdir}/addresses"}[self.store]
         config = workdir / "addrservice.yaml"
-        config.write_text(f"addr-db:\n  {db}\nlogging:\n  level: info\n  console: \"off\"\n"
+        config.write_text(f"addr-db:\n  {db}\nlogging:\n  level: {self.log_level}\n  console: \"off\"\n"
                           f"  file: {workdir}/addrservice.log\n")
         log = (workdir / "stderr.log").open("w")
         tls_flags = ["--tls-cert", str(certificate[0]), "--tls-key", str(certificate[1])] if certificate else []
@@ -687,19 +688,30 @@ def cmd_bench(args: argparse.Namespace, ensure_packages, build) -> int:
             say(f"PostgreSQL did not start: {error}")
             database.stop()
             return 1
-    targets = []
-    for name, binary in binaries:
-        for store in stores:
-            label = name if len(stores) == 1 else f"{name}/{store}"
-            pools = (args.pg_pool or [None]) if store == "postgres" else [None]
-            targets += [Target(label if pool is None or len(pools) == 1 else f"{label}-p{pool}", binary, store,
-                               database if store == "postgres" else None, pool) for pool in pools]
-    targets.append(Target("nginx", None))
+    targets = make_targets(binaries, stores, args.pg_pool or [None], args.log_level or ["info"], database)
     try:
         return run_targets(args, workloads, targets, options, out, stamp, stores, cores)
     finally:
         if database is not None and database.stop():
             shutil.rmtree(database.directory, ignore_errors=True)
+
+
+def make_targets(binaries: list[tuple[str, Path]], stores: list[str], pools: list[int | None], levels: list[str],
+                 database: Postgres | None) -> list[Target]:
+    """Every build on every store (each pool size for postgres) at every logging level, then nginx. A name
+    says what varies in the run: build, then /store, -pPOOL, @level."""
+    targets = []
+    for name, binary in binaries:
+        for store in stores:
+            label = name if len(stores) == 1 else f"{name}/{store}"
+            store_pools = pools if store == "postgres" else [None]
+            for pool in store_pools:
+                pooled = label if pool is None or len(store_pools) == 1 else f"{label}-p{pool}"
+                for level in levels:
+                    targets.append(Target(pooled if len(levels) == 1 else f"{pooled}@{level}", binary, store,
+                                          database if store == "postgres" else None, pool, level))
+    targets.append(Target("nginx", None))
+    return targets
 
 
 def run_targets(args: argparse.Namespace, workloads: list[str], targets: list[Target], options: Options, out: Path,
@@ -771,6 +783,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--pg-core", choices=("server", "client"), default="server",
                    help="the core PostgreSQL runs on: the server's (default: the service and its database share "
                         "it) or the load generator's (the service has its core to itself)")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), action="append",
+                   help="addrservice's logging level (repeatable: each runs side by side; default info). At "
+                        "warning a GET that succeeds writes no line: info against warning is the cost of logging")
     p.add_argument("--vs", metavar="REV", help="also build REV and run it alternately with this tree")
     p.add_argument("--rounds", type=int, default=1, help="runs of each build per workload (default 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memory figures")

@@ -93,6 +93,24 @@ class RoundsTest(unittest.TestCase):
         self.assertIn("  get: addrservice: no round counts", bench.summary(results))
 
 
+class TargetsTest(unittest.TestCase):
+    def test_a_name_says_what_varies_in_the_run(self) -> None:
+        binaries = [("addrservice", Path("/a")), ("HEAD~1", Path("/b"))]
+        self.assertEqual([t.name for t in bench.make_targets(binaries[:1], ["memory"], [None], ["info"], None)],
+                         ["addrservice", "nginx"])
+        targets = bench.make_targets(binaries, ["memory"], [None], ["info", "warning"], None)
+        self.assertEqual([(t.name, t.binary, t.log_level) for t in targets],
+                         [("addrservice@info", Path("/a"), "info"), ("addrservice@warning", Path("/a"), "warning"),
+                          ("HEAD~1@info", Path("/b"), "info"), ("HEAD~1@warning", Path("/b"), "warning"),
+                          ("nginx", None, "info")])
+
+    def test_pool_sizes_apply_to_the_postgres_store_only(self) -> None:
+        targets = bench.make_targets([("addrservice", Path("/a"))], ["sqlite", "postgres"], [4, 16], ["info"], None)
+        self.assertEqual([(t.name, t.store, t.pool) for t in targets],
+                         [("addrservice/sqlite", "sqlite", None), ("addrservice/postgres-p4", "postgres", 4),
+                          ("addrservice/postgres-p16", "postgres", 16), ("nginx", "memory", None)])
+
+
 class PathsTest(unittest.TestCase):
     def test_only_get_requests_are_replayed(self) -> None:
         with tempfile.TemporaryDirectory() as directory:
