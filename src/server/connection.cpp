@@ -166,12 +166,26 @@ asio::awaitable<beast::error_code> Connection<Stream>::parse(RequestParser& pars
             skip_empty_lines();
         }
         if (buffer_.size() > 0) {
-            buffer_.consume(parser.put(buffer_.data(), ec));
-            if (ec != beast_http::error::need_more) {
-                if (ec) {
+            // Past the header, what the parser leaves unread is a chunk's size line or the trailer fields,
+            // which Beast does not bound: it is offered at most max_header_bytes at a time, and one that does
+            // not fit is refused like a header block too large.
+            const auto window =
+                until == Until::header ? buffer_.size() : std::min(buffer_.size(), shared_->limits.max_header_bytes);
+            std::size_t used = 0;
+            try {
+                used = parser.put(asio::buffer(buffer_.data().data(), window), ec);
+            } catch (const std::length_error&) {
+                co_return beast_http::error::header_limit;  // a field value over 64 KiB, which Beast cannot hold
+            }
+            buffer_.consume(used);
+            if (ec != beast_http::error::need_more || used > 0) {
+                if (ec && ec != beast_http::error::need_more) {
                     co_return ec;
                 }
                 continue;
+            }
+            if (until == Until::message && window == shared_->limits.max_header_bytes) {
+                co_return beast_http::error::header_limit;
             }
         }
         auto [read_ec, n] =
@@ -385,6 +399,11 @@ asio::awaitable<void> Connection<Stream>::serve()
             const auto body_ec = co_await parse(parser, Until::message);
             if (body_ec == beast_http::error::body_limit) {
                 co_await reject_and_close(rejected(parser), Status::payload_too_large, "Payload Too Large");
+                co_return;
+            }
+            if (body_ec == beast_http::error::header_limit) {
+                co_await reject_and_close(rejected(parser), Status::request_header_fields_too_large,
+                                          "Request Header Fields Too Large");
                 co_return;
             }
             if (body_ec) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,73 @@ TEST(Framing, ChunkedBodiesAreStillRead)
     const auto response = client.read_response();
     EXPECT_EQ(response.result(), status::created);
     EXPECT_EQ(client.get(std::string(response[field::location])).result(), status::ok);
+}
+
+/// A chunked POST of entry, in one chunk, whose chunk-size line carries extension and whose last chunk is
+/// followed by trailer (each line ending in CRLF).
+std::string chunked_post(const std::string& entry, const std::string& extension, const std::string& trailer)
+{
+    std::ostringstream size;
+    size << std::hex << entry.size();
+    return "POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + size.str() + extension +
+           "\r\n" + entry + "\r\n0\r\n" + trailer + "\r\n";
+}
+
+TEST(Framing, AChunkLineOrTrailerOverTheHeaderLimitIs431AndCloses)
+{
+    Limits limits;
+    limits.max_header_bytes = 1024;
+    TestServer server(limits);
+    const std::string entry = R"({"full_name": "Wren Halloway"})";
+    // Within the limit, extensions and trailers are read and ignored.
+    HttpClient client(server.port());
+    client.write_raw(
+        chunked_post(entry, ";note=" + std::string(900, 'x'), "X-Checksum: " + std::string(900, 'c') + "\r\n"));
+    EXPECT_EQ(client.read_response().result(), status::created);
+    // Beyond it, whether the line comes in one write or trickles in, it is refused before it is whole.
+    for (const auto& request :
+         {chunked_post(entry, ";note=" + std::string(5000, 'x'), ""),
+          chunked_post(entry, "", "X-Checksum: " + std::string(5000, 'c') + "\r\n"),
+          chunked_post(entry, "", std::string(600, 'a') + ": b\r\n" + std::string(600, 'c') + ": d\r\n")}) {
+        const auto answer = exchange_raw(server, request);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n")) << answer;
+        EXPECT_EQ(responses_in(answer), 1U);
+        EXPECT_EQ(body_of_raw(answer)["code"], 431);
+    }
+    HttpClient trickling(server.port());
+    trickling.write_raw("POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1e;x=");
+    for (int part = 0; part < 8; ++part) {
+        trickling.write_raw(std::string(200, 'x'));
+    }
+    EXPECT_TRUE(trickling.read_until_close().starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+}
+
+TEST(Framing, AChunkedBodyLargerThanTheHeaderLimitIsReadWhole)
+{
+    Limits limits;
+    limits.max_header_bytes = 1024;
+    TestServer server(limits);
+    const auto name = std::string(50000, 'w');
+    HttpClient client(server.port());
+    client.write_raw(chunked_post(R"({"full_name": ")" + name + R"("})", "", ""));
+    const auto response = client.read_response();
+    ASSERT_EQ(response.result(), status::created);
+    EXPECT_EQ(json::parse(client.get(std::string(response[field::location])).body())["full_name"], name);
+}
+
+TEST(Framing, AHeaderValueBeyondWhatBeastHoldsIs431)
+{
+    // Beast keeps a field's length in 16 bits: a longer value, within a generous max_header_bytes, is
+    // refused like a header too large instead of dropping the connection unanswered.
+    Limits limits;
+    limits.max_header_bytes = 1048576;
+    TestServer server(limits);
+    const auto value = std::string(70000, 'v');
+    EXPECT_TRUE(exchange_raw(server, "GET /livez HTTP/1.1\r\nHost: t\r\nX-Big: " + value + "\r\n\r\n")
+                    .starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+    const std::string entry = R"({"full_name": "Wren Halloway"})";
+    EXPECT_TRUE(exchange_raw(server, chunked_post(entry, "", "X-Big: " + value + "\r\n"))
+                    .starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
 }
 
 TEST(Host, Http11WithoutHostIs400WithTheErrorBody)
