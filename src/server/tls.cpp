@@ -37,7 +37,15 @@ std::shared_ptr<ssl::context> make_context(const std::string& cert_file, const s
         throw ConfigError("config: tls.cert: '" + cert_file + "' holds no usable PEM certificate (" +
                           openssl_reason(ec) + ")");
     }
+    // Without a callback, OpenSSL asks for an encrypted key's passphrase on the terminal and waits for it,
+    // holding the start or, on SIGHUP, the event loop: no passphrase is ever given.
+    context->set_password_callback([](std::size_t, ssl::context::password_purpose) { return std::string(); });
     context->use_private_key(boost::asio::buffer(key), ssl::context::pem, ec);
+    if (ec && key.find("ENCRYPTED") != std::string::npos) {
+        throw ConfigError("config: tls.key: '" + key_file +
+                          "' is encrypted with a passphrase, which addrservice does not ask for; give it the key "
+                          "unencrypted (openssl pkey -in KEY -out PLAIN), readable by the service alone");
+    }
     if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
         throw ConfigError("config: tls.key: '" + key_file + "' does not match the certificate in '" + cert_file + "'");
     }

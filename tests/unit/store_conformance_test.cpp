@@ -122,7 +122,7 @@ TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
 {
     const ScratchDir dir("sqlite-m");
     const auto path = (dir.path() / "book.db").string();
-    const std::string json = R"({"full_name":"Oriel Vantongeren"})";
+    const std::string text = R"({"full_name":"Oriel Vantongeren"})";
     {
         // As version 1 wrote it: no ETag column.
         sqlite3* db = nullptr;
@@ -130,7 +130,7 @@ TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
         const auto sql =
             "CREATE TABLE entries (id TEXT PRIMARY KEY, json TEXT NOT NULL);"
             "INSERT INTO entries VALUES ('oriel', '" +
-            json + "'); PRAGMA user_version=1;";
+            text + "'); PRAGMA user_version=1;";
         ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(db);
     }
@@ -139,8 +139,8 @@ TEST(SqliteStore, AVersionOneFileIsMigratedWithItsEntries)
         EXPECT_EQ(store.size(), 1U);
         const auto entry = run_task(store.read("oriel"));
         ASSERT_NE(entry, nullptr);
-        EXPECT_EQ(entry->json, json);
-        EXPECT_EQ(entry->etag, make_etag(json));
+        EXPECT_EQ(entry->json, text);
+        EXPECT_EQ(entry->etag, make_etag(text));
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

@@ -6,7 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -65,6 +70,33 @@ TEST(TlsContext, AFileThatIsNotPemOfItsKindIsAnErrorNamingIt)
     // The certificate where the key should be, and the other way round.
     EXPECT_TRUE(error_of(certificate.cert().string(), certificate.cert().string()).starts_with("config: tls.key: "));
     EXPECT_TRUE(error_of(certificate.key().string(), certificate.key().string()).starts_with("config: tls.cert: "));
+}
+
+TEST(TlsContext, AnEncryptedKeyIsAnErrorAndNoPassphraseIsAskedFor)
+{
+    const SelfSignedCertificate certificate("tls-unit");
+    const auto encrypted = certificate.directory() / "encrypted.pem";
+    ASSERT_EQ(std::system(("openssl pkey -in '" + certificate.key().string() + "' -aes256 -passout pass:sesame -out '" +
+                           encrypted.string() + "'")
+                              .c_str()),
+              0);
+    // Standard input holds a line OpenSSL would take for the passphrase if it asked: it must stay unread.
+    std::array<int, 2> pipe_ends{};
+    ASSERT_EQ(::pipe(pipe_ends.data()), 0);
+    ASSERT_EQ(::write(pipe_ends[1], "sesame\n", 7), 7);
+    const int saved_stdin = ::dup(STDIN_FILENO);
+    ::dup2(pipe_ends[0], STDIN_FILENO);
+    const auto error = error_of(certificate.cert().string(), encrypted.string());
+    ::dup2(saved_stdin, STDIN_FILENO);
+    ::close(saved_stdin);
+    int unread = 0;
+    ::ioctl(pipe_ends[0], FIONREAD, &unread);
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
+    EXPECT_EQ(error, "config: tls.key: '" + encrypted.string() +
+                         "' is encrypted with a passphrase, which addrservice does not ask for; give it the key "
+                         "unencrypted (openssl pkey -in KEY -out PLAIN), readable by the service alone");
+    EXPECT_EQ(unread, 7);
 }
 
 TEST(TlsContext, AKeyThatDoesNotMatchTheCertificateIsAnError)
