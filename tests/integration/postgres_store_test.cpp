@@ -371,6 +371,32 @@ TEST(PostgresStore, AServerThatNeverAnswersAtStartTimesOut)
 
 // Migrations.
 
+TEST(PostgresStore, ARowEditedIntoSomethingThatIsNotAnEntryIsAStoreErrorNamingItNeverServed)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database)), io);
+    run_task(io, store.create("kept", make_stored_entry(R"({"full_name":"Ottilie Brandvold"})")));
+    server.execute(database,
+                   "INSERT INTO addrservice_entries VALUES ('x1', '\"x\"', 'not json'),"
+                   "('x2', '\"x\"', '[1]'), ('x3', 'x' || chr(13) || chr(10) || 'Set-Cookie: a=b', '{}')");
+    for (const auto* id : {"x1", "x2", "x3"}) {
+        try {
+            (void)run_task(io, store.read(id));
+            ADD_FAILURE() << "the row of " << id << " was served";
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find(std::string("postgres: the row of id '") + id + "' is not an entry"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_THROW((void)run_task(io, store.list()), StoreError);
+    EXPECT_THROW((void)run_task(io, store.range("", 10)), StoreError);
+    EXPECT_EQ(run_task(io, store.read("kept"))->json, R"({"full_name":"Ottilie Brandvold"})");
+    EXPECT_EQ(run_task(io, store.range("", 1)).size(), 1U);  // the page before the first bad row
+}
+
 TEST(PostgresMigrations, AVersionOneDatabaseIsMigratedWithItsEntries)
 {
     auto& server = postgres();

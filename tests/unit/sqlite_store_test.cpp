@@ -47,16 +47,20 @@ TEST(SqliteStoreRows, ARowThatIsNotAnEntryIsAStoreErrorNamingIt)
         run_task(store.create("kept", make_stored_entry(R"({"full_name":"Ottilie Brandvold"})")));
     }
     edit_by_hand(file, R"(INSERT INTO entries VALUES ('notjson', '"e1"', 'nope');)"
-                       R"(INSERT INTO entries VALUES ('array', '"e2"', '[1]');)");
+                       R"(INSERT INTO entries VALUES ('array', '"e2"', '[1]');)"
+                       "INSERT INTO entries VALUES ('badtag', 'e3' || char(13, 10) || 'Set-Cookie: a=b', '{}');"
+                       R"(INSERT INTO entries VALUES ('bare', 'e4', '{}');)");
     {
         SqliteStore store(file.string());
         expect_store_error_naming([&] { (void)run_task(store.read("notjson")); }, "notjson");
         expect_store_error_naming([&] { (void)run_task(store.read("array")); }, "array");
+        expect_store_error_naming([&] { (void)run_task(store.read("badtag")); }, "badtag");
+        expect_store_error_naming([&] { (void)run_task(store.read("bare")); }, "bare");
         EXPECT_THROW((void)run_task(store.list()), StoreError);
         EXPECT_THROW((void)run_task(store.range("", 10)), StoreError);
         EXPECT_EQ(run_task(store.read("kept"))->json, R"({"full_name":"Ottilie Brandvold"})");
     }
-    edit_by_hand(file, R"(DELETE FROM entries WHERE id IN ('notjson', 'array');)"
+    edit_by_hand(file, R"(DELETE FROM entries WHERE id IN ('notjson', 'array', 'badtag', 'bare');)"
                        R"(INSERT INTO entries VALUES ('zz_bad', '"e3"', '{"full_name":"x"}');)");
     SqliteStore store(file.string());
     expect_store_error_naming([&] { (void)run_task(store.list()); }, "zz_bad");

@@ -2,9 +2,11 @@
 
 #include "addrservice/hex.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace addrservice {
 
@@ -79,9 +81,34 @@ bool is_valid_id(std::string_view id) noexcept
 
 bool is_json_object(std::string_view text)
 {
+    // Parsed into room on the stack, as a usual entry fits: checking a row costs no allocation.
+    std::array<unsigned char, 4096> room{};
+    boost::json::monotonic_resource memory(room.data(), room.size());
     boost::system::error_code ec;
-    const auto value = boost::json::parse(text, ec);
+    const auto value = boost::json::parse(text, ec, &memory);
     return !ec && value.is_object();
+}
+
+namespace {
+
+/// A strong entity tag as RFC 9110 writes one: visible ASCII but '"' between two '"'. The ETag is sent as
+/// a header: a line break in one edited by hand would end the header there.
+bool is_strong_etag(std::string_view etag) noexcept
+{
+    return etag.size() >= 2 && etag.front() == '"' && etag.back() == '"' &&
+           std::all_of(etag.begin() + 1, etag.end() - 1, [](char c) { return c > ' ' && c < 0x7f && c != '"'; });
+}
+
+}  // namespace
+
+EntryPtr checked_row(std::string_view store, const std::string& id, std::string json, std::string etag)
+{
+    if (!is_valid_id(id) || !is_json_object(json) || !is_strong_etag(etag)) {
+        throw StoreError(std::string(store) + ": the row of id '" + id.substr(0, 64) +
+                         "' is not an entry (an id of [a-zA-Z0-9-], a JSON object and a quoted ETag): fix or "
+                         "remove it");
+    }
+    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json), std::move(etag)});
 }
 
 }  // namespace addrservice

@@ -791,7 +791,7 @@ Task<EntryPtr> PostgresStore::read(std::string id)
     if (PQntuples(found.get()) == 0) {
         co_return nullptr;
     }
-    co_return std::make_shared<const StoredEntry>(StoredEntry{value_of(found, 0, 0), value_of(found, 0, 1)});
+    co_return checked_row("postgres", id, value_of(found, 0, 0), value_of(found, 0, 1));
 }
 
 Task<bool> PostgresStore::replace(std::string id, EntryPtr entry)
@@ -835,8 +835,9 @@ Task<std::vector<std::pair<std::string, EntryPtr>>> PostgresStore::list()
     std::vector<std::pair<std::string, EntryPtr>> entries;
     entries.reserve(static_cast<std::size_t>(count));
     for (int row = 0; row < count; ++row) {
-        entries.emplace_back(value_of(rows, row, 0), std::make_shared<const StoredEntry>(
-                                                         StoredEntry{value_of(rows, row, 1), value_of(rows, row, 2)}));
+        auto id = value_of(rows, row, 0);
+        auto entry = checked_row("postgres", id, value_of(rows, row, 1), value_of(rows, row, 2));
+        entries.emplace_back(std::move(id), std::move(entry));
     }
     co_return entries;
 }
@@ -904,8 +905,9 @@ Task<EntryPage> PostgresStore::range(std::string after, std::size_t limit)
     const int count = PQntuples(rows.get());
     entries.reserve(static_cast<std::size_t>(count));
     for (int row = 0; row < count; ++row) {
-        entries.emplace_back(value_of(rows, row, 0), std::make_shared<const StoredEntry>(
-                                                         StoredEntry{value_of(rows, row, 1), value_of(rows, row, 2)}));
+        auto id = value_of(rows, row, 0);
+        auto entry = checked_row("postgres", id, value_of(rows, row, 1), value_of(rows, row, 2));
+        entries.emplace_back(std::move(id), std::move(entry));
     }
     co_return entries;
 }

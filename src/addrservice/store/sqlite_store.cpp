@@ -290,28 +290,13 @@ void SqliteStore::create_now(const std::string& id, const EntryPtr& entry)
     ++count_;
 }
 
-namespace {
-
-/// A row as an entry. The file can be edited by hand: a row that is no entry is a fault named here, never
-/// served (and never skipped, which would cut a page short while entries still follow).
-EntryPtr checked_entry(const std::string& id, std::string json, std::string etag)
-{
-    if (!is_valid_id(id) || !is_json_object(json)) {
-        throw StoreError("sqlite: the row of id '" + id.substr(0, 64) +
-                         "' is not an entry (an id of [a-zA-Z0-9-] and a JSON object): fix or remove it");
-    }
-    return std::make_shared<const StoredEntry>(StoredEntry{std::move(json), std::move(etag)});
-}
-
-}  // namespace
-
 EntryPtr SqliteStore::read_now(const std::string& id) const
 {
     Resetting select(*db_->select);
     if (!select->bind(1, id).step()) {
         return nullptr;
     }
-    return checked_entry(id, select->text(0), select->text(1));
+    return checked_row("sqlite", id, select->text(0), select->text(1));
 }
 
 bool SqliteStore::replace_now(const std::string& id, const EntryPtr& entry) const
@@ -338,7 +323,7 @@ std::vector<std::pair<std::string, EntryPtr>> SqliteStore::list_now()
     Resetting all(*db_->all);
     while (all->step()) {
         auto id = all->text(0);
-        auto entry = checked_entry(id, all->text(1), all->text(2));
+        auto entry = checked_row("sqlite", id, all->text(1), all->text(2));
         found.emplace_back(std::move(id), std::move(entry));
     }
     count_ = found.size();  // other processes may share the file
@@ -398,7 +383,7 @@ EntryPage SqliteStore::range_now(const std::string& after, std::size_t limit) co
     page->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     while (page->step()) {
         auto id = page->text(0);
-        auto entry = checked_entry(id, page->text(1), page->text(2));
+        auto entry = checked_row("sqlite", id, page->text(1), page->text(2));
         found.emplace_back(std::move(id), std::move(entry));
     }
     return found;

@@ -64,6 +64,11 @@ bool is_valid_id(std::string_view id) noexcept;
 /// edited by hand checks what it reads, so that nothing else is ever served as an entry.
 bool is_json_object(std::string_view text);
 
+/// A row a store read back (id, text, ETag) as an entry. A row edited by hand into something that is no
+/// entry (an id outside [a-zA-Z0-9-], text that is not a JSON object) is a StoreError naming the store and
+/// the id, never served (and never skipped, which would cut a page short while entries still follow).
+EntryPtr checked_row(std::string_view store, const std::string& id, std::string json, std::string etag);
+
 /// Throws StoreError unless id is one or more of [a-zA-Z0-9-]: a store never names anything (a file, a
 /// row) after an id it has not checked.
 void require_valid_id(std::string_view id);
