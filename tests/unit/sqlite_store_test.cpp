@@ -67,6 +67,30 @@ TEST(SqliteStoreRows, ARowThatIsNotAnEntryIsAStoreErrorNamingIt)
     EXPECT_EQ(run_task(store.range("", 1)).size(), 1U);  // the page before the bad row is served
 }
 
+TEST(SqliteStoreLock, AWriteThatWaitsPastTheBusyTimeoutIsUnavailableAndTheNextOneSucceeds)
+{
+    const TempDir scratch("sqlite-lock");
+    const auto file = scratch.path() / "book.db";
+    SqliteStore store(file.string(), 100);
+    run_task(store.create("kept", make_stored_entry(R"({"full_name":"Ottilie Brandvold"})")));
+    // Another process (the sqlite3 shell, another instance) holds the write lock.
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    try {
+        run_task(store.create("new", make_stored_entry(R"({"full_name":"Leander Quist"})")));
+        ADD_FAILURE() << "a write went through another process's lock";
+    } catch (const StoreUnavailableError& e) {
+        EXPECT_EQ(std::string(e.what()), "sqlite: database is locked");
+    }
+    // Readers are not held in WAL mode.
+    EXPECT_EQ(run_task(store.read("kept"))->json, R"({"full_name":"Ottilie Brandvold"})");
+    ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+    run_task(store.create("new", make_stored_entry(R"({"full_name":"Leander Quist"})")));
+    EXPECT_NE(run_task(store.read("new")), nullptr);
+}
+
 TEST(SqliteStoreOpen, AFileThatIsNoDatabaseIsAnErrorNamingIt)
 {
     const TempDir scratch("sqlite-open");

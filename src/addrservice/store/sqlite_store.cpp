@@ -15,7 +15,16 @@ namespace addrservice {
 
 namespace {
 
-constexpr int busy_timeout_ms = 5000;
+/// Throws the error of a failed SQLite call: another process holding the file's lock past the busy
+/// timeout makes the store unavailable for now (503, worth retrying); anything else is a fault.
+[[noreturn]] void fail(int rc, const std::string& message)
+{
+    const int primary = rc & 0xff;  // an extended result code's primary code is its low byte
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+        throw StoreUnavailableError("sqlite: " + message);
+    }
+    throw StoreError("sqlite: " + message);
+}
 
 /// A prepared statement, reset after each use.
 class Statement {
@@ -54,7 +63,7 @@ public:
         if (rc != SQLITE_DONE) {
             const std::string message = sqlite3_errmsg(db_);
             sqlite3_reset(stmt_);
-            throw StoreError("sqlite: " + message);
+            fail(rc, message);
         }
         return false;
     }
@@ -80,7 +89,7 @@ private:
     void check(int rc) const
     {
         if (rc != SQLITE_OK) {
-            throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+            fail(rc, sqlite3_errmsg(db_));
         }
     }
 
@@ -106,10 +115,10 @@ private:
 void exec(sqlite3* db, const char* sql)
 {
     char* error = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error); rc != SQLITE_OK) {
         const std::string message = error != nullptr ? error : sqlite3_errmsg(db);
         sqlite3_free(error);
-        throw StoreError("sqlite: " + message);
+        fail(rc, message);
     }
 }
 
@@ -118,7 +127,7 @@ void exec(sqlite3* db, const char* sql)
 /// The connection, its statements and its batches: each batch of work on the store's thread is one
 /// transaction (BEGIN IMMEDIATE when it writes), so concurrent writes share one commit and one fsync.
 struct SqliteStore::Db final : BatchScope {
-    explicit Db(const std::string& path)
+    Db(const std::string& path, int busy_timeout_ms)
     {
         const auto parent = std::filesystem::path(path).parent_path();
         std::error_code ec;
@@ -270,9 +279,9 @@ struct SqliteStore::Db final : BatchScope {
     std::unique_ptr<Statement> page;
 };
 
-SqliteStore::SqliteStore(std::string path)
+SqliteStore::SqliteStore(std::string path, int busy_timeout_ms)
     : path_(std::move(path)),
-      db_(std::make_unique<Db>(path_)),
+      db_(std::make_unique<Db>(path_, busy_timeout_ms)),
       thread_(std::make_unique<StoreThread>(db_.get())),
       count_(db_->count_rows())
 {

@@ -16,9 +16,12 @@ namespace addrservice {
 /// store's own thread; callers only await.
 class SqliteStore final : public ThreadedStore<SqliteStore> {
 public:
+    /// How long a statement waits for another process's lock before the store is unavailable (503).
+    static constexpr int default_busy_timeout_ms = 5000;
+
     /// Opens (creating the file and its missing directories) and checks the schema version.
     /// Throws StoreError when the file cannot be opened or was written by another schema version.
-    explicit SqliteStore(std::string path);
+    explicit SqliteStore(std::string path, int busy_timeout_ms = default_busy_timeout_ms);
     ~SqliteStore() override;
     SqliteStore(const SqliteStore&) = delete;
     SqliteStore& operator=(const SqliteStore&) = delete;
