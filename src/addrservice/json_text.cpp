@@ -37,12 +37,17 @@ public:
 
     json::value release() { return values_.release(); }
 
+    /// How many object members the text held: more than the value has when a key came twice in one
+    /// object (Boost.JSON keeps the last).
+    [[nodiscard]] std::size_t members() const noexcept { return members_; }
+
     bool on_document_begin(json::error_code& /*ec*/) { return true; }
     bool on_document_end(json::error_code& /*ec*/) { return true; }
     bool on_object_begin(json::error_code& /*ec*/) { return true; }
     bool on_object_end(std::size_t size, json::error_code& /*ec*/)
     {
         values_.push_object(size);
+        members_ += size;
         return true;
     }
     bool on_array_begin(json::error_code& /*ec*/) { return true; }
@@ -133,6 +138,7 @@ private:
     }
 
     json::value_stack values_;
+    std::size_t members_ = 0;
     std::string number_;  // the text of the number being read, when it comes in parts
 };
 
@@ -265,6 +271,23 @@ private:
     std::vector<const json::key_value_pair*> members_;
 };
 
+/// How many members the objects of a value hold, all levels counted.
+std::size_t members_of(const json::value& value) noexcept
+{
+    std::size_t count = 0;
+    if (const auto* object = value.if_object()) {
+        count = object->size();
+        for (const auto& member : *object) {
+            count += members_of(member.value());
+        }
+    } else if (const auto* array = value.if_array()) {
+        for (const auto& item : *array) {
+            count += members_of(item);
+        }
+    }
+    return count;
+}
+
 }  // namespace
 
 json::value parse_json_body(std::string_view text, json::storage_ptr storage, std::size_t max_depth)
@@ -283,7 +306,12 @@ json::value parse_json_body(std::string_view text, json::storage_ptr storage, st
     if (!std::all_of(text.begin() + static_cast<std::ptrdiff_t>(used), text.end(), is_space)) {
         throw InvalidJsonError("invalid JSON at byte " + std::to_string(used) + ": text after the value");
     }
-    return parser.handler().release();
+    auto value = parser.handler().release();
+    if (members_of(value) != parser.handler().members()) {
+        // RFC 8259 leaves what a name given twice means to the reader: keeping one would lose the other.
+        throw InvalidJsonError("an object holds the same name twice");
+    }
+    return value;
 }
 
 std::string_view exact_integer_text(const json::value& value) noexcept

@@ -74,6 +74,12 @@ public:
     bool start_object(std::size_t /*elements*/) { return open(Json::value_t::object); }
     bool key(std::string& name)
     {
+        // RFC 8259 leaves what a name given twice means to the reader: keeping one would lose the other
+        // (in a JSON Patch, an operation's "op" given twice would turn a test into a replace).
+        if (open_.back()->contains(name)) {
+            error_ = "an object holds the same name twice";
+            return false;
+        }
         member_ = &(*open_.back())[name];
         return true;
     }
@@ -116,7 +122,7 @@ private:
     }
 
     /// Puts a value where the document is at: the root, the next item of an array, or the member whose
-    /// key came last. A key given twice keeps its last value.
+    /// key came last.
     Json* place(Json value)
     {
         if (open_.empty()) {

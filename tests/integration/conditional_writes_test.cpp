@@ -169,6 +169,13 @@ TEST_F(ConditionalWrites, PatchErrorsHaveTheirStatuses)
     response = client.request(verb::patch, location, "full_name=X", merge_patch);
     expect_error(response, status::bad_request, "Invalid JSON body");
 
+    // An operation whose "op" is given twice is neither: nothing applies.
+    const auto before = client.get(location).body();
+    response = client.request(verb::patch, location,
+                              R"([{"op": "test", "op": "replace", "path": "/full_name", "value": "X"}])", json_patch);
+    expect_error(response, status::bad_request, "Invalid JSON body");
+    EXPECT_EQ(client.get(location).body(), before);
+
     response = client.request(verb::patch, location, R"({"addresses": [{"kind": "moon"}]})", merge_patch);
     expect_error(response, status::bad_request, "JSON Schema validation failed");
     EXPECT_EQ(json::parse(response.body())["errors"].back()["pointer"], "/addresses/0/kind");

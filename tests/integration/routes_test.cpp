@@ -82,6 +82,18 @@ TEST_F(RoutesTest, ErrorBodiesFollowTheContract)
     EXPECT_EQ(response.reason(), "Unknown Endpoint");
 }
 
+TEST_F(RoutesTest, ANameTwiceInOneObjectIs400AndNothingIsStored)
+{
+    auto response = client.request(verb::post, "/addresses", R"({"full_name": "Ines", "full_name": "Ida"})");
+    EXPECT_EQ(response.result(), status::bad_request);
+    EXPECT_EQ(body(response)["message"], "Invalid JSON body");
+    response = client.request(verb::put, "/addresses/ines", R"({"full_name": "Ines", "emails": [
+        {"kind": "home", "email": "ines@example.org", "kind": "work"}]})");
+    EXPECT_EQ(response.result(), status::bad_request);
+    EXPECT_EQ(body(response)["message"], "Invalid JSON body");
+    EXPECT_EQ(client.get("/addresses").body(), "{}");
+}
+
 TEST_F(RoutesTest, DeepJsonIs400AndTheServerKeepsServing)
 {
     const auto response = client.request(verb::post, "/addresses", std::string(100000, '[') + std::string(100000, ']'));

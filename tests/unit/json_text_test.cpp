@@ -88,13 +88,6 @@ TEST(JsonParse, OtherValuesCarryNoIntegerText)
     }
 }
 
-TEST(JsonParse, ARepeatedKeyKeepsItsLastValue)
-{
-    const auto value = parse_json_body(R"({"a": 1, "b": 2, "a": 3})");
-    EXPECT_EQ(value.as_object().size(), 2U);
-    EXPECT_EQ(value.at("a"), 3);
-}
-
 TEST(JsonParse, NotJsonIsInvalid)
 {
     EXPECT_THROW(parse_json_body("full_name=Ada"), InvalidJsonError);
@@ -105,6 +98,21 @@ TEST(JsonParse, NotJsonIsInvalid)
     EXPECT_THROW(parse_json_body(R"({"a": 1 /* note */})"), InvalidJsonError);
     EXPECT_THROW(parse_json_body("   "), InvalidJsonError);
     EXPECT_THROW(parse_json_body("NaN"), InvalidJsonError);
+}
+
+TEST(JsonParse, ANameTwiceInOneObjectIsInvalidAtAnyDepth)
+{
+    for (const auto* text : {R"({"full_name": "A", "full_name": "B"})", R"({"a": {"b": 1, "c": 2, "b": 3}})",
+                             R"([{"k": 1}, {"k": 1, "k": 1}])", R"({"a": [[{"": 0, "": 0}]]})"}) {
+        try {
+            parse_json_body(text);
+            ADD_FAILURE() << text;
+        } catch (const InvalidJsonError& e) {
+            EXPECT_STREQ(e.what(), "an object holds the same name twice") << text;
+        }
+    }
+    // The same name in different objects, or as a value, is no repeat.
+    EXPECT_NO_THROW(parse_json_body(R"({"k": {"k": "k"}, "j": [{"k": 1}, {"k": 2}]})"));
 }
 
 TEST(JsonParse, TheErrorSaysWhere)

@@ -117,6 +117,15 @@ TEST(JsonPatch, AMalformedPatchIsInvalidJsonBeforeAnyOperationApplies)
     }
 }
 
+TEST(Patch, ANameTwiceInOneObjectIsInvalidJson)
+{
+    // Keeping the last "op" would turn this test into a replace.
+    EXPECT_THROW(Patch(PatchFormat::json_patch, R"([{"op": "test", "op": "replace", "path": "/a", "value": 1}])"),
+                 InvalidJsonError);
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, R"({"a": {"b": null, "b": 1}})"), InvalidJsonError);
+    EXPECT_NO_THROW(Patch(PatchFormat::merge_patch, R"({"a": {"a": 1}})"));
+}
+
 TEST(Patch, ABodyThatIsNotJsonIsInvalidJson)
 {
     EXPECT_THROW(Patch(PatchFormat::merge_patch, "{\"a\": "), InvalidJsonError);
