@@ -38,14 +38,38 @@ bool is_control(char c) noexcept
     return byte < 0x20 || byte == 0x7f;
 }
 
+/// True when text[at] starts a C1 control character (U+0080 to U+009F, 0xC2 0x80 to 0xC2 0x9F in UTF-8),
+/// which terminals act on too (U+009B starts an escape sequence) and U+0085 ends a line in some readers.
+bool starts_c1_control(std::string_view text, std::size_t at) noexcept
+{
+    return static_cast<unsigned char>(text[at]) == 0xC2 && at + 1 < text.size() &&
+           static_cast<unsigned char>(text[at + 1]) >= 0x80 && static_cast<unsigned char>(text[at + 1]) <= 0x9F;
+}
+
+bool has_control(std::string_view text) noexcept
+{
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        if (is_control(text[at]) || starts_c1_control(text, at)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /// The message with its control characters escaped: one line, nothing a terminal acts on.
 std::string escape_controls(std::string_view message)
 {
     static constexpr std::string_view hex = "0123456789abcdef";
     std::string line;
     line.reserve(message.size());
-    for (const char c : message) {
-        if (c == '\n') {
+    for (std::size_t at = 0; at < message.size(); ++at) {
+        const char c = message[at];
+        if (starts_c1_control(message, at)) {
+            const auto code = static_cast<unsigned char>(message[++at]);
+            line += "\\u00";
+            line += hex[code >> 4U];
+            line += hex[code & 0xfU];
+        } else if (c == '\n') {
             line += "\\n";
         } else if (c == '\r') {
             line += "\\r";
@@ -125,7 +149,7 @@ std::string read_string(const YAML::Node& node, const std::string& key)
         fail(key, "expected a non-empty string, got " + describe_node(node));
     }
     const auto& text = node.Scalar();
-    if (std::any_of(text.begin(), text.end(), is_control)) {
+    if (has_control(text)) {
         // A NUL would cut a path short where it reaches the operating system.
         fail(key, "expected a string without control characters, got " + quoted(text));
     }
@@ -141,9 +165,12 @@ Unsigned read_unsigned(const YAML::Node& node, const std::string& key, Unsigned 
         fail(key, expected + ", got " + describe_node(node));
     }
     const auto& text = node.Scalar();
-    if (node.Tag() == "!") {
-        // Quoted: a string that looks like a number is still a string (YAML's rule, and yaml-cpp's tag).
+    if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") {
+        // Quoted, or tagged !!str: a string that looks like a number is still a string (YAML's rule).
         fail(key, expected + ", got the string " + quoted(text));
+    }
+    if (node.Tag() != "?" && node.Tag() != "tag:yaml.org,2002:int") {
+        fail(key, expected + ", got a value tagged " + quoted(node.Tag()));
     }
     Unsigned value{};
     const auto* end = text.data() + text.size();
@@ -234,7 +261,7 @@ std::string read_connection_string(const YAML::Node& node, const std::string& ke
         fail(key, "expected a connection string (\"\" for the PG* environment), got " + describe_node(node));
     }
     const auto& text = node.Scalar();
-    if (std::any_of(text.begin(), text.end(), is_control)) {
+    if (has_control(text)) {
         // Not quoted: a connection string may hold a password.
         fail(key, "expected a connection string without control characters");
     }

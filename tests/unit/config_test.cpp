@@ -239,6 +239,13 @@ TEST(ConfigFile, AStringWithAControlCharacterIsRefused)
     EXPECT_EQ(error_of(R"(service: {name: "Address\nBook"})"),
               "config: service.name: expected a string without control characters, got 'Address\\nBook'");
     EXPECT_EQ(load_config_text("service: {name: Adresář Ørsted}").service_name, "Adresář Ørsted");
+    // C1 controls too (U+0080 to U+009F): U+0085 ends a line for some readers, U+009B starts a terminal's
+    // escape sequence. They are named by their code point in the message.
+    EXPECT_EQ(error_of(R"(service: {name: "a\u0085b"})"),
+              "config: service.name: expected a string without control characters, got 'a\\u0085b'");
+    EXPECT_EQ(error_of(R"(service: {name: "a\u009b31mb"})"),
+              "config: service.name: expected a string without control characters, got 'a\\u009b31mb'");
+    EXPECT_EQ(load_config_text("service: {name: \"\u00a0Adresse\u00c2\"}").service_name, "\u00a0Adresse\u00c2");
     // A connection string too, and without echoing it: it may hold a password.
     EXPECT_EQ(error_of(R"(addr-db: {postgres: "postgresql://ada:s3cret\t@db/book"})"),
               "config: addr-db.postgres: expected a connection string without control characters");
@@ -266,7 +273,13 @@ TEST(ConfigFile, AQuotedNumberIsAString)
               "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got the string '10'");
     EXPECT_EQ(error_of("limits: {idle_timeout_s: '10'}"),
               "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got the string '10'");
+    EXPECT_EQ(error_of("limits: {idle_timeout_s: !!str 10}"),
+              "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got the string '10'");
+    EXPECT_EQ(error_of("limits: {idle_timeout_s: !!float 10}"),
+              "config: limits.idle_timeout_s: expected an integer from 1 to 86400, got a value tagged "
+              "'tag:yaml.org,2002:float'");
     EXPECT_EQ(load_config_text("limits: {idle_timeout_s: 10}").limits.idle_timeout_s, 10U);
+    EXPECT_EQ(load_config_text("limits: {idle_timeout_s: !!int 10}").limits.idle_timeout_s, 10U);
 }
 
 TEST(ConfigFile, ASecondDocumentIsAnError)
