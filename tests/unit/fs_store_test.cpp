@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <vector>
 
 namespace addrservice {
 namespace {
@@ -32,6 +34,30 @@ protected:
         std::ofstream(outside) << R"({"full_name":"Not In The Book"})";
     }
 };
+
+TEST_F(FsStoreFiles, AnEntryOfADirectoryMovedAwayIsAnErrorNotAMissingEntry)
+{
+    FsStore store(dir.string());
+    const auto moved = scratch.path() / "moved";
+    std::filesystem::rename(dir, moved);
+    const std::string expected = "fs: cannot find the directory '" + dir.string() + "': No such file or directory";
+    for (const auto& attempt : std::vector<std::function<void()>>{
+             [&] { (void)run_task(store.read("kept")); },
+             [&] { (void)run_task(store.replace("kept", make_stored_entry(R"({"full_name":"Elsewhere"})"))); },
+             [&] { (void)run_task(store.remove("kept")); },
+         }) {
+        try {
+            attempt();
+            ADD_FAILURE() << "an entry of a directory that is gone was not found, without an error";
+        } catch (const StoreError& e) {
+            EXPECT_EQ(std::string(e.what()), expected);
+        }
+    }
+    // Back in place, the entry is there again.
+    std::filesystem::rename(moved, dir);
+    EXPECT_EQ(run_task(store.read("kept"))->json, kept_entry);
+    EXPECT_EQ(run_task(store.read("missing")), nullptr);
+}
 
 TEST_F(FsStoreFiles, ASymbolicLinkIsNoEntry)
 {

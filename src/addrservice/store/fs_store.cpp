@@ -87,6 +87,19 @@ bool file_exists(const std::filesystem::path& path)
     fail("cannot look up", path, errno);
 }
 
+/// After an entry's file was not found: throws unless the directory is still there, so that an entry in a
+/// directory moved or removed from under the store is an error (500), never "not found" (404).
+void require_directory(const std::filesystem::path& directory)
+{
+    struct stat status {};
+    if (::stat(directory.c_str(), &status) != 0) {
+        fail("cannot find the directory", directory, errno);
+    }
+    if (!S_ISDIR(status.st_mode)) {
+        fail("cannot find the directory", directory, ENOTDIR);
+    }
+}
+
 /// A temporary file being written, removed unless it was renamed into place.
 class TempFile {
 public:
@@ -268,12 +281,20 @@ EntryPtr FsStore::read_now(const std::string& id) const
         return nullptr;
     }
     auto text = read_whole(path_for(id));
-    return text ? make_stored_entry(std::move(*text)) : nullptr;
+    if (!text) {
+        require_directory(directory_);
+        return nullptr;
+    }
+    return make_stored_entry(std::move(*text));
 }
 
 bool FsStore::replace_now(const std::string& id, const EntryPtr& entry) const
 {
-    if (!can_hold(id) || !file_exists(path_for(id))) {
+    if (!can_hold(id)) {
+        return false;
+    }
+    if (!file_exists(path_for(id))) {
+        require_directory(directory_);
         return false;
     }
     write_atomically(id, entry->json);
@@ -287,6 +308,7 @@ bool FsStore::remove_now(const std::string& id)
     }
     const auto path = path_for(id);
     if (!file_exists(path)) {
+        require_directory(directory_);
         return false;  // a link, directory or FIFO with the name is no entry: left alone
     }
     if (::unlink(path.c_str()) != 0) {
