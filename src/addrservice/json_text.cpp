@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -110,8 +111,16 @@ public:
         }
         double exact = 0.0;
         const auto [end, error] = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
-        // Out of range: the parser's infinity or zero is the value.
-        values_.push_double(error == std::errc() ? exact : approximate);
+        if (error == std::errc()) {
+            values_.push_double(exact);
+        } else if (approximate == 0.0 &&
+                   has_nonzero_digit(std::string_view(number_).substr(0, number_.find_first_of("eE")))) {
+            // Too small for a double (1e-400): not a number a double holds, which the schema check reports
+            // as out of range, as it does the parser's infinity for one too large. Zero would lose it.
+            values_.push_double(std::numeric_limits<double>::quiet_NaN());
+        } else {
+            values_.push_double(approximate);  // too large: the parser's infinity; or a subnormal
+        }
         number_.clear();
         return true;
     }
@@ -129,6 +138,11 @@ public:
     bool on_comment(json::string_view /*part*/, json::error_code& /*ec*/) { return true; }
 
 private:
+    static bool has_nonzero_digit(std::string_view digits) noexcept
+    {
+        return digits.find_first_of("123456789") != std::string_view::npos;
+    }
+
     /// Pushes the integer whose text number_ holds as an exact integer.
     void push_exact_integer()
     {

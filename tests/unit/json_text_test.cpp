@@ -49,11 +49,17 @@ TEST(JsonParse, DecimalNumbersAreReadToTheNearestDouble)
     }
 }
 
-TEST(JsonParse, NumbersOutOfRangeBecomeInfinityOrZero)
+TEST(JsonParse, NumbersOutOfRangeBecomeInfinityOrNotANumber)
 {
+    // Neither is a value a double holds; the schema check refuses both at their pointers.
     EXPECT_EQ(parse_json_body("1e400").as_double(), std::numeric_limits<double>::infinity());
     EXPECT_EQ(parse_json_body("-1e400").as_double(), -std::numeric_limits<double>::infinity());
-    EXPECT_EQ(parse_json_body("1e-400").as_double(), 0.0);
+    EXPECT_TRUE(std::isnan(parse_json_body("1e-400").as_double()));
+    EXPECT_TRUE(std::isnan(parse_json_body("-0.5e-400").as_double()));
+    // Zero written small is zero, and the smallest doubles are kept.
+    EXPECT_EQ(parse_json_body("0e-400").as_double(), 0.0);
+    EXPECT_EQ(parse_json_body("0.000e-999").as_double(), 0.0);
+    EXPECT_EQ(parse_json_body("5e-324").as_double(), std::numeric_limits<double>::denorm_min());
 }
 
 TEST(JsonParse, IntegersStayIntegers)

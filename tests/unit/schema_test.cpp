@@ -133,13 +133,15 @@ TEST_F(SchemaTest, PointerTokensAreEscaped)
     EXPECT_EQ(violations[0].pointer, "/a~1b~0c");
 }
 
-TEST_F(SchemaTest, NumbersTooLargeForADoubleAreOutOfRange)
+TEST_F(SchemaTest, NumbersTooLargeOrTooSmallForADoubleAreOutOfRange)
 {
     const auto violations = validator.validate(parse_json_body(
         R"({"full_name": "X", "addresses": [{"kind": "home", "street_name": "Elm Row", "pincode": 1e400,
-            "country": "Freedonia"}], "phone_numbers": [{"kind": "work", "country_code": -1e999, "local_number": 5}]})"));
+            "country": "Freedonia"}], "phone_numbers": [{"kind": "work", "country_code": -1e999, "local_number": 5,
+            "area_code": 1e-400}]})"));
     EXPECT_EQ(violations, (std::vector<Violation>{
                               {"/addresses/0/pincode", "number out of range"},
+                              {"/phone_numbers/0/area_code", "number out of range"},
                               {"/phone_numbers/0/country_code", "number out of range"},
                           }));
 }
