@@ -126,6 +126,18 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
         err << "addrservice: " << e.what() << " (see --help)\n";
         return {std::nullopt, 2};
     }
+    try {
+        // The environment may ask for them too, as for every flag; a flag on the line is enough.
+        if (auto value = env("ADDRSERVICE_HELP"); value && !show_help) {
+            show_help = parse_bool("ADDRSERVICE_HELP", *value);
+        }
+        if (auto value = env("ADDRSERVICE_VERSION"); value && !show_version) {
+            show_version = parse_bool("ADDRSERVICE_VERSION", *value);
+        }
+    } catch (const UsageError& e) {
+        err << "addrservice: " << e.what() << " (see --help)\n";
+        return {std::nullopt, 2};
+    }
     if (show_help) {
         out << cli.help();
         return {std::nullopt, 0};

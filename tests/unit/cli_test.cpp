@@ -126,6 +126,11 @@ TEST(CommandLine, HelpAndVersionExitZero)
     const auto version = parse({"--version"});
     EXPECT_EQ(version.result.exit_status, 0);
     EXPECT_EQ(version.out.rfind("addrservice ", 0), 0U);
+    // From the environment, as every flag.
+    EXPECT_EQ(parse({}, {{"ADDRSERVICE_HELP", "1"}}).out, help.out);
+    EXPECT_EQ(parse({}, {{"ADDRSERVICE_VERSION", "yes"}}).out, version.out);
+    EXPECT_EQ(parse({}, {{"ADDRSERVICE_VERSION", "yes"}}).result.exit_status, 0);
+    EXPECT_TRUE(parse({}, {{"ADDRSERVICE_VERSION", "0"}, {"ADDRSERVICE_HELP", "no"}}).result.config);
 }
 
 void expect_usage_error(const Parsed& parsed, const std::string& names)
@@ -176,6 +181,7 @@ TEST(CommandLine, BadEnvironmentNamesTheVariable)
     expect_usage_error(parse({}, {{"ADDRSERVICE_PORT", "65536"}}), "ADDRSERVICE_PORT");
     expect_usage_error(parse({}, {{"ADDRSERVICE_HOST", "nowhere"}}), "ADDRSERVICE_HOST");
     expect_usage_error(parse({}, {{"ADDRSERVICE_DEBUG", "maybe"}}), "ADDRSERVICE_DEBUG");
+    expect_usage_error(parse({}, {{"ADDRSERVICE_VERSION", "please"}}), "ADDRSERVICE_VERSION");
     expect_usage_error(parse({}, {{"ADDRSERVICE_WORKERS", "0"}}), "ADDRSERVICE_WORKERS");
     // A flag given on the command line still leaves a bad variable an error only when it is read.
     EXPECT_TRUE(parse({"--port", "1"}, {{"ADDRSERVICE_HOST", "::"}}).result.config);
