@@ -407,8 +407,11 @@ Task<Response> App::handle(Request request, std::string peer_ip)
         describe(exchange, request);
 
         // Route: the first entry whose template and method match; a template match alone is a 405.
-        // The path is the exchange's own copy: the request is moved into the handler below.
-        const auto routed_path = strip_trailing_slash(exchange.uri);
+        // The path is the exchange's own copy (the request is moved into the handler below), with escaped
+        // letters and digits decoded when there are any: /addresses/pa%74 is /addresses/pat.
+        const std::string decoded =
+            exchange.uri.find('%') == std::string::npos ? std::string() : decode_unreserved(exchange.uri);
+        const auto routed_path = strip_trailing_slash(decoded.empty() ? exchange.uri : decoded);
         const auto method = exchange.head ? verb::get : request.method();
         const Route* found = nullptr;
         std::string id;

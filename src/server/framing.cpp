@@ -164,6 +164,50 @@ std::string_view target_path(std::string_view target) noexcept
     return target.substr(0, target.find('?'));
 }
 
+namespace {
+
+/// The value of a hex digit, or -1.
+int hex_value(char c) noexcept
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool is_unreserved(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
+}  // namespace
+
+std::string decode_unreserved(std::string_view path)
+{
+    std::string decoded;
+    decoded.reserve(path.size());
+    for (std::size_t at = 0; at < path.size(); ++at) {
+        if (path[at] == '%' && at + 2 < path.size()) {
+            const int high = hex_value(path[at + 1]);
+            const int low = hex_value(path[at + 2]);
+            if (high >= 0 && low >= 0 && is_unreserved(static_cast<char>(high * 16 + low))) {
+                decoded += static_cast<char>(high * 16 + low);
+                at += 2;
+                continue;
+            }
+        }
+        decoded += path[at];
+    }
+    return decoded;
+}
+
 std::size_t leading_empty_lines(std::string_view input) noexcept
 {
     return std::min(input.find_first_not_of("\r\n"), input.size());

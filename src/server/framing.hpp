@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace addrservice::http {
@@ -33,5 +34,9 @@ bool is_valid_host(std::string_view host) noexcept;
 /// The path of a request target, without the query: of an origin-form target ("/addresses?limit=5") or
 /// of an absolute-form one ("http://host/addresses", "/" when its path is empty; RFC 9112 section 3.2.2).
 std::string_view target_path(std::string_view target) noexcept;
+
+/// The path with its percent-encoded unreserved characters decoded (letters, digits, '-', '.', '_', '~':
+/// "/addresses/pa%74" is "/addresses/pat", RFC 3986 section 6.2.2.2); any other escape stays as it is.
+std::string decode_unreserved(std::string_view path);
 
 }  // namespace addrservice::http

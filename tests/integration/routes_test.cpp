@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <filesystem>
 #include <regex>
 #include <unistd.h>
@@ -92,6 +94,21 @@ TEST_F(RoutesTest, ANameTwiceInOneObjectIs400AndNothingIsStored)
     EXPECT_EQ(response.result(), status::bad_request);
     EXPECT_EQ(body(response)["message"], "Invalid JSON body");
     EXPECT_EQ(client.get("/addresses").body(), "{}");
+}
+
+TEST_F(RoutesTest, EscapedLettersAndDigitsInThePathAreTheLettersAndDigits)
+{
+    const auto created = client.request(verb::post, "/addresses", R"({"full_name": "Ines"})");
+    ASSERT_EQ(created.result(), status::created);
+    const auto location = std::string(created[field::location]);
+    const auto id = location.substr(location.rfind('/') + 1);
+    std::ostringstream escaped;
+    escaped << "/addr%65sses/%" << std::hex << static_cast<int>(id[0]) << id.substr(1);
+    const auto response = client.get(escaped.str());
+    EXPECT_EQ(response.result(), status::ok);
+    EXPECT_EQ(body(response)["full_name"], "Ines");
+    // An escaped slash is no separator, and no id holds it.
+    EXPECT_EQ(body(client.get("/addresses/a%2Fb"))["message"], "Unknown Endpoint");
 }
 
 TEST_F(RoutesTest, DeepJsonIs400AndTheServerKeepsServing)

@@ -33,6 +33,17 @@ unsigned status_of(const std::string& head)
     return problem ? static_cast<unsigned>(problem->status) : 0U;
 }
 
+TEST(TargetPath, EscapedUnreservedCharactersAreDecodedAndOthersStay)
+{
+    EXPECT_EQ(decode_unreserved("/addresses/pa%74"), "/addresses/pat");
+    EXPECT_EQ(decode_unreserved("/addr%65sses/%41b%2d%5F%7e%2E"), "/addresses/Ab-_~.");
+    // Reserved characters, others and broken escapes are left as they are.
+    EXPECT_EQ(decode_unreserved("/addresses/a%2Fb%3F%20%25"), "/addresses/a%2Fb%3F%20%25");
+    EXPECT_EQ(decode_unreserved("/a%4"), "/a%4");
+    EXPECT_EQ(decode_unreserved("/a%zz%"), "/a%zz%");
+    EXPECT_EQ(decode_unreserved("/a%2541"), "/a%2541");  // decoded once: %25 is '%', which is reserved
+}
+
 TEST(FramingCheck, AnOrdinaryHeadHasNoProblem)
 {
     EXPECT_EQ(status_of("GET /addresses HTTP/1.1\r\nHost: t\r\n\r\n"), 0U);
