@@ -339,10 +339,21 @@ bool is_plausible_email(std::string_view text) noexcept
     if (at == std::string_view::npos || at == 0 || text.find('@', at + 1) != std::string_view::npos) {
         return false;
     }
+    const auto local = text.substr(0, at);
     const auto domain = text.substr(at + 1);
-    const auto dot = domain.find('.');
-    if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') {
+    // Dots separate words of the local part and labels of the domain: none at either end, never two in a
+    // row; a label neither starts nor ends with a hyphen, and the domain has two labels at least.
+    if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos ||
+        domain.find('.') == std::string_view::npos) {
         return false;
+    }
+    for (std::size_t start = 0; start <= domain.size();) {
+        const auto end = std::min(domain.find('.', start), domain.size());
+        const auto label = domain.substr(start, end - start);
+        if (label.empty() || label.front() == '-' || label.back() == '-') {
+            return false;
+        }
+        start = end + 1;
     }
     return std::none_of(text.begin(), text.end(),
                         [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });

@@ -124,17 +124,20 @@ rc::Gen<std::string> gen_string_of(rc::Gen<std::uint32_t> characters)
     return rc::gen::map(rc::gen::nonEmpty(rc::gen::container<std::vector<std::uint32_t>>(std::move(characters))), utf8);
 }
 
-/// An address is_plausible_email accepts: local@label.label, any characters but '@', '.' and spaces in
-/// the labels.
+/// An address is_plausible_email accepts: word.word@label.label, words and labels of any characters but
+/// '@', '.', '-' and spaces.
 rc::Gen<std::string> gen_email()
 {
-    const auto not_space = [](std::uint32_t c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '@'; };
-    const auto label = [not_space](std::uint32_t c) { return not_space(c) && c != '.'; };
-    return rc::gen::apply([](const std::string& local, const std::string& domain,
-                             const std::string& top) { return local + "@" + domain + "." + top; },
-                          gen_string_of(rc::gen::suchThat(gen_character(), not_space)),
-                          gen_string_of(rc::gen::suchThat(gen_character(), label)),
-                          gen_string_of(rc::gen::suchThat(gen_character(), label)));
+    const auto part = [](std::uint32_t c) {
+        return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '@' && c != '.' && c != '-';
+    };
+    return rc::gen::apply(
+        [](const std::string& word, const std::string& more, const std::string& domain, const std::string& top,
+           bool two_words) { return word + (two_words ? "." + more : "") + "@" + domain + "." + top; },
+        gen_string_of(rc::gen::suchThat(gen_character(), part)),
+        gen_string_of(rc::gen::suchThat(gen_character(), part)),
+        gen_string_of(rc::gen::suchThat(gen_character(), part)),
+        gen_string_of(rc::gen::suchThat(gen_character(), part)), rc::gen::arbitrary<bool>());
 }
 
 // ---- Numbers ----

@@ -289,6 +289,12 @@ TEST(EmailFormat, PlausibleAddresses)
     EXPECT_FALSE(is_plausible_email("ada@.org"));
     EXPECT_FALSE(is_plausible_email("ada@example."));
     EXPECT_FALSE(is_plausible_email("a da@example.org"));
+    // Empty words or labels, and labels at a hyphen.
+    for (const auto* address : {"a@b..c", ".a@b.c", "a.@b.c", "a..b@c.d", "a@-b.c", "a@b-.c", "a@b.c-", "a@.b.c"}) {
+        EXPECT_FALSE(is_plausible_email(address)) << address;
+    }
+    EXPECT_TRUE(is_plausible_email("wren.o-halloway@mail-1.example.org"));
+    EXPECT_TRUE(is_plausible_email("\u00e5sa@sm\u00f6rg\u00e5s.example"));
 }
 
 }  // namespace
