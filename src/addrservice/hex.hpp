@@ -14,6 +14,21 @@ constexpr char hex_digit(std::uint64_t value) noexcept
     return digits[value & 0xFU];
 }
 
+/// The value of a hex digit, either case, or -1 for any other character.
+constexpr int hex_value(char c) noexcept
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 /// Appends the low `digits` hex digits of value to out, most significant first (16 for all of it).
 inline void append_hex(std::string& out, std::uint64_t value, unsigned digits)
 {

@@ -344,4 +344,22 @@ std::string canonical_json(const json::value& value)
     return out;
 }
 
+void append_pointer_token(std::string& pointer, std::string_view key)
+{
+    pointer += '/';
+    if (key.find_first_of("~/") == std::string_view::npos) {
+        pointer += key;
+        return;
+    }
+    for (const char c : key) {
+        if (c == '~') {
+            pointer += "~0";
+        } else if (c == '/') {
+            pointer += "~1";
+        } else {
+            pointer += c;
+        }
+    }
+}
+
 }  // namespace addrservice

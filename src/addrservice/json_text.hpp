@@ -38,4 +38,7 @@ std::string_view exact_integer_text(const boost::json::value& value) noexcept;
 /// std::invalid_argument for a number JSON cannot carry (infinite or NaN).
 std::string canonical_json(const boost::json::value& value);
 
+/// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
+void append_pointer_token(std::string& pointer, std::string_view key);
+
 }  // namespace addrservice

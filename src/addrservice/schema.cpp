@@ -29,25 +29,6 @@ using nlohmann::json;
 /// Where a violation is: the property names and array indices from the document's root.
 using Tokens = std::vector<std::string_view>;
 
-/// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
-void append_pointer_token(std::string& pointer, std::string_view key)
-{
-    pointer += '/';
-    if (key.find_first_of("~/") == std::string_view::npos) {
-        pointer += key;
-        return;
-    }
-    for (const char c : key) {
-        if (c == '~') {
-            pointer += "~0";
-        } else if (c == '/') {
-            pointer += "~1";
-        } else {
-            pointer += c;
-        }
-    }
-}
-
 /// valijson names a location as {"<root>", "[addresses]", "[0]", ...}, a name whole between the brackets.
 Tokens tokens_from_context(const std::vector<std::string>& context)
 {

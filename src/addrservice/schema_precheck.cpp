@@ -103,7 +103,9 @@ private:
                 return false;
             }
             for (const auto& [name, subschema] : value.items()) {
-                const auto child = compile(pointer + "/properties/" + escaped(name));
+                auto child_pointer = pointer + "/properties";
+                append_pointer_token(child_pointer, name);
+                const auto child = compile(child_pointer);
                 if (!child) {
                     return false;
                 }
@@ -166,22 +168,6 @@ private:
             out.push_back(item.get<std::string>());
         }
         return true;
-    }
-
-    /// name as a JSON pointer token (RFC 6901).
-    static std::string escaped(const std::string& name)
-    {
-        std::string out;
-        for (const char c : name) {
-            if (c == '~') {
-                out += "~0";
-            } else if (c == '/') {
-                out += "~1";
-            } else {
-                out += c;
-            }
-        }
-        return out;
     }
 
     const json& root_;

@@ -1,5 +1,7 @@
 #include "server/framing.hpp"
 
+#include "addrservice/hex.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/rfc7230.hpp>
@@ -165,21 +167,6 @@ std::string_view target_path(std::string_view target) noexcept
 }
 
 namespace {
-
-/// The value of a hex digit, or -1.
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_unreserved(char c) noexcept
 {

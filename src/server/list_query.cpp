@@ -1,5 +1,6 @@
 #include "server/list_query.hpp"
 
+#include "addrservice/hex.hpp"
 #include "addrservice/store/store.hpp"
 
 #include <charconv>
@@ -9,20 +10,6 @@
 namespace addrservice::http {
 
 namespace {
-
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /// A query component with its %XX escapes decoded; nullopt when an escape is malformed.
 std::optional<std::string> percent_decode(std::string_view text)

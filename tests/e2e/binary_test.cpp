@@ -652,14 +652,23 @@ TEST(BinaryWorkers, SighupToTheParentReachesEveryWorkerAndStopsNothing)
     EXPECT_EQ(stopped, 2U) << output;
 }
 
+/// The pid of the first of a `--workers 2` parent's workers to start, once both have; 0 when they did not.
+int first_of_two_workers(Process& parent)
+{
+    const auto first = parent.wait_for_line("message=\"STARTING\"");
+    if (!first || !parent.wait_for_line("message=\"STARTING\"")) {
+        return 0;
+    }
+    const auto pid_at = first->find(" pid=") + 5;
+    return std::stoi(first->substr(pid_at, first->find_first_not_of("0123456789", pid_at) - pid_at));
+}
+
 TEST(BinaryWorkers, AWorkerThatDiesIsNamedAndTheOthersStopWithExitOne)
 {
     const ScratchDir dir;
     Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
-    const auto first = parent.wait_for_line("message=\"STARTING\"");
-    ASSERT_TRUE(first && parent.wait_for_line("message=\"STARTING\"")) << parent.output();
-    const auto pid_at = first->find(" pid=") + 5;
-    const auto pid = std::stoi(first->substr(pid_at, first->find_first_not_of("0123456789", pid_at) - pid_at));
+    const auto pid = first_of_two_workers(parent);
+    ASSERT_GT(pid, 0) << parent.output();
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     EXPECT_EQ(parent.wait_exit(), 1);
     const auto& output = parent.output();
@@ -682,10 +691,8 @@ TEST(BinaryWorkers, AStoppedWorkerIsWokenToDrainWhenTheServiceStops)
 {
     const ScratchDir dir;
     Process parent(binary, {"--workers", "2", "--host", "127.0.0.1", "--port", "0"}, {}, dir.path().string());
-    const auto first = parent.wait_for_line("message=\"STARTING\"");
-    ASSERT_TRUE(first && parent.wait_for_line("message=\"STARTING\"")) << parent.output();
-    const auto pid_at = first->find(" pid=") + 5;
-    const auto pid = std::stoi(first->substr(pid_at, first->find_first_not_of("0123456789", pid_at) - pid_at));
+    const auto pid = first_of_two_workers(parent);
+    ASSERT_GT(pid, 0) << parent.output();
     ASSERT_EQ(::kill(pid, SIGSTOP), 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (process_state(pid) != 'T' && std::chrono::steady_clock::now() < deadline) {

@@ -57,6 +57,20 @@ TEST(MemoryStore, ListIsOrderedById)
 namespace addrservice {
 namespace {
 
+/// Each connection string is refused before connecting, with its message.
+void expect_open_errors(const std::vector<std::pair<std::string, std::string>>& cases)
+{
+    boost::asio::io_context io;
+    for (const auto& [url, expected] : cases) {
+        try {
+            make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);
+            ADD_FAILURE() << url;
+        } catch (const StoreOpenError& e) {
+            EXPECT_EQ(std::string(e.what()), expected) << url;
+        }
+    }
+}
+
 TEST(StoreFactory, MemoryIsMadeAndAnInvalidConnectionStringIsAnOpenErrorThatHidesIt)
 {
     boost::asio::io_context io;
@@ -77,7 +91,6 @@ TEST(StoreFactory, MemoryIsMadeAndAnInvalidConnectionStringIsAnOpenErrorThatHide
 TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureToConnect)
 {
     // libpq itself would take these and fail only when connecting, as if the database were down.
-    boost::asio::io_context io;
     const std::vector<std::pair<std::string, std::string>> cases{
         {"postgresql://ada:s3cret@db.example:notaport/book", "postgres: the port is not a number from 1 to 65535"},
         {"postgresql://ada:s3cret@db.example:70000/book", "postgres: the port is not a number from 1 to 65535"},
@@ -93,19 +106,11 @@ TEST(StoreFactory, APortOrANumericOptionThatIsNoNumberIsAnOpenErrorNotAFailureTo
          "postgres: keepalives_idle is not a whole number from -2147483648 to 2147483647"},
         {"postgresql://ada%0Aforged:s3cret@db.example/book", "postgres: the user holds a control character"},
         {"postgresql://ada:s3cret@db.example/book%01", "postgres: the dbname holds a control character"}};
-    for (const auto& [url, expected] : cases) {
-        try {
-            make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);
-            FAIL() << url;
-        } catch (const StoreOpenError& e) {
-            EXPECT_EQ(std::string(e.what()), expected) << url;
-        }
-    }
+    expect_open_errors(cases);
 }
 
 TEST(StoreFactory, AnOptionLibpqWouldRefuseOnlyWhenConnectingIsAnOpenError)
 {
-    boost::asio::io_context io;
     const std::vector<std::pair<std::string, std::string>> cases{
         {"postgresql://ada:s3cret@db.example/book?sslmode=requre",
          "postgres: sslmode is not one of disable, allow, prefer, require, verify-ca, verify-full"},
@@ -122,14 +127,7 @@ TEST(StoreFactory, AnOptionLibpqWouldRefuseOnlyWhenConnectingIsAnOpenError)
          "postgres: host has 2 names and hostaddr 1 address; they pair up one for one"},
         {"hostaddr=db.example", "postgres: hostaddr is not a list of IP addresses"},
         {"hostaddr=192.0.2.1,2001:db8::1,192.0.2.300", "postgres: hostaddr is not a list of IP addresses"}};
-    for (const auto& [url, expected] : cases) {
-        try {
-            make_store(StoreConfig{StoreConfig::Kind::postgres, url}, io);
-            FAIL() << url;
-        } catch (const StoreOpenError& e) {
-            EXPECT_EQ(std::string(e.what()), expected) << url;
-        }
-    }
+    expect_open_errors(cases);
 }
 
 TEST(StoreFactory, AnOptionFromThePgEnvironmentIsCheckedAndNamesItsVariable)
