@@ -390,6 +390,15 @@ TEST(PostgresStore, ARowEditedIntoSomethingThatIsNotAnEntryIsAStoreErrorNamingIt
                       std::string::npos)
                 << e.what();
         }
+        try {
+            // Nor is its ETag sent with a 412.
+            (void)run_task(io, store.remove_if(id, R"("other")"));
+            ADD_FAILURE() << "the row of " << id << " was served";
+        } catch (const StoreError& e) {
+            EXPECT_NE(std::string(e.what()).find(std::string("postgres: the row of id '") + id + "' is not an entry"),
+                      std::string::npos)
+                << e.what();
+        }
     }
     EXPECT_THROW((void)run_task(io, store.list()), StoreError);
     EXPECT_THROW((void)run_task(io, store.range("", 10)), StoreError);

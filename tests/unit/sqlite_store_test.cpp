@@ -56,6 +56,11 @@ TEST(SqliteStoreRows, ARowThatIsNotAnEntryIsAStoreErrorNamingIt)
         expect_store_error_naming([&] { (void)run_task(store.read("array")); }, "array");
         expect_store_error_naming([&] { (void)run_task(store.read("badtag")); }, "badtag");
         expect_store_error_naming([&] { (void)run_task(store.read("bare")); }, "bare");
+        // Nor is its ETag sent with a 412.
+        expect_store_error_naming([&] { (void)run_task(store.remove_if("badtag", R"("other")")); }, "badtag");
+        expect_store_error_naming(
+            [&] { (void)run_task(store.create_if_absent("notjson", make_stored_entry(R"({"full_name":"N"})"))); },
+            "notjson");
         EXPECT_THROW((void)run_task(store.list()), StoreError);
         EXPECT_THROW((void)run_task(store.range("", 10)), StoreError);
         EXPECT_EQ(run_task(store.read("kept"))->json, R"({"full_name":"Ottilie Brandvold"})");

@@ -350,7 +350,7 @@ constexpr std::array<StatementText, 12> statements{{
      "INSERT INTO addrservice_entries (id, etag, json) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING"},
     {"addrservice_update_if", "UPDATE addrservice_entries SET etag = $3, json = $4 WHERE id = $1 AND etag = $2"},
     {"addrservice_delete_if", "DELETE FROM addrservice_entries WHERE id = $1 AND etag = $2"},
-    {"addrservice_etag_of", "SELECT etag FROM addrservice_entries WHERE id = $1"},
+    {"addrservice_etag_of", "SELECT etag, json FROM addrservice_entries WHERE id = $1"},
     // A walk of the primary key (COLLATE "C": bytewise) from a given id: a page reads its own rows only.
     {"addrservice_page", "SELECT id, json, etag FROM addrservice_entries WHERE id > $1 ORDER BY id LIMIT $2"},
 }};
@@ -635,7 +635,9 @@ Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std
     if (!expected.absent && current == expected.etag) {
         co_return std::nullopt;
     }
-    co_return WriteResult{WriteStatus::precondition_failed, std::move(current)};
+    // Its ETag goes out in the 412's header: only that of a row that is an entry.
+    co_return WriteResult{WriteStatus::precondition_failed,
+                          checked_row("postgres", id, value_of(found, 0, 1), std::move(current))->etag};
 }
 
 /// Runs a conditional write (one statement that compares and writes) until it writes or its refusal has

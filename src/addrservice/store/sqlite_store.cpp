@@ -177,7 +177,7 @@ struct SqliteStore::Db final : BatchScope {
             update_if = std::make_unique<Statement>(
                 handle, "UPDATE entries SET etag = ?3, json = ?4 WHERE id = ?1 AND etag = ?2");
             erase_if = std::make_unique<Statement>(handle, "DELETE FROM entries WHERE id = ?1 AND etag = ?2");
-            etag_of = std::make_unique<Statement>(handle, "SELECT etag FROM entries WHERE id = ?1");
+            etag_of = std::make_unique<Statement>(handle, "SELECT etag, json FROM entries WHERE id = ?1");
             // A walk of the primary key from a given id: a page reads its own rows only.
             page = std::make_unique<Statement>(handle,
                                                "SELECT id, json, etag FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2");
@@ -346,7 +346,9 @@ WriteResult SqliteStore::refused(const std::string& id) const
     if (!etag_of->bind(1, id).step()) {
         return WriteResult{WriteStatus::not_found, {}};
     }
-    return WriteResult{WriteStatus::precondition_failed, etag_of->text(0)};
+    // Its ETag goes out in the 412's header: only that of a row that is an entry.
+    return WriteResult{WriteStatus::precondition_failed,
+                       checked_row("sqlite", id, etag_of->text(1), etag_of->text(0))->etag};
 }
 
 WriteResult SqliteStore::replace_if_now(const std::string& id, const std::string& expected_etag,
