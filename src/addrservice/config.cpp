@@ -46,8 +46,15 @@ bool starts_c1_control(std::string_view text, std::size_t at) noexcept
            static_cast<unsigned char>(text[at + 1]) >= 0x80 && static_cast<unsigned char>(text[at + 1]) <= 0x9F;
 }
 
-bool has_control(std::string_view text) noexcept
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+
+/// True when text holds a control character (C0, DEL or C1), or a byte that is not UTF-8, which a YAML
+/// escape can make though the file is UTF-8 (yaml-cpp writes "\N", U+0085, as the one byte 0x85).
+bool has_control(std::string_view text)
 {
+    if (invalid_utf8_at(text)) {
+        return true;
+    }
     for (std::size_t at = 0; at < text.size(); ++at) {
         if (is_control(text[at]) || starts_c1_control(text, at)) {
             return true;
@@ -149,6 +156,9 @@ std::string read_string(const YAML::Node& node, const std::string& key)
         fail(key, "expected a non-empty string, got " + describe_node(node));
     }
     const auto& text = node.Scalar();
+    if (invalid_utf8_at(text)) {
+        fail(key, "expected a string of UTF-8 text, got a byte that is none (YAML's \\N escape makes one)");
+    }
     if (has_control(text)) {
         // A NUL would cut a path short where it reaches the operating system.
         fail(key, "expected a string without control characters, got " + quoted(text));

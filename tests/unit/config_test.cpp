@@ -243,6 +243,11 @@ TEST(ConfigFile, AStringWithAControlCharacterIsRefused)
     // escape sequence. They are named by their code point in the message.
     EXPECT_EQ(error_of(R"(service: {name: "a\u0085b"})"),
               "config: service.name: expected a string without control characters, got 'a\\u0085b'");
+    EXPECT_EQ(error_of(R"(service: {name: "a\Nb"})"),
+              "config: service.name: expected a string of UTF-8 text, got a byte that is none (YAML's \\N escape "
+              "makes one)");
+    EXPECT_EQ(error_of(R"(addr-db: {postgres: "host=db\N"})"),
+              "config: addr-db.postgres: expected a connection string without control characters");
     EXPECT_EQ(error_of(R"(service: {name: "a\u009b31mb"})"),
               "config: service.name: expected a string without control characters, got 'a\\u009b31mb'");
     EXPECT_EQ(load_config_text("service: {name: \"\u00a0Adresse\u00c2\"}").service_name, "\u00a0Adresse\u00c2");
