@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -314,6 +315,36 @@ std::vector<Violation> SchemaValidator::validate(const boost::json::value& docum
     return violations;
 }
 
+namespace {
+
+/// True for a code point that is a control character (C0, DEL, C1) or a space of any kind (Unicode's
+/// White_Space and the zero-width space and no-break space that look like one).
+bool is_space_or_control(std::uint32_t c) noexcept
+{
+    return c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+/// True when UTF-8 text (as a parsed body's strings are) holds a space or a control character.
+bool has_space_or_control(std::string_view text) noexcept
+{
+    for (std::size_t at = 0; at < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[at]);
+        const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        std::uint32_t c = length == 1 ? lead : lead & (0xFFU >> (length + 1));
+        for (std::size_t i = 1; i < length && at + i < text.size(); ++i) {
+            c = (c << 6U) | (static_cast<unsigned char>(text[at + i]) & 0x3FU);
+        }
+        if (is_space_or_control(c)) {
+            return true;
+        }
+        at += length;
+    }
+    return false;
+}
+
+}  // namespace
+
 bool is_plausible_email(std::string_view text) noexcept
 {
     const auto at = text.find('@');
@@ -336,8 +367,7 @@ bool is_plausible_email(std::string_view text) noexcept
         }
         start = end + 1;
     }
-    return std::none_of(text.begin(), text.end(),
-                        [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+    return !has_space_or_control(text);
 }
 
 namespace {

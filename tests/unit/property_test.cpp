@@ -125,11 +125,14 @@ rc::Gen<std::string> gen_string_of(rc::Gen<std::uint32_t> characters)
 }
 
 /// An address is_plausible_email accepts: word.word@label.label, words and labels of any characters but
-/// '@', '.', '-' and spaces.
+/// '@', '.', '-', spaces and control characters.
 rc::Gen<std::string> gen_email()
 {
     const auto part = [](std::uint32_t c) {
-        return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '@' && c != '.' && c != '-';
+        const bool space_or_control = c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 ||
+                                      (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+                                      c == 0x205F || c == 0x3000 || c == 0xFEFF;
+        return !space_or_control && c != '@' && c != '.' && c != '-';
     };
     return rc::gen::apply(
         [](const std::string& word, const std::string& more, const std::string& domain, const std::string& top,

@@ -294,6 +294,15 @@ TEST(EmailFormat, PlausibleAddresses)
         EXPECT_FALSE(is_plausible_email(address)) << address;
     }
     EXPECT_TRUE(is_plausible_email("wren.o-halloway@mail-1.example.org"));
+    // No control character and no space of any kind, anywhere.
+    for (const std::string& address :
+         {std::string("a@b\0.c", 6), std::string("a\x01@b.c"), std::string("a@b\x7f.c"), std::string("a\v@b.c"),
+          std::string("a@b\xc2\x85.c"),
+          std::string("a\xc2\xa0"
+                      "b@c.d"),
+          std::string("a@b\xe2\x80\xa8.c"), std::string("a@b\xe3\x80\x80.c"), std::string("a\xe2\x80\x8b@b.c")}) {
+        EXPECT_FALSE(is_plausible_email(address)) << address;
+    }
     EXPECT_TRUE(is_plausible_email("\u00e5sa@sm\u00f6rg\u00e5s.example"));
 }
 
