@@ -64,6 +64,11 @@ public:
         if (is_integer_literal(text) || !std::isfinite(value)) {
             return add(number_text(text));
         }
+        if (value == 0.0 && text.substr(0, text.find_first_of("eE")).find_first_of("123456789") != std::string::npos) {
+            // Too small for a double (1e-400): zero would change the value without a word.
+            error_ = "number out of range: " + text.substr(0, 64);
+            return false;
+        }
         if (numbers_ == Numbers::as_written && Json(value).dump() != text) {
             return add(number_text(text));
         }

@@ -126,6 +126,14 @@ TEST(Patch, ANameTwiceInOneObjectIsInvalidJson)
     EXPECT_NO_THROW(Patch(PatchFormat::merge_patch, R"({"a": {"a": 1}})"));
 }
 
+TEST(Patch, ANumberTooSmallForADoubleIsRefusedNotMadeZero)
+{
+    EXPECT_THROW(Patch(PatchFormat::merge_patch, R"({"a": 1e-400})"), InvalidJsonError);
+    EXPECT_THROW(Patch(PatchFormat::json_patch, R"([{"op": "add", "path": "/a", "value": -2.5e-330}])"),
+                 InvalidJsonError);
+    EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"a": 0e-400})").apply("{}", 1000), R"({"a":0.0})");
+}
+
 TEST(Patch, ABodyThatIsNotJsonIsInvalidJson)
 {
     EXPECT_THROW(Patch(PatchFormat::merge_patch, "{\"a\": "), InvalidJsonError);
