@@ -98,20 +98,6 @@ std::optional<std::string> effective_option(const ConnectOptions& options, std::
     return fallback;
 }
 
-std::vector<std::string> split_list(const std::string& text)
-{
-    std::vector<std::string> items;
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = text.find(',', start);
-        items.push_back(text.substr(start, comma - start));
-        if (comma == std::string::npos) {
-            return items;
-        }
-        start = comma + 1;
-    }
-}
-
 std::string join_list(const std::vector<std::string>& items)
 {
     std::string text;
@@ -531,6 +517,19 @@ void Connection::dispatch()
         if (!request.result || succeeded(request.result)) {
             request.result = std::move(result);  // the first error is kept
         }
+    }
+}
+
+std::vector<std::string> split_list(std::string_view text)
+{
+    std::vector<std::string> items;
+    for (;;) {
+        const auto comma = text.find(',');
+        items.emplace_back(text.substr(0, comma));
+        if (comma == std::string_view::npos) {
+            return items;
+        }
+        text.remove_prefix(comma + 1);
     }
 }
 

@@ -203,6 +203,8 @@ private:
     std::shared_ptr<Connection> connection_;
 };
 
+/// The elements of a comma-separated list, as libpq splits host, hostaddr and port ("" is one empty one).
+std::vector<std::string> split_list(std::string_view text);
 /// The store's name from connection options and libpq's defaults: postgres://user@host:port/dbname.
 std::string describe(const ConnectOptions& options);
 /// The options with the hosts' addresses (hostaddr) looked up without blocking the loop; each address of a

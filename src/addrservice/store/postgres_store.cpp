@@ -44,6 +44,7 @@ using postgres::Params;
 using postgres::Request;
 using postgres::Result;
 using postgres::serve;
+using postgres::split_list;
 using postgres::sqlstate_of;
 using postgres::timeout_text;
 using postgres::value_of;
@@ -119,20 +120,6 @@ std::vector<EffectiveOption> effective_options(const ConnectOptions& options)
     return effective;
 }
 
-/// The elements of a comma-separated list, as libpq splits host, hostaddr and port.
-std::vector<std::string_view> list_elements(std::string_view list)
-{
-    std::vector<std::string_view> elements;
-    for (;;) {
-        const auto comma = list.find(',');
-        elements.push_back(list.substr(0, comma));
-        if (comma == std::string_view::npos) {
-            return elements;
-        }
-        list.remove_prefix(comma + 1);
-    }
-}
-
 /// Refuses an option: "postgres: sslmode (PGSSLMODE) is not one of ...", "postgres: the port is ...".
 [[noreturn]] void refuse(const EffectiveOption& option, std::string_view problem, bool with_article = false)
 {
@@ -151,7 +138,7 @@ std::vector<std::string_view> list_elements(std::string_view list)
 void check_port(const EffectiveOption& option)
 {
     // One port, or one per host (host=a,b port=5432,5433); an empty one is the default.
-    for (const auto port : list_elements(option.value)) {
+    for (const auto& port : split_list(option.value)) {
         // Digits only: libpq would also take " 5432" or "+5432", and name the store with them.
         int number = 0;
         const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
@@ -182,13 +169,14 @@ void check_hosts(const std::vector<EffectiveOption>& options)
     const auto host = value_of("host");
     const auto hostaddr = value_of("hostaddr");
     const auto port = value_of("port");
-    for (const auto address : hostaddr.empty() ? std::vector<std::string_view>() : list_elements(hostaddr)) {
+    const auto address_list = hostaddr.empty() ? std::vector<std::string>() : split_list(hostaddr);
+    for (const auto& address : address_list) {
         if (!address.empty() && !is_ip_address(address)) {
             throw StoreOpenError("postgres: hostaddr is not a list of IP addresses");
         }
     }
-    const auto hosts = host.empty() ? 0 : list_elements(host).size();
-    const auto addresses = hostaddr.empty() ? 0 : list_elements(hostaddr).size();
+    const auto hosts = host.empty() ? 0 : split_list(host).size();
+    const auto addresses = address_list.size();
     const auto counted = [](std::size_t n, const std::string& one, const std::string& many) {
         return std::to_string(n) + " " + (n == 1 ? one : many);
     };
@@ -197,7 +185,7 @@ void check_hosts(const std::vector<EffectiveOption>& options)
                              counted(addresses, "address", "addresses") + "; they pair up one for one");
     }
     const auto targets = std::max<std::size_t>({hosts, addresses, 1});
-    const auto ports = port.empty() ? 0 : list_elements(port).size();
+    const auto ports = port.empty() ? 0 : split_list(port).size();
     if (ports > 1 && ports != targets) {
         throw StoreOpenError("postgres: port has " + counted(ports, "number", "numbers") + " for " +
                              counted(targets, "host", "hosts") + "; give one for all, or one for each");
@@ -225,8 +213,8 @@ std::optional<std::string_view> unknown_choice(const EffectiveOption& option)
         if (any_case && value.empty()) {
             return std::nullopt;
         }
-        for (auto word : list_elements(words)) {
-            word.remove_prefix(word.starts_with(' ') ? 1 : 0);
+        for (const auto& listed : split_list(words)) {
+            const std::string_view word = std::string_view(listed).substr(listed.starts_with(' ') ? 1 : 0);
             if (any_case ? boost::algorithm::iequals(word, value) : word == value) {
                 return std::nullopt;
             }
@@ -828,20 +816,31 @@ Task<bool> PostgresStore::remove(std::string id)
     co_return removed;
 }
 
-Task<std::vector<std::pair<std::string, EntryPtr>>> PostgresStore::list()
+namespace {
+
+/// The entries of rows of (id, json, etag), each checked: a row edited into something that is no entry is
+/// an error, never served.
+EntryPage entries_of(const Result& rows)
 {
-    const auto pool = pool_;
-    auto result = co_await run(pool, Statement::list, Params{});
-    const auto rows = checked(std::move(result), pool->name);
     const int count = PQntuples(rows.get());
-    std::vector<std::pair<std::string, EntryPtr>> entries;
+    EntryPage entries;
     entries.reserve(static_cast<std::size_t>(count));
     for (int row = 0; row < count; ++row) {
         auto id = value_of(rows, row, 0);
         auto entry = checked_row("postgres", id, value_of(rows, row, 1), value_of(rows, row, 2));
         entries.emplace_back(std::move(id), std::move(entry));
     }
-    co_return entries;
+    return entries;
+}
+
+}  // namespace
+
+Task<std::vector<std::pair<std::string, EntryPtr>>> PostgresStore::list()
+{
+    const auto pool = pool_;
+    auto result = co_await run(pool, Statement::list, Params{});
+    const auto rows = checked(std::move(result), pool->name);
+    co_return entries_of(rows);
 }
 
 Task<WriteResult> PostgresStore::replace_if(std::string id, std::string expected_etag, EntryPtr entry)
@@ -895,23 +894,15 @@ Task<EntryPage> PostgresStore::range(std::string after, std::size_t limit)
 {
     require_valid_after(after);
     const auto pool = pool_;
-    EntryPage entries;
     if (limit == 0) {
-        co_return entries;
+        co_return EntryPage{};
     }
     const auto limit_text = std::to_string(std::min<std::size_t>(limit, INT64_MAX));
     Params params;
     params.bytes(after).text(limit_text);
     auto result = co_await run(pool, Statement::page, params);
     const auto rows = checked(std::move(result), pool->name);
-    const int count = PQntuples(rows.get());
-    entries.reserve(static_cast<std::size_t>(count));
-    for (int row = 0; row < count; ++row) {
-        auto id = value_of(rows, row, 0);
-        auto entry = checked_row("postgres", id, value_of(rows, row, 1), value_of(rows, row, 2));
-        entries.emplace_back(std::move(id), std::move(entry));
-    }
-    co_return entries;
+    co_return entries_of(rows);
 }
 
 Task<bool> PostgresStore::ready()
