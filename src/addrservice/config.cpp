@@ -48,13 +48,9 @@ bool starts_c1_control(std::string_view text, std::size_t at) noexcept
 
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
 
-/// True when text holds a control character (C0, DEL or C1), or a byte that is not UTF-8, which a YAML
-/// escape can make though the file is UTF-8 (yaml-cpp writes "\N", U+0085, as the one byte 0x85).
-bool has_control(std::string_view text)
+/// True when text holds a control character: C0, DEL or C1.
+bool has_control(std::string_view text) noexcept
 {
-    if (invalid_utf8_at(text)) {
-        return true;
-    }
     for (std::size_t at = 0; at < text.size(); ++at) {
         if (is_control(text[at]) || starts_c1_control(text, at)) {
             return true;
@@ -271,7 +267,9 @@ std::string read_connection_string(const YAML::Node& node, const std::string& ke
         fail(key, "expected a connection string (\"\" for the PG* environment), got " + describe_node(node));
     }
     const auto& text = node.Scalar();
-    if (has_control(text)) {
+    // A YAML escape can make bytes that are not UTF-8 though the file is (yaml-cpp writes "\N", U+0085,
+    // as the one byte 0x85).
+    if (invalid_utf8_at(text) || has_control(text)) {
         // Not quoted: a connection string may hold a password.
         fail(key, "expected a connection string without control characters");
     }
