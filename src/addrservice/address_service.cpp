@@ -127,7 +127,7 @@ std::string AddressService::normalise(std::string_view body) const
     }
     // The schema allows no property it does not name, so the valid document is the entry: it is stored
     // as its canonical text, with no typed copy in between.
-    return canonical_json(document);
+    return canonical_json(document, body.size());
 }
 
 Task<std::string> AddressService::create(std::string body)

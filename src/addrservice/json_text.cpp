@@ -11,6 +11,8 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -161,16 +163,40 @@ bool is_space(char c) noexcept
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/// A character JSON text cannot carry unescaped inside a string.
-bool needs_escape(char c) noexcept
+constexpr std::uint64_t byte_ones = 0x0101010101010101ULL;
+
+/// True when one of the eight bytes of word is '"' or '\\', or below 0x20: such a byte sets its high
+/// bit in one of the three terms (the "has zero byte" and "has byte less than" tests, which are exact as
+/// to whether a word holds one).
+bool word_needs_escape(std::uint64_t word) noexcept
 {
-    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const std::uint64_t quotes = word ^ (byte_ones * '"');
+    const std::uint64_t backslashes = word ^ (byte_ones * '\\');
+    return ((((quotes - byte_ones) & ~quotes) | ((backslashes - byte_ones) & ~backslashes) |
+             ((word - byte_ones * 0x20U) & ~word)) &
+            highs) != 0;
+}
+
+/// Orders object keys as std::string_view does (bytes as unsigned), deciding most pairs by their first
+/// byte without a call to memcmp.
+bool key_less(json::string_view a, json::string_view b) noexcept
+{
+    if (!a.empty() && !b.empty() && a.front() != b.front()) {
+        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+    }
+    return a < b;
 }
 
 /// Writes canonical JSON text, sorting each object's keys in one scratch list shared by the whole value.
+/// The text is written through a cursor into out's own storage, grown ahead of each write (std::string's
+/// check per appended character cost more than the rest of the writing); finish() cuts it to length.
 class CanonicalWriter {
 public:
-    explicit CanonicalWriter(std::string& out) : out_(out) {}
+    CanonicalWriter(std::string& out, std::size_t size_hint) : out_(out)
+    {
+        out_.resize(std::max<std::size_t>(size_hint, 64));
+    }
 
     void write(const json::value& value)
     {
@@ -179,21 +205,20 @@ public:
                 write_object(value.get_object());
                 break;
             case json::kind::array: {
-                out_ += '[';
-                bool first = true;
-                for (const auto& item : value.get_array()) {
-                    if (!first) {
-                        out_ += ',';
+                const auto& array = value.get_array();
+                put('[');
+                for (std::size_t i = 0; i < array.size(); ++i) {
+                    if (i != 0) {
+                        put(',');
                     }
-                    first = false;
-                    write(item);
+                    write(array[i]);
                 }
-                out_ += ']';
+                put(']');
                 break;
             }
             case json::kind::string:
                 if (const auto digits = exact_integer_text(value); !digits.empty()) {
-                    out_ += digits;
+                    put(digits);
                 } else {
                     write_string(value.get_string());
                 }
@@ -208,15 +233,38 @@ public:
                 write_double(value.get_double());
                 break;
             case json::kind::bool_:
-                out_ += value.get_bool() ? "true" : "false";
+                put(value.get_bool() ? "true" : "false");
                 break;
             case json::kind::null:
-                out_ += "null";
+                put("null");
                 break;
         }
     }
 
+    void finish() { out_.resize(used_); }
+
 private:
+    /// Makes room for count more characters after the cursor.
+    void room(std::size_t count)
+    {
+        if (out_.size() - used_ < count) {
+            out_.resize(std::max(out_.size() * 2, used_ + count));
+        }
+    }
+
+    void put(char c)
+    {
+        room(1);
+        out_[used_++] = c;
+    }
+
+    void put(std::string_view text)
+    {
+        room(text.size());
+        std::memcpy(out_.data() + used_, text.data(), text.size());
+        used_ += text.size();
+    }
+
     void write_object(const json::object& object)
     {
         const std::size_t first = members_.size();
@@ -224,45 +272,63 @@ private:
             members_.push_back(&member);
         }
         const auto begin = members_.begin() + static_cast<std::ptrdiff_t>(first);
-        std::sort(begin, members_.end(),
-                  [](const json::key_value_pair* a, const json::key_value_pair* b) { return a->key() < b->key(); });
-        out_ += '{';
+        std::sort(begin, members_.end(), [](const json::key_value_pair* a, const json::key_value_pair* b) {
+            return key_less(a->key(), b->key());
+        });
+        put('{');
         // By index: writing a member's value may grow the list.
         for (std::size_t i = first; i < first + object.size(); ++i) {
             if (i != first) {
-                out_ += ',';
+                put(',');
             }
             write_string(members_[i]->key());
-            out_ += ':';
+            put(':');
             write(members_[i]->value());
         }
-        out_ += '}';
+        put('}');
         members_.resize(first);
     }
 
     void write_string(json::string_view text)
     {
-        // Most strings need no escape: copied between quotes as they are.
-        if (std::none_of(text.begin(), text.end(), needs_escape)) {
-            out_ += '"';
-            out_.append(text.data(), text.size());
-            out_ += '"';
-            return;
+        // Most strings need no escape: copied between quotes eight bytes at a time, each word tested as it
+        // goes; the last, short word is padded with spaces, which need none. The room asked for covers the
+        // whole last word, so the bytes past the string are written over by what follows.
+        constexpr std::size_t word_size = sizeof(std::uint64_t);
+        room(text.size() + 2 + word_size);
+        char* const quote = out_.data() + used_;
+        char* const to = quote + 1;
+        for (std::size_t at = 0; at < text.size(); at += word_size) {
+            std::uint64_t word = byte_ones * ' ';
+            std::memcpy(&word, text.data() + at, std::min(word_size, text.size() - at));
+            if (word_needs_escape(word)) {
+                write_escaped(text);
+                return;
+            }
+            std::memcpy(to + at, &word, word_size);
         }
+        *quote = '"';
+        to[text.size()] = '"';
+        used_ += text.size() + 2;
+    }
+
+    void write_escaped(json::string_view text)
+    {
         serializer_.reset(text);
         std::array<char, 256> buffer{};
         while (!serializer_.done()) {
             const auto part = serializer_.read(buffer.data(), buffer.size());
-            out_.append(part.data(), part.size());
+            put(std::string_view(part.data(), part.size()));
         }
     }
 
     template <typename Integer>
     void write_number(Integer number)
     {
-        std::array<char, 24> buffer{};
-        const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
-        out_.append(buffer.data(), end);
+        constexpr std::size_t longest = 24;
+        room(longest);
+        const auto [end, error] = std::to_chars(out_.data() + used_, out_.data() + used_ + longest, number);
+        used_ = static_cast<std::size_t>(end - out_.data());
     }
 
     void write_double(double number)
@@ -273,14 +339,15 @@ private:
         std::array<char, 32> buffer{};
         const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
         const std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
-        out_ += text;
+        put(text);
         // Keep a double a double when read back: 100.0, not 100.
         if (text.find_first_of(".e") == std::string_view::npos) {
-            out_ += ".0";
+            put(".0");
         }
     }
 
     std::string& out_;
+    std::size_t used_ = 0;  // how much of out_ holds text; the rest is room
     json::serializer serializer_;
     std::vector<const json::key_value_pair*> members_;
 };
@@ -337,10 +404,12 @@ std::string_view exact_integer_text(const json::value& value) noexcept
     return {text->data() + 1, text->size() - 1};
 }
 
-std::string canonical_json(const json::value& value)
+std::string canonical_json(const json::value& value, std::size_t size_hint)
 {
     std::string out;
-    CanonicalWriter(out).write(value);
+    CanonicalWriter writer(out, size_hint);
+    writer.write(value);
+    writer.finish();
     return out;
 }
 

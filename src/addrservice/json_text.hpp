@@ -35,8 +35,9 @@ std::string_view exact_integer_text(const boost::json::value& value) noexcept;
 /// The canonical text of a value: no whitespace, object keys sorted, strings escaped as JSON requires
 /// (and nothing else), integers as written (exact integers too), other numbers in their shortest form
 /// that reads back to the same double (with ".0" when that form looks like an integer). Throws
-/// std::invalid_argument for a number JSON cannot carry (infinite or NaN).
-std::string canonical_json(const boost::json::value& value);
+/// std::invalid_argument for a number JSON cannot carry (infinite or NaN). size_hint: the length the
+/// text is likely to have (say, that of the text the value was parsed from), reserved at once.
+std::string canonical_json(const boost::json::value& value, std::size_t size_hint = 0);
 
 /// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
 void append_pointer_token(std::string& pointer, std::string_view key);

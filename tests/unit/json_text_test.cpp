@@ -3,6 +3,7 @@
 #include "support/samples.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
@@ -190,6 +191,38 @@ TEST(CanonicalJson, StringsAreEscapedOnlyWhereJsonRequires)
 {
     EXPECT_EQ(canonical(R"(["a\"b\\c\/d", "\u0001\n\t", "In\u00e8s \ud83d\ude00"])"),
               "[\"a\\\"b\\\\c/d\",\"\\u0001\\n\\t\",\"In\xC3\xA8s \xF0\x9F\x98\x80\"]");
+}
+
+TEST(CanonicalJson, AnyCharacterAtAnyPlaceOfAStringIsEscapedAsBoostJsonEscapesIt)
+{
+    // Strings are tested eight bytes at a time: every length around a word's, every place in it, and the
+    // bytes on both sides of each limit ('"' is 0x22, '\\' 0x5C; below 0x20 is escaped, 0x20 and up not).
+    for (const char special : {'"', '\\', '\x00', '\x01', '\x1F', ' ', '!', '#', '[', ']', '\x7F', '\xC3', '\xFE'}) {
+        for (std::size_t length = 1; length <= 25; ++length) {
+            for (std::size_t at = 0; at < length; ++at) {
+                std::string text(length, 'q');
+                text[at] = special;
+                const boost::json::value value(text);
+                EXPECT_EQ(canonical_json(value), boost::json::serialize(value))
+                    << "byte " << static_cast<int>(special) << " at " << at << " of " << length;
+            }
+        }
+    }
+}
+
+TEST(CanonicalJson, WhatFollowsAnEscapedStringIsWrittenAfterIt)
+{
+    EXPECT_EQ(canonical(R"({"b\nc": "x\ty", "a": ["\"", 1, "ok"], "c": {"\\": null}})"),
+              R"({"a":["\"",1,"ok"],"b\nc":"x\ty","c":{"\\":null}})");
+}
+
+TEST(CanonicalJson, ASmallSizeHintOnlyCostsGrowth)
+{
+    const auto document = parse_json_body(R"({"name": ")" + std::string(3000, 'n') + R"(", "list": [1, 2, 3]})");
+    const auto expected = canonical_json(document);
+    for (const std::size_t hint : {0U, 1U, 10U, 100U, 3000U, 100000U}) {
+        EXPECT_EQ(canonical_json(document, hint), expected) << hint;
+    }
 }
 
 TEST(CanonicalJson, LongStringsAreWrittenWhole)
