@@ -393,6 +393,13 @@ bool is_email_item(const Path& path)
            std::holds_alternative<std::size_t>(path[1]);
 }
 
+/// Strings and integers are checked where they are members (an email), so the walk steps into
+/// containers and doubles only: a step costs more than the check.
+bool may_hold_violation(const boost::json::value& value) noexcept
+{
+    return value.is_structured() || value.is_double();
+}
+
 /// Only a violation's pointer is written: most documents have none.
 void check_formats(const boost::json::value& value, Path& path, std::vector<Violation>& out)
 {
@@ -400,17 +407,23 @@ void check_formats(const boost::json::value& value, Path& path, std::vector<Viol
         out.push_back({pointer_of(path), "number out of range"});
     } else if (const auto* object = value.if_object()) {
         for (const auto& member : *object) {
-            path.emplace_back(member.key());
-            check_formats(member.value(), path, out);
-            path.pop_back();
+            if (may_hold_violation(member.value())) {
+                path.emplace_back(member.key());
+                check_formats(member.value(), path, out);
+                path.pop_back();
+            }
         }
-        if (const auto* email = object->if_contains("email");
-            email != nullptr && email->is_string() && exact_integer_text(*email).empty() && is_email_item(path) &&
+        // The path first: a lookup by name in every object would cost more than the rest of the walk.
+        if (const auto* email = is_email_item(path) ? object->if_contains("email") : nullptr;
+            email != nullptr && email->is_string() && exact_integer_text(*email).empty() &&
             !is_plausible_email(email->get_string())) {
             out.push_back({pointer_of(path) + "/email", "must be a valid email address"});
         }
     } else if (const auto* array = value.if_array()) {
         for (std::size_t index = 0; index < array->size(); ++index) {
+            if (!may_hold_violation((*array)[index])) {
+                continue;
+            }
             path.emplace_back(index);
             check_formats((*array)[index], path, out);
             path.pop_back();

@@ -59,6 +59,9 @@ public:
                 return std::nullopt;
             }
         }
+        if (!mark_required(node)) {
+            return std::nullopt;
+        }
         std::sort(node.properties.begin(), node.properties.end(),
                   [](const Property& a, const Property& b) { return a.name < b.name; });
         nodes_[index] = std::move(node);
@@ -134,6 +137,38 @@ private:
         return is_annotation(keyword) && (keyword != "definitions" || value.is_object());
     }
 
+    /// Marks the properties that are required, so that a document's members are counted against them in
+    /// the one pass over its members, without a lookup by name for each. A required name that has no
+    /// property of its own gets one that takes any value, when other names are allowed; when they are not,
+    /// no document passes, and the node is not compiled (valijson says why each one fails).
+    bool mark_required(Node& node)
+    {
+        std::sort(node.required.begin(), node.required.end());
+        node.required.erase(std::unique(node.required.begin(), node.required.end()), node.required.end());
+        for (const auto& name : node.required) {
+            const auto property = std::find_if(node.properties.begin(), node.properties.end(),
+                                               [&](const Property& p) { return p.name == name; });
+            if (property != node.properties.end()) {
+                property->required = true;
+            } else if (node.additional_properties) {
+                node.properties.push_back({name, any_node(), true});
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// A node that any value passes.
+    std::size_t any_node()
+    {
+        if (!any_) {
+            any_ = nodes_.size();
+            nodes_.emplace_back();
+        }
+        return *any_;
+    }
+
     static bool read_types(const json& value, Node& node)
     {
         static const std::map<std::string, std::uint8_t, std::less<>> bits{
@@ -174,6 +209,7 @@ private:
     std::vector<Node>& nodes_;
     std::map<std::string, std::size_t, std::less<>> compiled_;
     std::set<std::string, std::less<>> following_;  // $refs being resolved: a cycle of them is no schema
+    std::optional<std::size_t> any_;
 };
 
 std::optional<SchemaPrecheck> SchemaPrecheck::compile(const json& schema)
@@ -215,6 +251,15 @@ std::uint8_t SchemaPrecheck::type_of(const boost::json::value& value) noexcept
     return 0;
 }
 
+bool SchemaPrecheck::name_less(std::string_view a, std::string_view b) noexcept
+{
+    // Most names differ in their first byte: decided there without a call to memcmp.
+    if (!a.empty() && !b.empty() && a.front() != b.front()) {
+        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+    }
+    return a < b;
+}
+
 bool SchemaPrecheck::passes(const boost::json::value& value, const Node& node) const noexcept
 {
     const auto type = type_of(value);
@@ -231,22 +276,24 @@ bool SchemaPrecheck::passes(const boost::json::value& value, const Node& node) c
         }
     }
     if (const auto* object = value.if_object()) {
-        for (const auto& name : node.required) {
-            if (!object->contains(name)) {
-                return false;
-            }
-        }
+        // A parsed object holds each name once, so counting the required ones met tells whether all are.
+        std::size_t required = 0;
         for (const auto& member : *object) {
-            const auto found =
-                std::lower_bound(node.properties.begin(), node.properties.end(), member.key(),
-                                 [](const Property& property, std::string_view key) { return property.name < key; });
-            if (found != node.properties.end() && found->name == member.key()) {
+            const std::string_view key = member.key();
+            const auto found = std::lower_bound(
+                node.properties.begin(), node.properties.end(), key,
+                [](const Property& property, std::string_view name) { return name_less(property.name, name); });
+            if (found != node.properties.end() && found->name == key) {
+                required += found->required ? 1 : 0;
                 if (!passes(member.value(), nodes_[found->node])) {
                     return false;
                 }
             } else if (!node.additional_properties) {
                 return false;
             }
+        }
+        if (required != node.required.size()) {
+            return false;
         }
     } else if (const auto* array = value.if_array(); array != nullptr && node.items) {
         const auto& items = nodes_[*node.items];

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::json {
@@ -42,13 +43,14 @@ private:
     struct Property {
         std::string name;
         std::size_t node = 0;
+        bool required = false;
     };
 
     struct Node {
         std::uint8_t types = any_type;
         std::vector<Property> properties;  // sorted by name
         bool additional_properties = true;
-        std::vector<std::string> required;
+        std::vector<std::string> required;                       // sorted, each name once, each one a property's
         std::optional<std::vector<std::string>> one_of_strings;  // enum
         std::optional<std::size_t> items;
     };
@@ -57,6 +59,7 @@ private:
 
     [[nodiscard]] bool passes(const boost::json::value& value, const Node& node) const noexcept;
     [[nodiscard]] static std::uint8_t type_of(const boost::json::value& value) noexcept;
+    [[nodiscard]] static bool name_less(std::string_view a, std::string_view b) noexcept;
 
     std::vector<Node> nodes_;  // nodes_[0] is the root
 };

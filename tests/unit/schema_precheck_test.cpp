@@ -125,6 +125,35 @@ TEST(SchemaPrecheck, AnswersAsTheFullValidatorDoes)
     }
 }
 
+TEST(SchemaPrecheck, RequiredNamesAreCountedOnceWhateverTheSchemaSaysOfThem)
+{
+    // Named twice; one without a property of its own (any value); one whose property is optional.
+    const std::string open = R"({"type": "object", "required": ["a", "b", "a"],
+        "properties": {"a": {"type": "string"}, "c": {"type": "number"}}})";
+    for (const auto* document : {R"({"a": "x", "b": 1})", R"({"b": [], "a": "x", "c": 2})"}) {
+        const auto [precheck, valid] = answers(open, document);
+        EXPECT_TRUE(precheck) << document;
+        EXPECT_TRUE(valid) << document;
+    }
+    for (const auto* document : {R"({"a": "x"})", R"({"b": 1, "c": 2})", R"({"a": 1, "b": 1})", R"({})"}) {
+        const auto [precheck, valid] = answers(open, document);
+        EXPECT_FALSE(precheck) << document;
+        EXPECT_FALSE(valid) << document;
+    }
+}
+
+TEST(SchemaPrecheck, ARequiredNameNoPropertyAllowsIsLeftToTheFullValidator)
+{
+    // No document passes: one without b misses it, one with b has a name additionalProperties forbids.
+    const auto schema = nlohmann::json::parse(R"({"type": "object", "required": ["b"],
+        "properties": {"a": {}}, "additionalProperties": false})");
+    EXPECT_FALSE(compiles(schema));
+    const SchemaValidator validator(schema.dump(), SchemaValidator::Precheck::off);
+    for (const auto* document : {R"({"a": 1})", R"({"a": 1, "b": 2})"}) {
+        EXPECT_FALSE(validator.validate(parse_json_body(document)).empty()) << document;
+    }
+}
+
 TEST(SchemaPrecheck, ADoubleWhereAnIntegerIsAskedForGoesToTheFullValidator)
 {
     // Whether 2.0 is an integer is the full validator's to say; the precheck only never says yes wrongly.
