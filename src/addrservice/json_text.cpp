@@ -195,7 +195,8 @@ class CanonicalWriter {
 public:
     CanonicalWriter(std::string& out, std::size_t size_hint) : out_(out)
     {
-        out_.resize(std::max<std::size_t>(size_hint, 64));
+        // The hint and the room the last string's last word may ask for beyond the text (see write_string).
+        out_.resize(std::max<std::size_t>(size_hint, 48) + 16);
     }
 
     void write(const json::value& value)
@@ -241,7 +242,15 @@ public:
         }
     }
 
-    void finish() { out_.resize(used_); }
+    /// Cuts the text to length; when it grew past the hint, gives back what doubling left unused (the text
+    /// is kept, by the stores, as long as the entry is).
+    void finish()
+    {
+        out_.resize(used_);
+        if (out_.capacity() - used_ > used_ / 8 + 32) {
+            out_.shrink_to_fit();
+        }
+    }
 
 private:
     /// Makes room for count more characters after the cursor.
