@@ -5,6 +5,10 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+// Compiled in here: the binary loads no xxHash library.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <algorithm>
 #include <array>
 
@@ -38,7 +42,8 @@ std::string format_etag(std::uint64_t hash, std::size_t length)
 
 std::string make_etag(std::string_view bytes)
 {
-    return format_etag(etag_hash(bytes), bytes.size());
+    // XXH3 reads eight bytes and more a step; FNV-1a, one byte a multiply, was 5 % of a POST's time (perf).
+    return format_etag(XXH3_64bits(bytes.data(), bytes.size()), bytes.size());
 }
 
 EntryPtr make_stored_entry(std::string json_text)

@@ -41,10 +41,10 @@ struct StoredEntry {
 
 using EntryPtr = std::shared_ptr<const StoredEntry>;
 
-/// A strong ETag (quoted) for a representation's bytes.
+/// A strong ETag (quoted) for a representation's bytes: their 64-bit XXH3 hash and their length.
 std::string make_etag(std::string_view bytes);
 
-/// The hash under make_etag, to be folded over several pieces (FNV-1a, 64 bits); seed with etag_seed.
+/// A hash to fold over several short pieces (FNV-1a, 64 bits), as a page's ETag is; seed with etag_seed.
 inline constexpr std::uint64_t etag_seed = 14695981039346656037ULL;
 std::uint64_t etag_hash(std::string_view bytes, std::uint64_t hash = etag_seed) noexcept;
 /// A strong ETag from a hash and the length of the representation it covers.
