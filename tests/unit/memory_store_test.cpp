@@ -31,6 +31,39 @@ TEST(MemoryStore, DuplicateCreateIsAStoreError)
     EXPECT_THROW(run_task(store.create("a1", make_stored_entry("{}"))), StoreError);
 }
 
+TEST(MemoryStore, EntriesStayFoundAcrossTheTableGrowingAndIdsGoingAndComing)
+{
+    // The table keeps views of the ids the order holds: every lookup after many grows and removals, and
+    // an id removed and made again, must still find its own entry (and ASan sees any dangling view).
+    MemoryStore store;
+    constexpr int count = 20000;
+    const auto id_of = [](int n) { return "id-" + std::to_string(100000 + n); };
+    for (int n = 0; n < count; ++n) {
+        run_task(store.create(id_of(n), make_stored_entry(std::to_string(n))));
+    }
+    for (int n = 0; n < count; n += 2) {
+        EXPECT_TRUE(run_task(store.remove(id_of(n))));
+    }
+    for (int n = 0; n < count; n += 4) {
+        run_task(store.create(id_of(n), make_stored_entry("again " + std::to_string(n))));
+    }
+    EXPECT_EQ(store.size(), static_cast<std::size_t>(count / 2 + count / 4));
+    for (int n = 0; n < count; ++n) {
+        const auto entry = run_task(store.read(id_of(n)));
+        const auto expected = n % 4 == 0 ? "again " + std::to_string(n) : std::to_string(n);
+        if (n % 2 == 0 && n % 4 != 0) {
+            EXPECT_EQ(entry, nullptr) << n;
+        } else {
+            ASSERT_NE(entry, nullptr) << n;
+            EXPECT_EQ(entry->json, expected) << n;
+        }
+    }
+    const auto page = run_task(store.range(id_of(count - 8), 100));
+    ASSERT_EQ(page.size(), 5U);  // 20000-7 .. 20000-1 less the two removed and not made again
+    EXPECT_EQ(page.front().first, id_of(count - 7));
+    EXPECT_EQ(page.back().first, id_of(count - 1));
+}
+
 TEST(MemoryStore, ListIsOrderedById)
 {
     MemoryStore store;

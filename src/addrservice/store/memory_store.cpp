@@ -11,20 +11,26 @@ namespace addrservice {
 
 void MemoryStore::add(std::string id, EntryPtr entry)
 {
-    const auto [it, added] = entries_.emplace(std::move(id), std::move(entry));
-    if (!added) {
+    if (entries_.contains(id)) {
         throw StoreError("duplicate id");
     }
     // The service makes ids in increasing order, so a new id most often goes last: then the hint makes the
     // insert constant time instead of a walk down the tree.
-    order_.emplace_hint(order_.end(), it->first);
+    const auto kept = order_.emplace_hint(order_.end(), std::move(id));
+    try {
+        entries_.emplace(std::string_view(*kept), std::move(entry));
+    } catch (...) {
+        order_.erase(kept);
+        throw;
+    }
     ++version_;
 }
 
 void MemoryStore::erase(Entries::iterator it)
 {
-    order_.erase(it->first);  // while the view is still valid
-    entries_.erase(it);
+    const auto kept = order_.find(it->first);
+    entries_.erase(it);  // before the id it views goes
+    order_.erase(kept);
     ++version_;
 }
 
@@ -115,12 +121,12 @@ Task<EntryPage> MemoryStore::range(std::string after, std::size_t limit)
     co_return collect(after.empty() ? order_.begin() : order_.upper_bound(after), limit);
 }
 
-EntryPage MemoryStore::collect(std::set<std::string_view>::const_iterator from, std::size_t limit) const
+EntryPage MemoryStore::collect(Order::const_iterator from, std::size_t limit) const
 {
     EntryPage page;
     page.reserve(std::min(limit, entries_.size()));
     for (auto it = from; it != order_.end() && page.size() < limit; ++it) {
-        page.emplace_back(std::string(*it), entries_.find(*it)->second);
+        page.emplace_back(*it, entries_.find(*it)->second);
     }
     return page;
 }

@@ -2,12 +2,13 @@
 
 #include "addrservice/store/store.hpp"
 
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <functional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <type_traits>
-#include <unordered_map>
 
 namespace addrservice {
 
@@ -29,28 +30,20 @@ public:
     [[nodiscard]] std::string describe() const override { return "memory"; }
 
 private:
-    /// Hashes ids by their characters, so that a view of an id finds its entry without a copy.
-    struct IdHash {
-        using is_transparent = void;
-        // Not noexcept, on purpose: libstdc++ keeps each node's hash in the node only for a hash that may
-        // throw (or is slow). Without it, a lookup in a large book rehashed every id it walked past and
-        // compared keys it could have told apart by their hashes: a POST to a book of 700,000 entries
-        // spent a tenth of its time there (perf).
-        std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
-    };
-    static_assert(!std::is_nothrow_invocable_v<const IdHash&, const std::string&>,
-                  "a noexcept IdHash would make libstdc++ stop keeping each id's hash in its node");
-    using Entries = std::unordered_map<std::string, EntryPtr, IdHash, std::equal_to<>>;
+    // Ids in order, for pages; each set node holds its id where it stays until erased. Only creates and
+    // removes touch it; a replace, the commonest write, does not.
+    using Order = std::set<std::string, std::less<>>;
+    // Entries by views of the ids the order holds. An open-addressing table: a lookup in a large book
+    // touches one group of slots instead of a chain of nodes (with libstdc++'s node map, a POST to a book
+    // of 700,000 entries spent a tenth of its time looking for its bucket, perf).
+    using Entries = boost::unordered_flat_map<std::string_view, EntryPtr, boost::hash<std::string_view>>;
 
     void add(std::string id, EntryPtr entry);
     void erase(Entries::iterator it);
-    [[nodiscard]] EntryPage collect(std::set<std::string_view>::const_iterator from, std::size_t limit) const;
+    [[nodiscard]] EntryPage collect(Order::const_iterator from, std::size_t limit) const;
 
-    // Hashed: a write to a large book is one bucket, not a walk down a tree of ids.
+    Order order_;
     Entries entries_;
-    // The same ids in order, for pages: views of the map's keys, which stay where they are until erased.
-    // Only creates and removes touch it; a replace, the commonest write, does not.
-    std::set<std::string_view> order_;
     std::uint64_t version_ = 0;
 };
 
