@@ -187,6 +187,12 @@ asio::awaitable<beast::error_code> Connection<Stream>::parse(RequestParser& pars
             if (until == Until::message && window == shared_->limits.max_header_bytes) {
                 co_return beast_http::error::header_limit;
             }
+            // What the parser leaves unread in a chunked body is all protocol lines (it takes chunk data as it
+            // comes): one ended by a bare LF would never end for it.
+            if (until == Until::message && parser.chunked() &&
+                has_bare_line_feed(std::string_view(static_cast<const char*>(buffer_.data().data()), window))) {
+                co_return beast_http::error::bad_line_ending;
+            }
         }
         auto [read_ec, n] =
             co_await stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, max_read_size)), use_tuple);

@@ -200,4 +200,14 @@ std::size_t leading_empty_lines(std::string_view input) noexcept
     return std::min(input.find_first_not_of("\r\n"), input.size());
 }
 
+bool has_bare_line_feed(std::string_view input) noexcept
+{
+    for (auto at = input.find('\n'); at != std::string_view::npos; at = input.find('\n', at + 1)) {
+        if (at == 0 || input[at - 1] != '\r') {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace addrservice::http

@@ -28,6 +28,11 @@ std::optional<FramingProblem> framing_problem(const boost::beast::http::request_
 /// line (RFC 9112 section 2.2), such as the CRLF some clients send after a request's body.
 std::size_t leading_empty_lines(std::string_view input) noexcept;
 
+/// True when input holds a line feed that no carriage return comes before. Where the parser waits for more of
+/// a chunked body's protocol lines (a chunk's size line, the trailer fields), every line must end in CRLF
+/// (RFC 9112 section 7.1): Beast looks for the CR and would wait for it until the request timeout.
+bool has_bare_line_feed(std::string_view input) noexcept;
+
 /// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
 bool is_valid_host(std::string_view host) noexcept;
 

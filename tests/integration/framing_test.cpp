@@ -158,6 +158,34 @@ TEST(Framing, AChunkLineOrTrailerOverTheHeaderLimitIs431AndCloses)
     EXPECT_TRUE(trickling.read_until_close().starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
 }
 
+TEST(Framing, AChunkLineOrTrailerEndedByABareLineFeedIs400AtOnce)
+{
+    TestServer server;
+    const std::string entry = R"({"full_name": "Wren Halloway"})";
+    const std::string head = "POST /addresses HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // Each would wait for a CR that never comes until the request timeout, and then close unanswered.
+    for (const auto& request : {head + "1e\n" + entry + "\n0\n\n", head + "1e\r\n" + entry + "\r\n0\n\r\n",
+                                head + "1e\r\n" + entry + "\r\n0\r\nX-Checksum: 7\n\r\n"}) {
+        const auto answer = exchange_raw(server, request);
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << request;
+        EXPECT_EQ(responses_in(answer), 1U);
+        EXPECT_EQ(body_of_raw(answer)["code"], 400);
+    }
+    // Line feeds in chunk data are data, whichever piece of a trickled body they come in.
+    const std::string name = "Wren\\nHalloway\\n";
+    const std::string with_newlines = R"({"full_name": ")" + name + "\"}\n\n";
+    std::ostringstream size;
+    size << std::hex << with_newlines.size();
+    HttpClient client(server.port());
+    client.write_raw(head + size.str() + "\r\n");
+    client.write_raw(with_newlines.substr(0, 20));
+    client.write_raw(with_newlines.substr(20) + "\r");
+    client.write_raw("\n0\r\n\r\n");
+    const auto response = client.read_response();
+    ASSERT_EQ(response.result(), status::created) << response.body();
+    EXPECT_EQ(json::parse(client.get(std::string(response[field::location])).body())["full_name"], "Wren\nHalloway\n");
+}
+
 TEST(Framing, AChunkedBodyLargerThanTheHeaderLimitIsReadWhole)
 {
     Limits limits;

@@ -129,6 +129,20 @@ TEST(FramingCheck, TargetPathOfOriginAndAbsoluteForms)
     EXPECT_EQ(target_path("*"), "*");
 }
 
+TEST(FramingCheck, ABareLineFeedIsOneNoCarriageReturnComesBefore)
+{
+    EXPECT_FALSE(has_bare_line_feed(""));
+    EXPECT_FALSE(has_bare_line_feed("1e;x=y"));
+    EXPECT_FALSE(has_bare_line_feed("\r"));
+    EXPECT_FALSE(has_bare_line_feed("\r\n1e\r\n"));
+    EXPECT_FALSE(has_bare_line_feed("0\r\nX-A: 1\r\n\r\n"));
+    EXPECT_TRUE(has_bare_line_feed("\n"));
+    EXPECT_TRUE(has_bare_line_feed("1e\n"));
+    EXPECT_TRUE(has_bare_line_feed("\r\n1e\n"));
+    EXPECT_TRUE(has_bare_line_feed("0\r\nX-A: 1\r\n\n"));
+    EXPECT_TRUE(has_bare_line_feed("\r\r\n\n"));
+}
+
 TEST(FramingCheck, LeadingEmptyLinesAreCountedUpToTheFirstOtherByte)
 {
     EXPECT_EQ(leading_empty_lines("GET / HTTP/1.1\r\n"), 0U);
