@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -29,7 +31,8 @@ enum class Numbers {
 };
 
 /// A number kept as its text. It is held as a binary value, which no JSON text parses to, so it cannot
-/// be mistaken for anything else, and it compares equal to the same text only.
+/// be mistaken for anything else; nlohmann compares it equal to the same text only (a test compares
+/// numbers by value: same_value).
 Json number_text(const std::string& text)
 {
     return Json::binary(std::vector<std::uint8_t>(text.begin(), text.end()));
@@ -38,6 +41,72 @@ Json number_text(const std::string& text)
 bool is_integer_literal(std::string_view text) noexcept
 {
     return text.find_first_of(".eE") == std::string_view::npos;
+}
+
+/// A number's value as a test compares it: the digits of an integer (of any size), or a double.
+struct NumberValue {
+    std::optional<std::string> integer;  // digits with their sign, "-0" as "0"
+    double real = 0.0;
+};
+
+/// The value of a number, or of a number kept as text; nullopt for anything else, and for a text too
+/// large for a double (which then compares as text).
+std::optional<NumberValue> number_value(const Json& value)
+{
+    if (value.is_number_integer()) {
+        return NumberValue{value.dump(), 0.0};  // "-0" is only ever kept as text
+    }
+    if (value.is_number_float()) {
+        return NumberValue{std::nullopt, value.get<double>()};
+    }
+    if (!value.is_binary()) {
+        return std::nullopt;
+    }
+    const std::string text(value.get_binary().begin(), value.get_binary().end());
+    if (is_integer_literal(text)) {
+        return NumberValue{text == "-0" ? "0" : text, 0.0};
+    }
+    double real = 0.0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), real);
+    if (error != std::errc() || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return NumberValue{std::nullopt, real};
+}
+
+/// An integer's digits as a double, for comparing it with a number that has a fraction or an exponent.
+double as_double(const NumberValue& number)
+{
+    if (!number.integer) {
+        return number.real;
+    }
+    double real = 0.0;
+    std::from_chars(number.integer->data(), number.integer->data() + number.integer->size(), real);
+    return real;
+}
+
+/// Equality as RFC 6902's test has it: numbers by their value (0 and -0, 5 and 5.0, a double in any of its
+/// spellings), objects by their members in any order, arrays item by item, the rest as JSON.
+bool same_value(const Json& a, const Json& b)
+{
+    const auto a_number = number_value(a);
+    const auto b_number = number_value(b);
+    if (a_number && b_number) {
+        if (a_number->integer && b_number->integer) {
+            return *a_number->integer == *b_number->integer;
+        }
+        return as_double(*a_number) == as_double(*b_number);
+    }
+    if (a.is_object() && b.is_object()) {
+        return a.size() == b.size() && std::all_of(a.items().begin(), a.items().end(), [&](const auto& member) {
+                   const auto other = b.find(member.key());
+                   return other != b.end() && same_value(member.value(), *other);
+               });
+    }
+    if (a.is_array() && b.is_array()) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_value);
+    }
+    return a == b;
 }
 
 /// Builds a document from nlohmann's parse events (its SAX interface), as its own parser would, except
@@ -51,8 +120,8 @@ public:
     bool number_integer(Json::number_integer_t value)
     {
         // nlohmann reads a number with a minus sign as signed, without one as unsigned: a signed 0 was
-        // written "-0", which would come back as 0.
-        if (value == 0 && numbers_ == Numbers::as_written) {
+        // written "-0", which would come back as 0 (in an entry, or in a value a patch writes into one).
+        if (value == 0) {
             return add(number_text("-0"));
         }
         return add(Json(value));
@@ -306,6 +375,18 @@ public:
             if (op == "add" || op == "copy" || op == "move" || op == "remove") {
                 require_container_parent(path);
             }
+            if (op == "move") {
+                require_not_into_itself(Pointer(operation["from"].get_ref<const std::string&>()), path);
+            }
+            if (op == "test") {
+                // nlohmann compares numbers as it holds them: a number kept as text would equal its own
+                // text only, and -0 would never equal 0.
+                if (!same_value(document_.at(path), operation["value"])) {
+                    throw PatchConflictError("JSON Patch operation " + std::to_string(index) +
+                                             " (test) failed: " + path.to_string() + " holds another value");
+                }
+                return;
+            }
             document_.patch_inplace(Json::array({operation}));
         } catch (const Json::exception& e) {
             throw PatchConflictError("JSON Patch operation " + std::to_string(index) + " cannot apply: " + e.what());
@@ -342,6 +423,14 @@ private:
         used_ += added.bytes;
         if (used_ > budget_) {
             throw EntryTooLargeError("the patched entry would be too large");
+        }
+    }
+
+    /// RFC 6902 section 4.4: a value cannot be moved into one of its own children.
+    static void require_not_into_itself(const Pointer& from, const Pointer& path)
+    {
+        if (path.to_string().starts_with(from.to_string() + "/")) {
+            throw PatchConflictError("cannot move " + from.to_string() + " into itself, to " + path.to_string());
         }
     }
 

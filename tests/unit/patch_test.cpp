@@ -85,6 +85,9 @@ TEST(JsonPatch, AnOperationThatCannotApplyIsAConflict)
     expect_conflict(R"({"foo":[1]})", R"([{"op":"remove","path":"/foo/01"}])");
     expect_conflict(R"({"foo":"bar"})", R"([{"op":"remove","path":""}])");
     expect_conflict(R"({"a":{"b":1}})", R"([{"op":"move","from":"/a","path":"/a/b/c"}])");
+    // Into its own child, where the item that takes its place would take the member (RFC 6902 section 4.4).
+    expect_conflict(R"({"a":[{"k":1},{"k":2}]})", R"([{"op":"move","from":"/a/0","path":"/a/0/x"}])");
+    expect_conflict(R"({"a":{"b":1}})", R"([{"op":"move","from":"","path":"/a/c"}])");
     // A scalar or null parent has no members to add or remove (nlohmann would assert, or make an object).
     expect_conflict(R"({"foo":"bar"})", R"([{"op":"add","path":"/foo/x","value":1}])");
     expect_conflict(R"({"foo":"bar"})", R"([{"op":"remove","path":"/foo/x"}])");
@@ -167,6 +170,50 @@ TEST(Patch, AMinusZeroLeftAloneStaysMinusZero)
         Patch(PatchFormat::json_patch, R"([{"op":"replace","path":"/full_name","value":"B"}])").apply(entry, limit),
         expected);
     EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"n":0})").apply("{}", limit), R"({"n":0})");
+}
+
+TEST(Patch, AMinusZeroThePatchWritesIsWrittenAsAPutWouldStoreIt)
+{
+    EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"n":-0,"m":[-0,0]})").apply("{}", limit), R"({"m":[-0,0],"n":-0})");
+    EXPECT_EQ(Patch(PatchFormat::json_patch, R"([{"op":"add","path":"/n","value":-0}])").apply("{}", limit),
+              R"({"n":-0})");
+    EXPECT_EQ(Patch(PatchFormat::json_patch, R"([{"op":"add","path":"/n","value":-0.0}])").apply("{}", limit),
+              R"({"n":-0.0})");
+}
+
+TEST(Patch, ATestComparesNumbersByTheirValue)
+{
+    const std::string entry = R"({"z":-0,"i":5,"d":12345678901234568.0,"big":123456789012345678901234567890,)"
+                              R"("o":{"a":1,"b":[0.5,-0]}})";
+    for (const auto* test : {
+             R"([{"op":"test","path":"/z","value":-0}])",
+             R"([{"op":"test","path":"/z","value":0}])",
+             R"([{"op":"test","path":"/z","value":-0.0}])",
+             R"([{"op":"test","path":"/z","value":0.0}])",
+             R"([{"op":"test","path":"/i","value":5.0}])",
+             R"([{"op":"test","path":"/i","value":5e0}])",
+             R"([{"op":"test","path":"/d","value":12345678901234568.0}])",
+             R"([{"op":"test","path":"/d","value":12345678901234567.0}])",
+             R"([{"op":"test","path":"/d","value":1.2345678901234568e16}])",
+             R"([{"op":"test","path":"/big","value":123456789012345678901234567890}])",
+             R"([{"op":"test","path":"/o","value":{"b":[0.50,0],"a":1.0}}])",
+         }) {
+        EXPECT_NO_THROW((void)Patch(PatchFormat::json_patch, test).apply(entry, limit)) << test;
+    }
+    for (const auto* test : {
+             R"([{"op":"test","path":"/z","value":1}])",
+             R"([{"op":"test","path":"/z","value":"0"}])",
+             R"([{"op":"test","path":"/z","value":null}])",
+             R"([{"op":"test","path":"/i","value":5.5}])",
+             R"([{"op":"test","path":"/d","value":12345678901234570.0}])",
+             R"([{"op":"test","path":"/big","value":123456789012345678901234567891}])",
+             R"([{"op":"test","path":"/o","value":{"a":1}}])",
+             R"([{"op":"test","path":"/o","value":{"a":1,"b":[0.5]}}])",
+             R"([{"op":"test","path":"/o","value":{"a":1,"b":[0.5,-0],"c":2}}])",
+             R"([{"op":"test","path":"/missing","value":1}])",
+         }) {
+        expect_conflict(entry, test);
+    }
 }
 
 TEST(Patch, BigNumbersInThePatchKeepTheirTextToo)
