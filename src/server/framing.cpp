@@ -200,6 +200,14 @@ std::size_t leading_empty_lines(std::string_view input) noexcept
     return std::min(input.find_first_not_of("\r\n"), input.size());
 }
 
+bool has_control_character(std::string_view input) noexcept
+{
+    return std::any_of(input.begin(), input.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return (byte < 0x20 && c != '\t') || byte == 0x7F;
+    });
+}
+
 bool has_bare_line_feed(std::string_view input) noexcept
 {
     for (auto at = input.find('\n'); at != std::string_view::npos; at = input.find('\n', at + 1)) {

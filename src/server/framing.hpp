@@ -33,6 +33,10 @@ std::size_t leading_empty_lines(std::string_view input) noexcept;
 /// (RFC 9112 section 7.1): Beast looks for the CR and would wait for it until the request timeout.
 bool has_bare_line_feed(std::string_view input) noexcept;
 
+/// True when input holds a control character other than HTAB (0x00-0x1F, 0x7F), which neither a field value
+/// nor a chunk extension may hold (RFC 9110 section 5.5, RFC 9112 section 7.1.1).
+bool has_control_character(std::string_view input) noexcept;
+
 /// True when a Host field value is uri-host [":" port] (RFC 9112 section 3.2); empty is valid.
 bool is_valid_host(std::string_view host) noexcept;
 

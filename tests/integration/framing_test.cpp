@@ -171,6 +171,18 @@ TEST(Framing, AChunkLineOrTrailerEndedByABareLineFeedIs400AtOnce)
         EXPECT_EQ(responses_in(answer), 1U);
         EXPECT_EQ(body_of_raw(answer)["code"], 400);
     }
+    // Nor may a chunk extension hold a control character, quoted or not (but HTAB): a proxy that ends the
+    // line at the LF in it would frame the body otherwise.
+    for (const auto* extension : {";a=\"x\ny\"", ";a=\"\n\"", ";a=\"x\x7Fy\"", ";a=\"x\\\ny\""}) {
+        const auto answer = exchange_raw(server, chunked_post(entry, extension, ""));
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << extension;
+        EXPECT_EQ(responses_in(answer), 1U);
+    }
+    const auto nul = exchange_raw(server, chunked_post(entry, std::string(";a=\"x\0y\"", 8), ""));
+    EXPECT_TRUE(nul.starts_with("HTTP/1.1 400 Bad Request\r\n")) << nul;
+    HttpClient tabbed(server.port());
+    tabbed.write_raw(chunked_post(entry, ";a=\"x\ty\"", ""));
+    EXPECT_EQ(tabbed.read_response().result(), status::created);
     // Line feeds in chunk data are data, whichever piece of a trickled body they come in.
     const std::string name = "Wren\\nHalloway\\n";
     const std::string with_newlines = R"({"full_name": ")" + name + "\"}\n\n";
