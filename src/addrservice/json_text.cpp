@@ -195,8 +195,7 @@ class CanonicalWriter {
 public:
     CanonicalWriter(std::string& out, std::size_t size_hint) : out_(out)
     {
-        // The hint and the room the last string's last word may ask for beyond the text (see write_string).
-        out_.resize(std::max<std::size_t>(size_hint, 48) + 16);
+        out_.resize(std::max<std::size_t>(size_hint, 64));
     }
 
     void write(const json::value& value)
@@ -301,24 +300,42 @@ private:
     void write_string(json::string_view text)
     {
         // Most strings need no escape: copied between quotes eight bytes at a time, each word tested as it
-        // goes; the last, short word is padded with spaces, which need none. The room asked for covers the
-        // whole last word, so the bytes past the string are written over by what follows.
+        // goes. The last word of a string of eight bytes or more is its last eight bytes (some tested
+        // already, which is harmless); a shorter string goes a byte at a time. Words are loaded whole: a
+        // word assembled by a copy of fewer bytes stalled its load (perf).
         constexpr std::size_t word_size = sizeof(std::uint64_t);
-        room(text.size() + 2 + word_size);
-        char* const quote = out_.data() + used_;
-        char* const to = quote + 1;
-        for (std::size_t at = 0; at < text.size(); at += word_size) {
-            std::uint64_t word = byte_ones * ' ';
-            std::memcpy(&word, text.data() + at, std::min(word_size, text.size() - at));
+        const std::size_t size = text.size();
+        room(size + 2);
+        char* const to = out_.data() + used_ + 1;
+        std::uint64_t word = 0;
+        if (size >= word_size) {
+            for (std::size_t at = 0; at + word_size <= size; at += word_size) {
+                std::memcpy(&word, text.data() + at, word_size);
+                if (word_needs_escape(word)) {
+                    write_escaped(text);
+                    return;
+                }
+                std::memcpy(to + at, &word, word_size);
+            }
+            std::memcpy(&word, text.data() + size - word_size, word_size);
             if (word_needs_escape(word)) {
                 write_escaped(text);
                 return;
             }
-            std::memcpy(to + at, &word, word_size);
+            std::memcpy(to + size - word_size, &word, word_size);
+        } else {
+            for (std::size_t at = 0; at < size; ++at) {
+                const char c = text[at];
+                if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+                    write_escaped(text);
+                    return;
+                }
+                to[at] = c;
+            }
         }
-        *quote = '"';
-        to[text.size()] = '"';
-        used_ += text.size() + 2;
+        to[-1] = '"';
+        to[size] = '"';
+        used_ += size + 2;
     }
 
     void write_escaped(json::string_view text)
