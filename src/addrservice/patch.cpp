@@ -3,6 +3,7 @@
 #include "addrservice/errors.hpp"
 #include "addrservice/json_text.hpp"
 
+#include <boost/json/value.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -19,16 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 using Pointer = Json::json_pointer;
-
-/// How a document's numbers are read.
-enum class Numbers {
-    // An entry as stored: a number that nlohmann would not write back exactly as it was written keeps
-    // its text, so that what the patch leaves alone is stored again unchanged.
-    as_written,
-    // A patch: numbers by value, so that a test compares 0.50 and 0.5 as equal; only an integer too
-    // large for 64 bits, or a number too large for a double, keeps its text.
-    by_value,
-};
 
 /// A number kept as its text. It is held as a binary value, which no JSON text parses to, so it cannot
 /// be mistaken for anything else; nlohmann compares it equal to the same text only (a test compares
@@ -74,14 +65,20 @@ std::optional<NumberValue> number_value(const Json& value)
     return NumberValue{std::nullopt, real};
 }
 
-/// An integer's digits as a double, for comparing it with a number that has a fraction or an exponent.
-double as_double(const NumberValue& number)
+/// A number as a double, for comparing an integer with a number that has a fraction or an exponent;
+/// nullopt for an integer too large for a double (which then equals no such number; nlohmann's parser
+/// refuses such an integer today, so none reaches here).
+std::optional<double> as_double(const NumberValue& number)
 {
     if (!number.integer) {
         return number.real;
     }
     double real = 0.0;
-    std::from_chars(number.integer->data(), number.integer->data() + number.integer->size(), real);
+    const auto [end, error] =
+        std::from_chars(number.integer->data(), number.integer->data() + number.integer->size(), real);
+    if (error != std::errc()) {
+        return std::nullopt;
+    }
     return real;
 }
 
@@ -95,7 +92,9 @@ bool same_value(const Json& a, const Json& b)
         if (a_number->integer && b_number->integer) {
             return *a_number->integer == *b_number->integer;
         }
-        return as_double(*a_number) == as_double(*b_number);
+        const auto a_real = as_double(*a_number);
+        const auto b_real = as_double(*b_number);
+        return a_real && b_real && *a_real == *b_real;
     }
     if (a.is_object() && b.is_object()) {
         return a.size() == b.size() && std::all_of(a.items().begin(), a.items().end(), [&](const auto& member) {
@@ -110,17 +109,17 @@ bool same_value(const Json& a, const Json& b)
 }
 
 /// Builds a document from nlohmann's parse events (its SAX interface), as its own parser would, except
-/// for the numbers (see Numbers) and a bound on nesting.
+/// for the numbers and a bound on nesting. It reads a patch: numbers by value (a test compares 0.50 and 0.5
+/// as equal), except where nlohmann would lose one: an integer too large for 64 bits, -0, a number too
+/// large for a double, each kept as its text.
 class DocumentBuilder {
 public:
-    explicit DocumentBuilder(Numbers numbers) : numbers_(numbers) {}
-
     bool null() { return add(Json(nullptr)); }
     bool boolean(bool value) { return add(Json(value)); }
     bool number_integer(Json::number_integer_t value)
     {
         // nlohmann reads a number with a minus sign as signed, without one as unsigned: a signed 0 was
-        // written "-0", which would come back as 0 (in an entry, or in a value a patch writes into one).
+        // written "-0", which would come back as 0.
         if (value == 0) {
             return add(number_text("-0"));
         }
@@ -137,9 +136,6 @@ public:
             // Too small for a double (1e-400): zero would change the value without a word.
             error_ = "number out of range: " + text.substr(0, 64);
             return false;
-        }
-        if (numbers_ == Numbers::as_written && Json(value).dump() != text) {
-            return add(number_text(text));
         }
         return add(Json(value));
     }
@@ -211,20 +207,65 @@ private:
         return member_;
     }
 
-    Numbers numbers_;
     Json root_;
     std::vector<Json*> open_;  // the arrays and objects being read, outermost first
     Json* member_ = nullptr;
     std::string error_;
 };
 
-Json read_document(std::string_view text, Numbers numbers)
+Json read_patch(std::string_view text)
 {
-    DocumentBuilder builder(numbers);
+    DocumentBuilder builder;
     if (!Json::sax_parse(text, &builder)) {
         throw InvalidJsonError(builder.error());
     }
     return builder.release();
+}
+
+/// The stored entry as a document, from Boost.JSON's reading of it (every entry is read so, and it takes
+/// integers of any size, which nlohmann refuses beyond a double's range). A number nlohmann would not
+/// write back as it is stored (an exact integer, -0, a double it spells otherwise) keeps its text, so that
+/// what the patch leaves alone is stored again unchanged.
+Json entry_document(const boost::json::value& value)
+{
+    switch (value.kind()) {
+        case boost::json::kind::object: {
+            auto object = Json::object();
+            for (const auto& member : value.get_object()) {
+                object[std::string(member.key())] = entry_document(member.value());
+            }
+            return object;
+        }
+        case boost::json::kind::array: {
+            auto array = Json::array();
+            for (const auto& item : value.get_array()) {
+                array.push_back(entry_document(item));
+            }
+            return array;
+        }
+        case boost::json::kind::string:
+            if (const auto digits = exact_integer_text(value); !digits.empty()) {
+                return number_text(std::string(digits));
+            }
+            return Json(std::string(value.get_string()));
+        case boost::json::kind::int64:
+            return Json(value.get_int64());
+        case boost::json::kind::uint64:
+            return Json(value.get_uint64());
+        case boost::json::kind::double_: {
+            if (!std::isfinite(value.get_double())) {
+                throw InvalidJsonError("the stored entry holds a number out of range");
+            }
+            auto text = canonical_json(value);
+            Json number(value.get_double());
+            return number.dump() == text ? number : number_text(text);
+        }
+        case boost::json::kind::bool_:
+            return Json(value.get_bool());
+        case boost::json::kind::null:
+            break;
+    }
+    return Json(nullptr);
 }
 
 /// Writes a document as JSON text: numbers kept as text are written as that text.
@@ -454,8 +495,7 @@ private:
 
 }  // namespace
 
-Patch::Patch(PatchFormat format, std::string_view text)
-    : format_(format), changes_(read_document(text, Numbers::by_value))
+Patch::Patch(PatchFormat format, std::string_view text) : format_(format), changes_(read_patch(text))
 {
     if (format_ == PatchFormat::json_patch) {
         check_operations(changes_);
@@ -464,7 +504,7 @@ Patch::Patch(PatchFormat format, std::string_view text)
 
 std::string Patch::apply(std::string_view entry_json, std::size_t max_bytes) const
 {
-    auto document = read_document(entry_json, Numbers::as_written);
+    auto document = entry_document(parse_json_body(entry_json));
     if (format_ == PatchFormat::merge_patch) {
         document.merge_patch(changes_);
     } else {

@@ -216,6 +216,17 @@ TEST(Patch, ATestComparesNumbersByTheirValue)
     }
 }
 
+TEST(Patch, AnEntryHoldingAnIntegerBeyondADoublesRangeIsPatchedAndKeepsIt)
+{
+    // nlohmann refuses such an integer ("number overflow"): the entry is read as every entry is.
+    const auto huge = "1" + std::string(400, '0');
+    const auto entry = R"({"a":-)" + huge + R"(,"b":1,"c":1e+300,"d":12345678901234568.0})";
+    const auto expected = R"({"a":-)" + huge + R"(,"b":2,"c":1e+300,"d":12345678901234568.0})";
+    EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"b":2})").apply(entry, limit), expected);
+    EXPECT_EQ(Patch(PatchFormat::json_patch, R"([{"op":"replace","path":"/b","value":2}])").apply(entry, limit),
+              expected);
+}
+
 TEST(Patch, BigNumbersInThePatchKeepTheirTextToo)
 {
     const auto text = Patch(PatchFormat::merge_patch, R"({"y":98765432109876543210987654321})").apply("{}", limit);
