@@ -226,6 +226,7 @@ Json read_patch(std::string_view text)
 /// integers of any size, which nlohmann refuses beyond a double's range). A number nlohmann would not
 /// write back as it is stored (an exact integer, -0, a double it spells otherwise) keeps its text, so that
 /// what the patch leaves alone is stored again unchanged.
+// NOLINTBEGIN(modernize-return-braced-init-list): a braced Json of one value is an array holding it
 Json entry_document(const boost::json::value& value)
 {
     switch (value.kind()) {
@@ -256,8 +257,8 @@ Json entry_document(const boost::json::value& value)
             if (!std::isfinite(value.get_double())) {
                 throw InvalidJsonError("the stored entry holds a number out of range");
             }
-            auto text = canonical_json(value);
-            Json number(value.get_double());
+            const auto text = canonical_json(value);
+            const Json number(value.get_double());
             return number.dump() == text ? number : number_text(text);
         }
         case boost::json::kind::bool_:
@@ -267,6 +268,7 @@ Json entry_document(const boost::json::value& value)
     }
     return Json(nullptr);
 }
+// NOLINTEND(modernize-return-braced-init-list)
 
 /// Writes a document as JSON text: numbers kept as text are written as that text.
 void write_document(const Json& value, std::string& out)
