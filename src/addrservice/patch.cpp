@@ -66,8 +66,7 @@ std::optional<NumberValue> number_value(const Json& value)
 }
 
 /// A number as a double, for comparing an integer with a number that has a fraction or an exponent;
-/// nullopt for an integer too large for a double (which then equals no such number; nlohmann's parser
-/// refuses such an integer today, so none reaches here).
+/// nullopt for an integer too large for a double (an entry may hold one), which then equals no such number.
 std::optional<double> as_double(const NumberValue& number)
 {
     if (!number.integer) {

@@ -225,6 +225,9 @@ TEST(Patch, AnEntryHoldingAnIntegerBeyondADoublesRangeIsPatchedAndKeepsIt)
     EXPECT_EQ(Patch(PatchFormat::merge_patch, R"({"b":2})").apply(entry, limit), expected);
     EXPECT_EQ(Patch(PatchFormat::json_patch, R"([{"op":"replace","path":"/b","value":2}])").apply(entry, limit),
               expected);
+    // It equals no double (as a double it would be out of range, never 0 or the largest one).
+    expect_conflict(entry, R"([{"op":"test","path":"/a","value":0.0}])");
+    expect_conflict(entry, R"([{"op":"test","path":"/a","value":-1.7976931348623157e308}])");
 }
 
 TEST(Patch, BigNumbersInThePatchKeepTheirTextToo)
