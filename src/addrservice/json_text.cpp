@@ -178,16 +178,6 @@ bool word_needs_escape(std::uint64_t word) noexcept
             highs) != 0;
 }
 
-/// Orders object keys as std::string_view does (bytes as unsigned), deciding most pairs by their first
-/// byte without a call to memcmp.
-bool key_less(json::string_view a, json::string_view b) noexcept
-{
-    if (!a.empty() && !b.empty() && a.front() != b.front()) {
-        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
-    }
-    return a < b;
-}
-
 /// Writes canonical JSON text, sorting each object's keys in one scratch list shared by the whole value.
 /// The text is written through a cursor into out's own storage, grown ahead of each write (std::string's
 /// check per appended character cost more than the rest of the writing); finish() cuts it to length.
@@ -281,7 +271,7 @@ private:
         }
         const auto begin = members_.begin() + static_cast<std::ptrdiff_t>(first);
         std::sort(begin, members_.end(), [](const json::key_value_pair* a, const json::key_value_pair* b) {
-            return key_less(a->key(), b->key());
+            return name_less(a->key(), b->key());
         });
         put('{');
         // By index: writing a member's value may grow the list.

@@ -251,15 +251,6 @@ std::uint8_t SchemaPrecheck::type_of(const boost::json::value& value) noexcept
     return 0;
 }
 
-bool SchemaPrecheck::name_less(std::string_view a, std::string_view b) noexcept
-{
-    // Most names differ in their first byte: decided there without a call to memcmp.
-    if (!a.empty() && !b.empty() && a.front() != b.front()) {
-        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
-    }
-    return a < b;
-}
-
 bool SchemaPrecheck::passes(const boost::json::value& value, const Node& node) const noexcept
 {
     const auto type = type_of(value);

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace boost::json {
@@ -59,7 +58,6 @@ private:
 
     [[nodiscard]] bool passes(const boost::json::value& value, const Node& node) const noexcept;
     [[nodiscard]] static std::uint8_t type_of(const boost::json::value& value) noexcept;
-    [[nodiscard]] static bool name_less(std::string_view a, std::string_view b) noexcept;
 
     std::vector<Node> nodes_;  // nodes_[0] is the root
 };
