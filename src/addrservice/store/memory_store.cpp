@@ -11,12 +11,14 @@ namespace addrservice {
 
 void MemoryStore::add(std::string id, EntryPtr entry)
 {
-    if (entries_.contains(id)) {
+    // The service makes ids in increasing order, so a new id most often goes last: then the hint makes the
+    // insert constant time instead of a walk down the tree. The order holds every id the table does, so
+    // an id it already held is a duplicate, told without a lookup in the table.
+    const auto before = order_.size();
+    const auto kept = order_.emplace_hint(order_.end(), std::move(id));
+    if (order_.size() == before) {
         throw StoreError("duplicate id");
     }
-    // The service makes ids in increasing order, so a new id most often goes last: then the hint makes the
-    // insert constant time instead of a walk down the tree.
-    const auto kept = order_.emplace_hint(order_.end(), std::move(id));
     try {
         entries_.emplace(std::string_view(*kept), std::move(entry));
     } catch (...) {
