@@ -945,6 +945,72 @@ TEST(PostgresStore, CreatesOfOneTurnAreStoredAndADuplicateAmongThemFailsAlone)
     EXPECT_EQ(store.size(), static_cast<std::size_t>(2 * count));
 }
 
+/// Counts the INSERT statements the server runs on the store's table (not their rows), from here on.
+std::string count_insert_statements(PostgresServer& server, const std::string& database)
+{
+    server.execute(database,
+                   "CREATE TABLE inserts_seen (n int); GRANT ALL ON inserts_seen TO PUBLIC; "
+                   "CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN INSERT INTO inserts_seen VALUES (1); RETURN NULL; END $$; "
+                   "CREATE TRIGGER counted AFTER INSERT ON addrservice_entries "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION count_insert()");
+    return "SELECT count(*) FROM inserts_seen";
+}
+
+TEST(PostgresStore, NeighbouringCreatesOfABatchGoAsOneStatementInIdOrder)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 5000, 1), io);
+    run_task(io, store.create("m", entry("M")));
+    const auto statements = count_insert_statements(server, database);
+
+    // In id order the batch is a1 a2 a3, m, x1 x2: two runs of creates around the replace, two INSERTs.
+    std::vector<Task<void>> writes;
+    for (const auto* id : {"x2", "a3", "x1", "a1"}) {
+        writes.push_back(create_in(store, id, entry(std::string("New ") + id)));
+    }
+    writes.push_back(replace_in(store, "m", entry("M again")));
+    writes.push_back(create_in(store, "a2", entry("New a2")));
+    for (const auto& ended : together(io, std::move(writes))) {
+        EXPECT_FALSE(ended);
+    }
+    EXPECT_EQ(server.execute(database, statements), "2");
+    const auto stored = run_task(io, store.list());
+    ASSERT_EQ(stored.size(), 6U);
+    for (const auto& [id, found] : stored) {
+        const auto expected = id == "m" ? entry("M again") : entry("New " + id);
+        EXPECT_EQ(found->json, expected->json) << id;
+        EXPECT_EQ(found->etag, expected->etag) << id;
+    }
+    EXPECT_EQ(store.size(), 6U);
+}
+
+TEST(PostgresStore, AMergedCreateStopsGrowingAtItsByteLimit)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 10000, 1), io);
+    run_task(io, store.create("first", entry("First")));
+    const auto statements = count_insert_statements(server, database);
+    // Six creates of 1.5 MB each: the arrays of one statement stop past 4 MB, so they take two.
+    const std::string long_name(1536 * 1024, 'n');
+    std::vector<Task<void>> creates;
+    for (int i = 0; i < 6; ++i) {
+        creates.push_back(create_in(store, "big" + std::to_string(i), entry(long_name + std::to_string(i))));
+    }
+    for (const auto& ended : together(io, std::move(creates))) {
+        EXPECT_FALSE(ended);
+    }
+    EXPECT_EQ(server.execute(database, statements), "2");
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(run_task(io, store.read("big" + std::to_string(i)))->json,
+                  entry(long_name + std::to_string(i))->json);
+    }
+}
+
 TEST(PostgresStore, WritesOfOneTurnToOneEntryKeepTheirOrder)
 {
     auto& server = postgres();

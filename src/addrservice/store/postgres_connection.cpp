@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <span>
 
 namespace addrservice::postgres {
 
@@ -20,6 +21,64 @@ namespace {
 
 using WaitType = boost::asio::posix::descriptor_base::wait_type;
 constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+/// A merged statement's arrays stop growing past this many bytes of values: the next run starts there.
+constexpr std::size_t merged_bytes_limit = std::size_t{4} << 20U;
+
+void put_int32(std::string& out, std::uint32_t value)
+{
+    const std::array<char, 4> bytes{static_cast<char>(value >> 24U), static_cast<char>(value >> 16U),
+                                    static_cast<char>(value >> 8U), static_cast<char>(value)};
+    out.append(bytes.data(), bytes.size());
+}
+
+/// The end of the run of requests from `first` that go as one merged statement: neighbours that name the
+/// same merged statement, until their values pass merged_bytes_limit (first + 1 when it names none).
+std::size_t end_of_run(const std::vector<std::shared_ptr<Request>>& requests, std::size_t first)
+{
+    const auto bytes_of = [](const Request& request) {
+        std::size_t bytes = 0;
+        for (const auto& value : request.values) {
+            bytes += value.size();
+        }
+        return bytes;
+    };
+    const char* merged = requests[first]->merged;
+    auto end = first + 1;
+    if (merged == nullptr) {
+        return end;
+    }
+    for (auto bytes = bytes_of(*requests[first]);
+         end < requests.size() && requests[end]->merged == merged && bytes < merged_bytes_limit; ++end) {
+        bytes += bytes_of(*requests[end]);
+    }
+    return end;
+}
+
+/// Column `column` of the requests as a one-dimensional text[] in PostgreSQL's binary
+/// array format: dimensions, a has-nulls flag, the element type, the length and lower bound, then each
+/// element's length and bytes, integers in network order.
+std::string text_array(std::span<const std::shared_ptr<Request>> requests, std::size_t column)
+{
+    constexpr std::uint32_t text_type = 25;  // pg_type's oid of text
+    std::size_t size = 20;
+    for (const auto& request : requests) {
+        size += 4 + request->values.at(column).size();
+    }
+    std::string out;
+    out.reserve(size);
+    put_int32(out, 1);
+    put_int32(out, 0);
+    put_int32(out, text_type);
+    put_int32(out, static_cast<std::uint32_t>(requests.size()));
+    put_int32(out, 1);
+    for (const auto& request : requests) {
+        const auto& value = request->values.at(column);
+        put_int32(out, static_cast<std::uint32_t>(value.size()));
+        out += value;
+    }
+    return out;
+}
 
 std::string text_or_empty(const char* text)
 {
@@ -281,10 +340,11 @@ void Connection::established()
     established_ = true;
 }
 
-std::shared_ptr<Request> Connection::send_prepared(const char* statement, const Params& params)
+std::shared_ptr<Request> Connection::send_prepared(const char* statement, const Params& params, const char* merged)
 {
     auto request = new_request();
     request->statement = statement;
+    request->merged = merged;
     request->count = params.count();
     for (std::size_t i = 0; i < params.size; ++i) {
         request->formats.at(i) = params.formats.at(i);
@@ -301,14 +361,14 @@ std::shared_ptr<Request> Connection::send_query(const char* sql, const Params& p
     auto request = new_request();
     const bool ok = PQsendQueryParams(conn_, sql, params.count(), nullptr, params.values.data(), params.lengths.data(),
                                       params.formats.data(), 0) == 1;
-    sent(Batch{{request}}, ok);
+    sent(alone(request), ok);
     return request;
 }
 
 std::shared_ptr<Request> Connection::send_prepare(const char* statement, const char* sql)
 {
     auto request = new_request();
-    sent(Batch{{request}}, PQsendPrepare(conn_, statement, sql, 0, nullptr) == 1);
+    sent(alone(request), PQsendPrepare(conn_, statement, sql, 0, nullptr) == 1);
     return request;
 }
 
@@ -397,7 +457,8 @@ void Connection::send_gathered()
     if (conn_ == nullptr) {
         return;  // closed meanwhile: close() failed what was gathered
     }
-    Batch batch{{}, 0, true};
+    Batch batch{};
+    batch.gathered = true;
     for (auto& request : gathered_) {
         if (request->given_up) {
             --in_flight_;
@@ -415,19 +476,38 @@ void Connection::send_batch(Batch batch)
     if (batch.requests.empty()) {
         return;
     }
-    std::stable_sort(batch.requests.begin(), batch.requests.end(),
+    auto& requests = batch.requests;
+    std::stable_sort(requests.begin(), requests.end(),
                      [](const auto& a, const auto& b) { return a->key() < b->key(); });
     bool ok = true;
-    for (const auto& request : batch.requests) {
+    for (std::size_t first = 0; first < requests.size();) {
+        // A run of neighbours that share a merged statement goes as one statement, still in id order.
+        const auto end = end_of_run(requests, first);
+        const auto& request = *requests[first];
+        const auto count = static_cast<std::size_t>(request.count);
+        const char* statement = request.statement;
+        std::array<std::string, Params::capacity> arrays;
+        if (end - first > 1) {
+            statement = request.merged;
+            const std::span<const std::shared_ptr<Request>> run(requests.data() + first, end - first);
+            for (std::size_t i = 0; i < count; ++i) {
+                arrays.at(i) = text_array(run, i);
+            }
+        }
         std::array<const char*, Params::capacity> values{};
         std::array<int, Params::capacity> lengths{};
-        for (std::size_t i = 0; i < static_cast<std::size_t>(request->count); ++i) {
-            values.at(i) = request->values.at(i).c_str();
-            lengths.at(i) = static_cast<int>(request->values.at(i).size());
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto& value = end - first > 1 ? arrays.at(i) : request.values.at(i);
+            values.at(i) = value.c_str();
+            lengths.at(i) = static_cast<int>(value.size());
         }
-        request->reads_at_send = reads_;
-        ok = ok && PQsendQueryPrepared(conn_, request->statement, request->count, values.data(), lengths.data(),
-                                       request->formats.data(), 0) == 1;
+        for (std::size_t i = first; i < end; ++i) {
+            requests[i]->reads_at_send = reads_;
+        }
+        ok = ok && PQsendQueryPrepared(conn_, statement, request.count, values.data(), lengths.data(),
+                                       request.formats.data(), 0) == 1;
+        batch.spans.push_back(end - first);
+        first = end;
     }
     sent(std::move(batch), ok);
 }
@@ -451,10 +531,16 @@ void Connection::end_batch()
     }
     const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(),
                                                        [](const auto& request) { return succeeded(request->result); });
-    Batch again{{}, 0, true};
+    Batch again{};
+    again.gathered = true;
     for (auto& request : batch.requests) {
-        if (undone && PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR && !request->given_up) {
+        if (undone && !request->given_up &&
+            (request->again || PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR)) {
             request->result.reset();
+            if (request->again) {
+                request->again = false;
+                request->merged = nullptr;
+            }
             again.requests.push_back(std::move(request));
         } else {
             --in_flight_;
@@ -493,15 +579,15 @@ void Connection::dispatch()
     while (conn_ != nullptr && !sent_.empty() && PQisBusy(conn_) == 0) {
         Result result(PQgetResult(conn_));
         auto& batch = sent_.front();
-        const bool all_ended = batch.position == batch.requests.size();
+        const bool all_ended = batch.position == batch.spans.size();
         if (!result) {
             // The end of one statement's results; none at all before it means the connection broke.
-            if (all_ended || !batch.requests[batch.position]->result) {
+            if (all_ended || !batch.result) {
                 close(PQstatus(conn_) == CONNECTION_BAD ? one_line(PQerrorMessage(conn_))
                                                         : std::string("results out of step"));
                 return;
             }
-            ++batch.position;
+            batch.settle();
             continue;
         }
         const auto status = PQresultStatus(result.get());
@@ -513,11 +599,38 @@ void Connection::dispatch()
             close("results out of step");
             return;
         }
-        auto& request = *batch.requests[batch.position];
-        if (!request.result || succeeded(request.result)) {
-            request.result = std::move(result);  // the first error is kept
+        if (!batch.result || succeeded(batch.result)) {
+            batch.result = std::move(result);  // the first error is kept
         }
     }
+}
+
+Connection::Batch Connection::alone(std::shared_ptr<Request> request)
+{
+    Batch batch;
+    batch.requests.push_back(std::move(request));
+    batch.spans.push_back(1);
+    return batch;
+}
+
+void Connection::Batch::settle()
+{
+    const auto span = spans.at(position);
+    if (span == 1) {
+        requests.at(first)->result = std::move(result);
+    } else {
+        const bool ok = succeeded(result);
+        for (std::size_t i = first; i < first + span; ++i) {
+            if (ok) {
+                requests.at(i)->result = Result(PQmakeEmptyPGresult(nullptr, PGRES_COMMAND_OK));
+            } else {
+                requests.at(i)->again = true;
+            }
+        }
+        result.reset();
+    }
+    first += span;
+    ++position;
 }
 
 std::vector<std::string> split_list(std::string_view text)

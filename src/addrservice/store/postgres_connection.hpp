@@ -92,10 +92,15 @@ struct Request {
     // A gathered statement keeps its own copy of what it sends: it is sent again when another statement
     // of its transaction failed, which undid it.
     const char* statement = nullptr;
+    // The statement that does the work of a run of these at once, each column's values bound as one
+    // array (binary text[]), or null. Its success is each one's (an empty COMMAND_OK result); when it fails,
+    // each is sent again on its own, so that the one that failed reports its own error.
+    const char* merged = nullptr;
     std::array<std::string, Params::capacity> values;
     std::array<int, Params::capacity> formats{};
     int count = 0;
     bool given_up = false;  // its waiter stopped waiting: not sent again
+    bool again = false;     // its merged statement failed: sent again on its own
     bool done = false;
 };
 
@@ -104,7 +109,8 @@ struct Request {
 /// out before it is answered (so batches grow while the server is busy, as in a group commit). A batch
 /// goes in the order of its statements' first value (an entry's id, so that batches lock rows in one
 /// order and never wait on each other in a cycle), with one sync, so one implicit transaction and one
-/// commit for all of them. Results come back in order, and a request finishes when its batch's sync
+/// commit for all of them; neighbours in that order that share a merged statement (the creates) go as
+/// one statement of it. Results come back in order, and a request finishes when its batch's sync
 /// answers (a write is committed by then). When a statement of a batch fails, the transaction undid the
 /// others: they are sent again at once, as a batch of their own (not behind what gathered meanwhile,
 /// which may hold the same trouble), and only the statement that failed reports its error. Plain SQL
@@ -140,8 +146,10 @@ public:
     /// Cancelled when the connection ends.
     boost::asio::steady_timer& closed_event() noexcept { return closed_event_; }
 
-    /// Gathers a prepared statement into this turn's batch (the values are copied).
-    std::shared_ptr<Request> send_prepared(const char* statement, const Params& params);
+    /// Gathers a prepared statement into this turn's batch (the values are copied). When merged names a
+    /// statement, neighbours in the batch (in id order) that name the same one are sent as one statement of
+    /// it, their values in binary arrays (every value must be bytes).
+    std::shared_ptr<Request> send_prepared(const char* statement, const Params& params, const char* merged = nullptr);
     /// Sends plain SQL, or a PREPARE, at once and alone: neither is undone with a batch.
     std::shared_ptr<Request> send_query(const char* sql, const Params& params);
     std::shared_ptr<Request> send_prepare(const char* statement, const char* sql);
@@ -159,9 +167,16 @@ private:
     /// Statements sent with one sync, and which of them the results coming in belong to.
     struct Batch {
         std::vector<std::shared_ptr<Request>> requests;
-        std::size_t position = 0;  // the statement whose results come next
-        bool gathered = false;     // when one fails, the others are sent again
+        std::vector<std::size_t> spans;  // how many requests each statement sent stands for, in order
+        std::size_t position = 0;        // the statement whose results come next
+        std::size_t first = 0;           // its first request
+        Result result;                   // its result so far (the first error is kept)
+        bool gathered = false;           // when one fails, the others are sent again
+
+        /// Hands the statement's result to the requests it stands for and moves on to the next.
+        void settle();
     };
+    static Batch alone(std::shared_ptr<Request> request);
 
     std::shared_ptr<Request> new_request();
     void gather(std::shared_ptr<Request> request);

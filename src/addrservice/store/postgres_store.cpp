@@ -317,7 +317,8 @@ enum class Statement : std::uint8_t {
     update_if,
     erase_if,
     etag_of,
-    page
+    page,
+    insert_many
 };
 
 struct StatementText {
@@ -325,7 +326,7 @@ struct StatementText {
     const char* sql;
 };
 
-constexpr std::array<StatementText, 12> statements{{
+constexpr std::array<StatementText, 13> statements{{
     {"addrservice_insert", "INSERT INTO addrservice_entries (id, etag, json) VALUES ($1, $2, $3)"},
     {"addrservice_select", "SELECT json, etag FROM addrservice_entries WHERE id = $1"},
     {"addrservice_update", "UPDATE addrservice_entries SET etag = $2, json = $3 WHERE id = $1"},
@@ -341,6 +342,10 @@ constexpr std::array<StatementText, 12> statements{{
     {"addrservice_etag_of", "SELECT etag, json FROM addrservice_entries WHERE id = $1"},
     // A walk of the primary key (COLLATE "C": bytewise) from a given id: a page reads its own rows only.
     {"addrservice_page", "SELECT id, json, etag FROM addrservice_entries WHERE id > $1 ORDER BY id LIMIT $2"},
+    // The creates of one batch as one statement (its rows in the arrays' order): the server plans,
+    // starts and checks one statement instead of one per row.
+    {"addrservice_insert_many",
+     "INSERT INTO addrservice_entries (id, etag, json) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"},
 }};
 
 const char* name_of(Statement statement)
@@ -584,11 +589,13 @@ Task<std::shared_ptr<Connection>> acquire(std::shared_ptr<PostgresPool> pool, De
 }
 
 /// One prepared statement on the pool, within the request's deadline; the result is not yet checked.
-Task<Result> run(std::shared_ptr<PostgresPool> pool, Statement statement, Params params)
+/// Statements of one batch that share a merged statement go as one of it.
+Task<Result> run(std::shared_ptr<PostgresPool> pool, Statement statement, Params params,
+                 std::optional<Statement> merged = std::nullopt)
 {
     const auto deadline = deadline_in(pool->timeout);
     const auto connection = co_await acquire(pool, deadline);
-    auto request = connection->send_prepared(name_of(statement), params);
+    auto request = connection->send_prepared(name_of(statement), params, merged ? name_of(*merged) : nullptr);
     co_return co_await answer(connection, std::move(request), deadline);
 }
 
@@ -759,7 +766,7 @@ Task<void> PostgresStore::create(std::string id, EntryPtr entry)
     }
     Params params;
     params.bytes(id).bytes(entry->etag).bytes(entry->json);
-    auto result = co_await run(pool, Statement::insert, params);
+    auto result = co_await run(pool, Statement::insert, params, Statement::insert_many);
     if (sqlstate_of(result) == "23505") {
         throw StoreError("duplicate id");
     }
