@@ -17,6 +17,7 @@ written as JSON under build/release/bench/.
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import json
 import math
@@ -322,8 +323,9 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
             run_wrk(server, workload, ids_file, options, 1)
         database = target.database if target.store == "postgres" else None
         store_before = database.cpu_seconds() if database else 0.0
-        cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
+        cpu_before, wall_before, started = cpu_seconds(server.pid), time.monotonic(), time.time()
         result = run_wrk(server, workload, ids_file, options, options.duration, paths_file)
+        ended = time.time()
         wall = time.monotonic() - wall_before
         cpu = (cpu_seconds(server.pid) - cpu_before) / wall
         store_cpu = (database.cpu_seconds() - store_before) / wall if database else None
@@ -347,7 +349,8 @@ def bench_one(target: Target, workload: str, options: Options, run_index: int) -
     return {
         "workload": workload, "target": target.name, "requests": result["requests"], "rps": rps,
         **latency_ms(result["latency_us"]), "cpu": cpu, "client_cpu": result["client_cpu"],
-        "store_cpu": store_cpu, "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
+        "store_cpu": store_cpu, "started": started, "ended": ended,
+        "peak_rss_mb": peak_rss / 2**20, "non_2xx": errors["status"],
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
     }, open_loop_results
 
@@ -631,8 +634,42 @@ def memory_lines(memory: list[dict]) -> list[str]:
             f"({m['bytes_per_connection']:.0f} bytes each)" for m in memory]
 
 
+CHECKPOINT_LOG = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) UTC .*checkpoint complete: .* sync=([\d.]+) s")
+
+
+def checkpoint_syncs(log: Path) -> list[tuple[float, float]]:
+    """The sync phases (start, end in seconds since the epoch) of the checkpoints PostgreSQL logged (it logs
+    each by default): the phase in which it fsyncs its data files, and commits wait behind it."""
+    phases = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        match = CHECKPOINT_LOG.match(line)
+        if match:
+            end = datetime.datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            phases.append((end - float(match[2]), end))
+    return phases
+
+
+def mark_checkpoints(results: list[dict], log: Path) -> None:
+    """Adds to each postgres run the seconds of checkpoint sync phases that overlapped it."""
+    phases = checkpoint_syncs(log)
+    for result in results:
+        if result.get("store_cpu") is not None:
+            result["checkpoint_sync_s"] = sum(max(0.0, min(end, result["ended"]) - max(start, result["started"]))
+                                              for start, end in phases)
+
+
+def checkpoint_lines(results: list[dict]) -> list[str]:
+    during = [r for r in results if r.get("checkpoint_sync_s")]
+    if not during:
+        return []
+    return ["", "postgres runs during a checkpoint's sync phase (PostgreSQL fsyncs its data files; commits "
+                "wait behind it, so their p99 shows the disk):"] + [
+        f"  {r['workload']} round {r['round']} {r['target']}: {r['checkpoint_sync_s']:.2f} s of it" for r in during]
+
+
 def report_text(results: list[dict], open_loop_results: list[dict], memory: list[dict]) -> str:
-    lines = closed_loop_table(results) + [""] + summary(results)
+    lines = closed_loop_table(results) + checkpoint_lines(results) + [""] + summary(results)
     if open_loop_results:
         lines += [""] + open_loop_table(open_loop_results)
     if memory:
@@ -754,6 +791,9 @@ def run_targets(args: argparse.Namespace, workloads: list[str], targets: list[Ta
         say(f"failed: {error} (files in {options.rundir})")
         return 1
     mark_rounds(results, open_loop_results)
+    database = next((t.database for t in targets if t.database is not None), None)
+    if database is not None:
+        mark_checkpoints(results, database.log)
     report = {"when": stamp, "duration_s": args.duration, "connections": args.connections,
               "pipeline": args.pipeline, "stores": stores, "cores": cores, "server_core": options.server_core,
               "client_core": options.client_core, "pg_core": args.pg_core, "ceiling_busy": CEILING_BUSY,

@@ -4,6 +4,7 @@ which rounds count against nginx. (Run by CTest as bench_harness; or python3 -m 
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import itertools
 import os
@@ -91,6 +92,35 @@ class RoundsTest(unittest.TestCase):
         results = [run("addrservice", 1, 9000, 0.2), run("nginx", 1, 10000, 0.2)]
         bench.mark_rounds(results, [])
         self.assertIn("  get: addrservice: no round counts", bench.summary(results))
+
+
+class CheckpointTest(unittest.TestCase):
+    def test_a_run_is_marked_with_the_seconds_of_sync_phases_it_overlapped(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            log = Path(directory) / "postgresql.log"
+            log.write_text(
+                "2026-12-02 14:36:04.563 UTC [12794] LOG:  checkpoint starting: wal\n"
+                "2026-12-02 14:36:18.627 UTC [12794] LOG:  checkpoint complete: wrote 46 buffers (0.3%); "
+                "0 WAL file(s) added, 0 removed, 33 recycled; write=13.536 s, sync=0.465 s, total=14.064 s\n"
+                "2026-12-02 14:36:30.000 UTC [12794] LOG:  checkpoint complete: wrote 8 buffers (0.0%); "
+                "write=0.001 s, sync=2.000 s, total=2.010 s\n")
+            at = datetime.datetime(2026, 12, 2, 14, 36, tzinfo=datetime.timezone.utc).timestamp()
+            results = [
+                {"store_cpu": 0.4, "started": at + 10, "ended": at + 18.3},  # holds 0.138 s of the first
+                {"store_cpu": 0.4, "started": at + 18.3, "ended": at + 29},  # the rest of it, 1 s of the second
+                {"store_cpu": 0.4, "started": at + 40, "ended": at + 50},  # none
+                {"store_cpu": None, "started": at + 10, "ended": at + 30},  # not on postgres
+            ]
+            bench.mark_checkpoints(results, log)
+        self.assertAlmostEqual(results[0]["checkpoint_sync_s"], 0.138, places=3)
+        self.assertAlmostEqual(results[1]["checkpoint_sync_s"], 0.327 + 1.0, places=3)
+        self.assertEqual(results[2]["checkpoint_sync_s"], 0)
+        self.assertNotIn("checkpoint_sync_s", results[3])
+
+    def test_no_log_marks_nothing(self) -> None:
+        results = [{"store_cpu": 0.4, "started": 0.0, "ended": 1.0}]
+        bench.mark_checkpoints(results, Path("/nonexistent/postgresql.log"))
+        self.assertEqual(results[0]["checkpoint_sync_s"], 0)
 
 
 class TargetsTest(unittest.TestCase):

@@ -137,7 +137,7 @@ class Postgres:
             raise ClusterError(f"a PostgreSQL server is already running on {self.data} (another cluster?); "
                                f"stop it with: {stop}")
         self.port = free_loopback_port()
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c log_timezone=UTC"
         self.running = True  # from here on, stop() checks with pg_ctl status
         pin = [] if self.core is None else ["taskset", "-c", str(self.core)]
         run_tool(pin + as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
