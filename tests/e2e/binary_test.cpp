@@ -593,6 +593,34 @@ INSTANTIATE_TEST_SUITE_P(Stores, BinaryDurability, ::testing::Values("", "addr-d
                              return param_info.param.empty() ? std::string("sqlite") : std::string("fs");
                          });
 
+TEST(BinaryConfig, ASecondProcessOnAnFsStoreIsOneLineAndExitTwoAndTheFirstServesOn)
+{
+    const ScratchDir dir;
+    std::ofstream(dir.path() / "fs.yaml") << "addr-db: {fs: ./var/addresses}\n";
+    const std::vector<std::string> args{"--host", "127.0.0.1", "--port", "0", "--config", "fs.yaml"};
+    std::map<std::string, json> written;
+    {
+        Process first(binary, args, {}, dir.path().string());
+        const auto line = first.wait_for_line("message=\"STARTING\"");
+        ASSERT_TRUE(line) << first.output();
+        const auto port = port_from_log_line(*line);
+        written = write_entries(port, 3);
+        Process second(binary, args, {}, dir.path().string());
+        EXPECT_EQ(second.wait_exit(), 2);
+        EXPECT_EQ(second.output(),
+                  "addrservice: config: addr-db: fs: directory './var/addresses' is in use by another process (the "
+                  "fs store is for one process at a time)\n");
+        expect_all_there(port, written);
+        first.signal(SIGTERM);
+        ASSERT_EQ(first.wait_exit(), 0);
+    }
+    // Once the first has stopped, the directory is free.
+    Process third(binary, args, {}, dir.path().string());
+    const auto line = third.wait_for_line("message=\"STARTING\"");
+    ASSERT_TRUE(line) << third.output();
+    expect_all_there(port_from_log_line(*line), written);
+}
+
 TEST(BinaryWorkers, TwoWorkersOnSqliteShareThePortAndSeeEachOthersWrites)
 {
     const ScratchDir dir;

@@ -35,6 +35,25 @@ protected:
     }
 };
 
+TEST_F(FsStoreFiles, ASecondStoreOnTheDirectoryIsRefusedWhileTheFirstIsOpen)
+{
+    {
+        FsStore first(dir.string());
+        try {
+            const FsStore second(dir.string());
+            ADD_FAILURE() << "a second store opened the directory the first holds";
+        } catch (const StoreError& e) {
+            EXPECT_EQ(std::string(e.what()), "fs: directory '" + dir.string() +
+                                                 "' is in use by another process (the fs store is for one process "
+                                                 "at a time)");
+        }
+        EXPECT_EQ(run_task(first.read("kept"))->json, kept_entry);
+    }
+    // Closed, the directory is free again.
+    FsStore again(dir.string());
+    EXPECT_EQ(run_task(again.read("kept"))->json, kept_entry);
+}
+
 TEST_F(FsStoreFiles, AnEntryOfADirectoryMovedAwayIsAnErrorNotAMissingEntry)
 {
     FsStore store(dir.string());

@@ -4,6 +4,7 @@
 #include "addrservice/store/threaded_store_impl.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -191,6 +192,8 @@ FsStore::FsStore(std::string directory)
     if (::access(directory_.c_str(), W_OK | X_OK) != 0) {
         fail("directory is not writable:", directory_, errno);
     }
+    // Before anything is read or removed: a temporary file here may be another store's write in progress.
+    lock_ = std::make_unique<DirectoryLock>(directory_, name_);
     longest_name_ = longest_name_in(directory_);
     if (longest_name_ <= temp_prefix.size() + temp_suffix.size()) {
         throw StoreError("fs: file names in '" + name_ + "' may be at most " + std::to_string(longest_name_) +
@@ -210,6 +213,28 @@ FsStore::FsStore(std::string directory)
 }
 
 FsStore::~FsStore() = default;
+
+FsStore::DirectoryLock::DirectoryLock(const std::filesystem::path& directory, const std::string& name)
+    : fd_(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+{
+    if (fd_ < 0) {
+        fail("cannot open directory", directory, errno);
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        ::close(fd_);
+        if (error == EWOULDBLOCK) {
+            throw StoreError("fs: directory '" + name +
+                             "' is in use by another process (the fs store is for one process at a time)");
+        }
+        fail("cannot lock directory", directory, error);
+    }
+}
+
+FsStore::DirectoryLock::~DirectoryLock()
+{
+    ::close(fd_);  // releases the flock
+}
 
 bool FsStore::can_hold(const std::string& id) const noexcept
 {

@@ -15,10 +15,12 @@ namespace addrservice {
 /// One `<id>.json` file per entry in a directory. Writes are atomic and durable: a temporary file is
 /// written and fsynced, renamed over the target, and the directory fsynced; a write that fails removes its
 /// temporary file. An id too long for a file name of the directory's file system is an id no entry has.
-/// All file work runs on the store's own thread; callers only await. One process at a time.
+/// All file work runs on the store's own thread; callers only await. One process at a time: the store
+/// holds an exclusive flock on the directory while it is open, and a second one is refused.
 class FsStore final : public ThreadedStore<FsStore> {
 public:
-    /// Opens the directory, creating it if missing. Throws StoreError when it cannot be created or written.
+    /// Opens the directory, creating it if missing. Throws StoreError when it cannot be created or written,
+    /// or another store (in this process or another) has it open.
     explicit FsStore(std::string directory);
     ~FsStore() override;
     FsStore(const FsStore&) = delete;
@@ -50,8 +52,23 @@ private:
     [[nodiscard]] std::filesystem::path temp_path_for(const std::string& id) const;
     void write_atomically(const std::string& id, const std::string& text) const;
 
+    /// The directory's open descriptor, holding an exclusive flock until the store is destroyed.
+    class DirectoryLock {
+    public:
+        explicit DirectoryLock(const std::filesystem::path& directory, const std::string& name);
+        ~DirectoryLock();
+        DirectoryLock(const DirectoryLock&) = delete;
+        DirectoryLock& operator=(const DirectoryLock&) = delete;
+        DirectoryLock(DirectoryLock&&) = delete;
+        DirectoryLock& operator=(DirectoryLock&&) = delete;
+
+    private:
+        int fd_;
+    };
+
     std::string name_;
     std::filesystem::path directory_;
+    std::unique_ptr<DirectoryLock> lock_;
     std::size_t longest_name_;  // of a file in directory_, in bytes
     std::unique_ptr<StoreThread> thread_;
     std::atomic<std::size_t> count_{0};
