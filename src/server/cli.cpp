@@ -85,26 +85,34 @@ CommandLine parse_command_line(const std::vector<std::string>& args, const EnvLo
     // An empty value is a mistake (an unset shell variable), never a silent default.
     const CLI::Validator not_empty(
         [](const std::string& value) { return value.empty() ? std::string("an empty value") : std::string(); }, "");
-    // A number in decimal only, as in the environment and the file: CLI11 alone reads 0x10 as 16 and 010 as 8.
-    const CLI::Validator decimal(
-        [](std::string& value) {
-            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
-                return "expected a decimal integer, got '" + value + "'";
-            }
-            value.erase(0, std::min(value.find_first_not_of('0'), value.size() - 1));  // 0080 is 80, not octal
-            return std::string();
-        },
-        "");
-    auto* port_flag =
-        cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)")->transform(decimal);
+    // A number in decimal only and in range, worded as for the environment and the file: CLI11 alone reads
+    // 0x10 as 16 and 010 as 8, and words an out-of-range value its own way.
+    const auto whole_number = [](unsigned low, unsigned high) {
+        return CLI::Validator(
+            [low, high](std::string& value) {
+                const auto first = value.find_first_not_of('0');
+                std::string digits = first == std::string::npos ? std::string("0") : value.substr(first);
+                unsigned long number = 0;
+                const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+                if (value.empty() || ec != std::errc() || end != digits.data() + digits.size() || number < low ||
+                    number > high) {
+                    return "expected an integer from " + std::to_string(low) + " to " + std::to_string(high) +
+                           ", got '" + value + "'";
+                }
+                value = std::move(digits);  // 0080 is 80, not octal
+                return std::string();
+            },
+            "");
+    };
+    auto* port_flag = cli.add_option("--port", port, "TCP port to listen on (default 8080; 0 picks a free one)")
+                          ->transform(whole_number(0, UINT16_MAX));
     auto* host_flag =
         cli.add_option("--host", host, "IP address to bind (default 0.0.0.0)")->check(check_ip, "IP address");
     auto* config_flag = cli.add_option("--config", config_path, "YAML config file")->check(not_empty);
     auto* debug_flag = cli.add_flag("--debug", debug, "DEBUG logging, and error bodies carry a trace field");
     auto* workers_flag =
         cli.add_option("--workers", workers, "processes sharing the port (sqlite or postgres store only)")
-            ->transform(decimal)
-            ->check(CLI::Range(1U, max_workers));
+            ->transform(whole_number(1, max_workers));
     auto* tls_cert_flag =
         cli.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS only")->check(not_empty);
     auto* tls_key_flag = cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")->check(not_empty);

@@ -145,6 +145,27 @@ void expect_usage_error(const Parsed& parsed, const std::string& names)
     EXPECT_NE(first_line.find(names), std::string::npos) << parsed.err;
 }
 
+TEST(CommandLine, ANumberOutOfRangeIsWordedAsInTheEnvironment)
+{
+    EXPECT_EQ(parse({"--port", "70000"}).err,
+              "addrservice: --port: expected an integer from 0 to 65535, got '70000' (see --help)\n");
+    EXPECT_EQ(parse({"--port", "99999999999999999999999"}).err,
+              "addrservice: --port: expected an integer from 0 to 65535, got '99999999999999999999999' (see --help)\n");
+    EXPECT_EQ(parse({"--port", "-1"}).err,
+              "addrservice: --port: expected an integer from 0 to 65535, got '-1' (see --help)\n");
+    EXPECT_EQ(parse({"--port", "+80"}).err,
+              "addrservice: --port: expected an integer from 0 to 65535, got '+80' (see --help)\n");
+    EXPECT_EQ(parse({"--workers", "0"}).err,
+              "addrservice: --workers: expected an integer from 1 to 256, got '0' (see --help)\n");
+    EXPECT_EQ(parse({}, {{"ADDRSERVICE_PORT", "70000"}}).err,
+              "addrservice: ADDRSERVICE_PORT: expected an integer from 0 to 65535, got '70000' (see --help)\n");
+    // In range, leading zeros are decimal: 0080 is 80, 000 is 0.
+    EXPECT_EQ(parse({"--port", "0080"}).result.config->port, 80);
+    EXPECT_EQ(parse({"--port", "000"}).result.config->port, 0);
+    EXPECT_EQ(parse({"--port", "65535"}).result.config->port, 65535);
+    EXPECT_EQ(parse({"--workers", "0256"}).result.config->workers, 256U);
+}
+
 TEST(CommandLine, BadFlagsAreOneLineAndExitTwo)
 {
     expect_usage_error(parse({"--bogus"}), "--bogus");
