@@ -2,8 +2,7 @@
 
 #include "addrservice/hex.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 // Compiled in here: the binary loads no xxHash library.
 #define XXH_INLINE_ALL
@@ -84,14 +83,57 @@ bool is_valid_id(std::string_view id) noexcept
     });
 }
 
+namespace {
+
+/// A handler of Boost.JSON's parser that keeps nothing: the parse only says whether the text is JSON.
+struct KeepNothing {
+    using error_code = boost::system::error_code;
+    using string_view = boost::json::string_view;
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+
+    static bool on_document_begin(error_code& /*ec*/) { return true; }
+    static bool on_document_end(error_code& /*ec*/) { return true; }
+    static bool on_object_begin(error_code& /*ec*/) { return true; }
+    static bool on_object_end(std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_array_begin(error_code& /*ec*/) { return true; }
+    static bool on_array_end(std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_key_part(string_view /*part*/, std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_key(string_view /*part*/, std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_string_part(string_view /*part*/, std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_string(string_view /*part*/, std::size_t /*size*/, error_code& /*ec*/) { return true; }
+    static bool on_number_part(string_view /*part*/, error_code& /*ec*/) { return true; }
+    static bool on_int64(std::int64_t /*value*/, string_view /*text*/, error_code& /*ec*/) { return true; }
+    static bool on_uint64(std::uint64_t /*value*/, string_view /*text*/, error_code& /*ec*/) { return true; }
+    static bool on_double(double /*value*/, string_view /*text*/, error_code& /*ec*/) { return true; }
+    static bool on_bool(bool /*value*/, error_code& /*ec*/) { return true; }
+    static bool on_null(error_code& /*ec*/) { return true; }
+    static bool on_comment_part(string_view /*part*/, error_code& /*ec*/) { return true; }
+    static bool on_comment(string_view /*part*/, error_code& /*ec*/) { return true; }
+};
+
+constexpr bool is_json_space(char c) noexcept
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace
+
 bool is_json_object(std::string_view text)
 {
-    // Parsed into room on the stack, as a usual entry fits: checking a row costs no allocation.
-    std::array<unsigned char, 4096> room{};
-    boost::json::monotonic_resource memory(room.data(), room.size());
+    // A row is checked for every entry of a list: the parse builds no document, which takes a third of the
+    // instructions of building one (callgrind, a list of 1,000 entries on sqlite: 2,340 against 6,960 a row).
+    // The text is an object when its first character is '{' and all of it is one JSON value.
+    const auto* const first = std::find_if_not(text.begin(), text.end(), is_json_space);
+    if (first == text.end() || *first != '{') {
+        return false;
+    }
+    boost::json::basic_parser<KeepNothing> parser{boost::json::parse_options{}};
     boost::system::error_code ec;
-    const auto value = boost::json::parse(text, ec, &memory);
-    return !ec && value.is_object();
+    const auto used = parser.write_some(false, text.data(), text.size(), ec);
+    return !ec && std::all_of(text.begin() + static_cast<std::ptrdiff_t>(used), text.end(), is_json_space);
 }
 
 namespace {
