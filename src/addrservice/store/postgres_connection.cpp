@@ -22,6 +22,9 @@ namespace {
 using WaitType = boost::asio::posix::descriptor_base::wait_type;
 constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
+/// The SQLSTATE of a statement that waited for a row lock longer than the server's lock_timeout.
+constexpr std::string_view lock_not_available = "55P03";
+
 /// A merged statement's arrays stop growing past this many bytes of values: the next run starts there.
 constexpr std::size_t merged_bytes_limit = std::size_t{4} << 20U;
 
@@ -393,8 +396,16 @@ void Connection::receive()
         close(one_line(PQerrorMessage(conn_)));
         return;
     }
-    ++reads_;
+    last_input_ = Clock::now();
     dispatch();
+}
+
+Clock::duration Connection::silent_for() const noexcept
+{
+    if (sent_.empty()) {
+        return Clock::duration::zero();
+    }
+    return Clock::now() - std::max(last_input_, sent_.front().sent_at);
 }
 
 void Connection::close(const std::string& why)
@@ -431,7 +442,6 @@ std::shared_ptr<Request> Connection::new_request()
 {
     ++in_flight_;
     auto request = std::make_shared<Request>(executor_);
-    request->reads_at_send = reads_;
     return request;
 }
 
@@ -501,9 +511,6 @@ void Connection::send_batch(Batch batch)
             values.at(i) = value.c_str();
             lengths.at(i) = static_cast<int>(value.size());
         }
-        for (std::size_t i = first; i < end; ++i) {
-            requests[i]->reads_at_send = reads_;
-        }
         ok = ok && PQsendQueryPrepared(conn_, statement, request.count, values.data(), lengths.data(),
                                        request.formats.data(), 0) == 1;
         batch.spans.push_back(end - first);
@@ -514,6 +521,7 @@ void Connection::send_batch(Batch batch)
 
 void Connection::sent(Batch batch, bool ok)
 {
+    batch.sent_at = Clock::now();
     sent_.push_back(std::move(batch));
     if (!ok || PQpipelineSync(conn_) != 1) {
         close(one_line(PQerrorMessage(conn_)));
@@ -531,11 +539,27 @@ void Connection::end_batch()
     }
     const bool undone = batch.gathered && !std::all_of(batch.requests.begin(), batch.requests.end(),
                                                        [](const auto& request) { return succeeded(request->result); });
+    // An entry whose row another session holds: its statements that the failed one aborted would each wait
+    // for the lock again, in turn, and hold up every statement sent behind them; they fail with it at once.
+    std::vector<std::pair<std::string, std::string>> held;  // id, the server's words
+    for (const auto& request : batch.requests) {
+        if (sqlstate_of(request->result) == lock_not_available) {
+            const char* primary = PQresultErrorField(request->result.get(), PG_DIAG_MESSAGE_PRIMARY);
+            held.emplace_back(request->key(), primary != nullptr ? one_line(primary) : std::string("lock timeout"));
+        }
+    }
     Batch again{};
     again.gathered = true;
     for (auto& request : batch.requests) {
-        if (undone && !request->given_up &&
-            (request->again || PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR)) {
+        const auto lock = std::find_if(held.begin(), held.end(),
+                                       [&request](const auto& entry) { return entry.first == request->key(); });
+        if (undone && !request->given_up && lock != held.end() &&
+            PQresultStatus(request->result.get()) == PGRES_PIPELINE_ABORTED) {
+            request->failure = lock->second;  // sent again, it would wait for the same lock
+            --in_flight_;
+            request->finish();
+        } else if (undone && !request->given_up &&
+                   (request->again || PQresultStatus(request->result.get()) != PGRES_FATAL_ERROR)) {
             request->result.reset();
             if (request->again) {
                 request->again = false;
@@ -751,7 +775,7 @@ Task<Result> answer(std::shared_ptr<Connection> connection, std::shared_ptr<Requ
     if (!request->done) {
         request->given_up = true;
         const auto why = "no answer within " + timeout_text(deadline.budget);
-        if (connection->reads() == request->reads_at_send) {
+        if (connection->silent_for() >= deadline.budget * 9 / 10) {
             connection->close(why);
         }
         throw StoreUnavailableError(connection->name() + ": " + why);

@@ -88,7 +88,6 @@ struct Request {
     boost::asio::steady_timer wake;  // its waiter sleeps on it; cancelled when the request finishes
     Result result;                   // the statement's result (its error, when it failed)
     std::string failure;             // why the connection ended before the answer came
-    std::uint64_t reads_at_send = 0;
     // A gathered statement keeps its own copy of what it sends: it is sent again when another statement
     // of its transaction failed, which undid it.
     const char* statement = nullptr;
@@ -139,8 +138,9 @@ public:
     [[nodiscard]] bool gathering() const noexcept { return !gathered_.empty(); }
     /// True while a batch is out: statements that come meanwhile wait for its answer and go together next.
     [[nodiscard]] bool busy() const noexcept { return !sent_.empty(); }
-    /// How many times input arrived: a request that saw none since it was sent heard nothing back.
-    [[nodiscard]] std::uint64_t reads() const noexcept { return reads_; }
+    /// How long the connection has heard nothing while a batch is out: since the later of its last input
+    /// and the sending of the oldest batch out (zero with none out).
+    [[nodiscard]] Clock::duration silent_for() const noexcept;
     [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
     boost::asio::posix::stream_descriptor& socket() noexcept { return socket_; }
     /// Cancelled when the connection ends.
@@ -171,7 +171,8 @@ private:
         std::size_t position = 0;        // the statement whose results come next
         std::size_t first = 0;           // its first request
         Result result;                   // its result so far (the first error is kept)
-        bool gathered = false;           // when one fails, the others are sent again
+        Clock::time_point sent_at;
+        bool gathered = false;  // when one fails, the others are sent again
 
         /// Hands the statement's result to the requests it stands for and moves on to the next.
         void settle();
@@ -197,7 +198,7 @@ private:
     std::deque<Batch> sent_;
     std::string name_ = "postgres";
     std::string failure_;
-    std::uint64_t reads_ = 0;
+    Clock::time_point last_input_;
     std::size_t in_flight_ = 0;
     bool established_ = false;
     bool writing_ = false;
@@ -233,8 +234,10 @@ Task<void> connect(std::shared_ptr<Connection> connection, std::shared_ptr<const
 /// Reads the connection's input as it arrives until the connection ends.
 Task<void> serve(std::shared_ptr<Connection> connection);
 /// The request's result, once its sync has answered (so a write is committed), or StoreUnavailableError
-/// when the deadline passes first or the connection ends. A connection that received nothing at all
-/// since the request was sent is presumed gone and closed.
+/// when the deadline passes first or the connection ends. A connection silent for nine tenths of the
+/// request's budget with a batch out is presumed gone and closed: the server answers a batch within its
+/// statement timeout (three quarters of it), and sooner when a lock holds it (a quarter), so a
+/// connection that waits behind a held lock is never taken for a lost one.
 Task<Result> answer(std::shared_ptr<Connection> connection, std::shared_ptr<Request> request, Deadline deadline);
 /// Runs one SQL statement (values bound) on a connection and awaits its checked result.
 Task<Result> execute(std::shared_ptr<Connection> connection, const char* sql, Params params, Deadline deadline);

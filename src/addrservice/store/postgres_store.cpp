@@ -286,14 +286,17 @@ ConnectOptions parse_connection_string(const std::string& text)
     return options;
 }
 
-/// The options of the pool's connections: the server ends a statement after three quarters of the
-/// request's timeout, so that a statement held by a lock fails by itself, answered in time, and the other
-/// statements of its batch are sent again within their own time (the connection string's own options
-/// come after, so that they win).
+/// The options of the pool's connections: the server gives up waiting for a row lock after a quarter of
+/// the request's timeout and ends any statement after three quarters of it, so that a statement held by a
+/// lock fails by itself, answered in time, and the statements of its batch and of the batches behind it
+/// are sent again and answered within their own time, even when the next batch waits for the same lock
+/// (the connection string's own options come after, so that they win).
 ConnectOptions with_statement_timeout(ConnectOptions options, milliseconds timeout)
 {
+    const auto lock_timeout = std::max<milliseconds::rep>(1, timeout.count() / 4);
     const auto server_timeout = std::max<milliseconds::rep>(1, timeout.count() * 3 / 4);
-    std::string server_options = "-c statement_timeout=" + std::to_string(server_timeout);
+    std::string server_options =
+        "-c lock_timeout=" + std::to_string(lock_timeout) + " -c statement_timeout=" + std::to_string(server_timeout);
     const auto own =
         std::find_if(options.begin(), options.end(), [](const auto& option) { return option.first == "options"; });
     if (own != options.end()) {
@@ -591,9 +594,9 @@ Task<std::shared_ptr<Connection>> acquire(std::shared_ptr<PostgresPool> pool, De
 /// One prepared statement on the pool, within the request's deadline; the result is not yet checked.
 /// Statements of one batch that share a merged statement go as one of it.
 Task<Result> run(std::shared_ptr<PostgresPool> pool, Statement statement, Params params,
-                 std::optional<Statement> merged = std::nullopt)
+                 std::optional<Statement> merged = std::nullopt, std::optional<Deadline> given = std::nullopt)
 {
-    const auto deadline = deadline_in(pool->timeout);
+    const auto deadline = given ? *given : deadline_in(pool->timeout);
     const auto connection = co_await acquire(pool, deadline);
     auto request = connection->send_prepared(name_of(statement), params, merged ? name_of(*merged) : nullptr);
     co_return co_await answer(connection, std::move(request), deadline);
@@ -614,11 +617,12 @@ struct Expected {
 /// Why a conditional write changed no row, from the row as it is now: not_found, precondition_failed
 /// with its ETag, or nullopt when the row is as expected again (another writer changed it back in
 /// between), so the write may be tried again.
-Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std::string id, Expected expected)
+Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std::string id, Expected expected,
+                                         Deadline deadline)
 {
     Params params;
     params.bytes(id);
-    auto result = co_await run(pool, Statement::etag_of, params);
+    auto result = co_await run(pool, Statement::etag_of, params, std::nullopt, deadline);
     const auto found = checked(std::move(result), pool->name);
     if (PQntuples(found.get()) == 0) {
         if (expected.absent) {
@@ -636,16 +640,17 @@ Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std
 }
 
 /// Runs a conditional write (one statement that compares and writes) until it writes or its refusal has
-/// a reason that holds when read.
+/// a reason that holds when read, all of it within one request's timeout.
 Task<WriteResult> write_conditionally(std::shared_ptr<PostgresPool> pool, Statement statement, Params params,
                                       std::string id, Expected expected)
 {
+    const auto deadline = deadline_in(pool->timeout);
     for (int attempt = 1;; ++attempt) {
-        auto result = co_await run(pool, statement, params);
+        auto result = co_await run(pool, statement, params, std::nullopt, deadline);
         if (changed_a_row(checked(std::move(result), pool->name))) {
             co_return WriteResult{};
         }
-        auto why = co_await refused(pool, id, expected);
+        auto why = co_await refused(pool, id, expected, deadline);
         if (why) {
             co_return std::move(*why);
         }
