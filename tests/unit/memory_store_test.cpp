@@ -112,13 +112,13 @@ TEST(StoredRows, ARowIsAnEntryOnlyWhenAllOfItsTextIsOneJsonObject)
     const auto nested = [](std::size_t depth) {
         return R"({"deep":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
     };
-    for (const std::string text :
+    for (const std::string& text :
          std::vector<std::string>{R"({})", R"({"full_name":"Iola Penhallow"})",
                                   " \t\r\n{ \"a\" : [1, 2.5e3, -0, true, null, {\"b\": \"\\u00e9\"}] }\n ",
                                   R"({"a":1,"a":2})", "{\"name\":\"Ma\xc3\xaflys\"}", nested(31)}) {
         EXPECT_TRUE(is_json_object(text)) << text;
     }
-    for (const std::string text : std::vector<std::string>{
+    for (const std::string& text : std::vector<std::string>{
              "", "   ", "[]", R"("text")", "42", "null", "{", "{}x", "{} {}", R"({"a":1,})", "{'a':1}", "{/* c */}",
              "{\"a\":\"\xff\"}", "{\"a\":\"line\nbreak\"}", "x{}", nested(32)}) {
         EXPECT_FALSE(is_json_object(text)) << text;
