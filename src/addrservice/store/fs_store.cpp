@@ -220,14 +220,12 @@ FsStore::DirectoryLock::DirectoryLock(const std::filesystem::path& directory, co
     if (fd_ < 0) {
         fail("cannot open directory", directory, errno);
     }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        const int error = errno;
+    // Only a lock another store holds refuses the directory: on a file system that keeps no locks (an NFS
+    // mount without its lock service: ENOLCK) the store opens without one.
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         ::close(fd_);
-        if (error == EWOULDBLOCK) {
-            throw StoreError("fs: directory '" + name +
-                             "' is in use by another process (the fs store is for one process at a time)");
-        }
-        fail("cannot lock directory", directory, error);
+        throw StoreError("fs: directory '" + name +
+                         "' is in use by another process (the fs store is for one process at a time)");
     }
 }
 
