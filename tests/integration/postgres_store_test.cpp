@@ -1056,6 +1056,48 @@ TEST(PostgresStore, AMergedCreateStopsGrowingAtItsByteLimit)
     }
 }
 
+/// Runs io until the store has as many sessions on database as wanted, seen twice in a row (the start-up's
+/// own session may take a moment to leave the server's view).
+bool sessions_reach(boost::asio::io_context& io, PostgresServer& server, const std::string& database, int wanted)
+{
+    const auto sessions =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
+        "datname = '" +
+        database + "'";
+    int seen = 0;
+    return eventually(io, [&] {
+        seen = server.execute("postgres", sessions) == std::to_string(wanted) ? seen + 1 : 0;
+        return seen == 2;
+    });
+}
+
+TEST(PostgresStore, AStatementThatComesWhileABatchIsHeldTakesAnotherConnection)
+{
+    auto& server = postgres();
+    const auto database = server.create_database();
+    boost::asio::io_context io;
+    PostgresStore store(postgres_config(server.url(database), 2000, 2), io);
+    for (const auto* id : {"held", "free"}) {
+        run_task(io, store.create(id, entry("Held")));
+    }
+    ASSERT_TRUE(sessions_reach(io, server, database, 2));
+    AdminSession holder(database);
+    holder.run("BEGIN");
+    holder.run("SELECT * FROM addrservice_entries WHERE id = 'held' FOR UPDATE");
+
+    bool replaced = false;
+    boost::asio::co_spawn(io, replace_in(store, "held", entry("Again")),
+                          [&replaced](const std::exception_ptr&) { replaced = true; });
+    ASSERT_TRUE(eventually(io, [&] { return server.execute("postgres", lock_waiters(database)) == "1"; }));
+    // A read that comes while one connection's batch waits for a lock goes on the idle connection and is
+    // answered while the write still waits.
+    EXPECT_NE(run_task(io, store.read("free")), nullptr);
+    EXPECT_FALSE(replaced);
+    holder.run("ROLLBACK");
+    while (!replaced && io.run_one() > 0) {
+    }
+}
+
 TEST(PostgresStore, WritesOfOneTurnToOneEntryKeepTheirOrder)
 {
     auto& server = postgres();
