@@ -32,4 +32,8 @@ void check_config(std::string_view input);
 /// a key or a line), and the JSON members parse back as the same members.
 void check_logfmt(std::string_view input);
 
+/// A row's text as a store reads it back: the stores' row check (is_json_object) accepts it exactly when a
+/// full parse reads it as one JSON object.
+void check_row(std::string_view input);
+
 }  // namespace addrservice::fuzz

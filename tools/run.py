@@ -62,7 +62,7 @@ NODE_PACKAGES = ["nodejs", "npm"]  # Debian's, when no npm is on the PATH
 OPENAPI_FILE = ROOT / "docs" / "openapi.yaml"
 COVERAGE_FLOOR = 90
 SOURCE_DIRS = ("src", "tests", "fuzz")
-FUZZ_TARGETS = ("http", "body", "config", "logfmt")
+FUZZ_TARGETS = ("http", "body", "config", "logfmt", "row")
 FUZZ_DIR = ROOT / "fuzz"
 FUZZ_BUILD_DIR = ROOT / "build" / "fuzz"
 # clang-16's runtime looks for its own symbolizer (llvm-16) and finds none on PATH under that name.

@@ -23,11 +23,12 @@ struct Target {
     Check check;
 };
 
-constexpr std::array<Target, 4> targets{{
+constexpr std::array<Target, 5> targets{{
     {"http", &check_http},
     {"body", &check_body},
     {"config", &check_config},
     {"logfmt", &check_logfmt},
+    {"row", &check_row},
 }};
 
 struct Input {
