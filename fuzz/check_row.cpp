@@ -16,13 +16,17 @@ void check_row(std::string_view input)
     boost::system::error_code ec;
     const auto parsed = boost::json::parse(input, ec);
     const bool object = !ec && parsed.is_object();
-    if (is_json_object(input) != object) {
-        throw Finding(std::string("row: is_json_object says ") + (object ? "no" : "yes") + " where a full parse says " +
-                      (object ? "an object"
-                       : ec   ? ec.message()
-                              : "not an object") +
-                      "\n  text: " + std::string(input.substr(0, 2000)));
+    if (is_json_object(input) == object) {
+        return;
     }
+    std::string parse = "not an object";
+    if (object) {
+        parse = "an object";
+    } else if (ec) {
+        parse = ec.message();
+    }
+    throw Finding(std::string("row: is_json_object says ") + (object ? "no" : "yes") + " where a full parse says " +
+                  parse + "\n  text: " + std::string(input.substr(0, 2000)));
 }
 
 }  // namespace addrservice::fuzz
