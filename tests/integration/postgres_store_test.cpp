@@ -752,6 +752,21 @@ int concurrent_reads(boost::asio::io_context& io, PostgresStore& store, int coun
     return found;
 }
 
+/// Runs io until the store has as many sessions on database as wanted, seen twice in a row (the start-up's
+/// own session may take a moment to leave the server's view).
+bool sessions_reach(boost::asio::io_context& io, PostgresServer& server, const std::string& database, int wanted)
+{
+    const auto sessions =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
+        "datname = '" +
+        database + "'";
+    int seen = 0;
+    return eventually(io, [&] {
+        seen = server.execute("postgres", sessions) == std::to_string(wanted) ? seen + 1 : 0;
+        return seen == 2;
+    });
+}
+
 TEST(PostgresStore, ManyConcurrentRequestsShareOneConnection)
 {
     auto& server = postgres();
@@ -760,12 +775,7 @@ TEST(PostgresStore, ManyConcurrentRequestsShareOneConnection)
     PostgresStore store(postgres_config(server.url(database), 5000, 1), io);
     run_task(io, store.create("shared", entry("Shared")));
     EXPECT_EQ(concurrent_reads(io, store, 200), 200);
-    // The start-up's own connection may take a moment to leave the server's view.
-    const auto connections =
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
-        "datname = '" +
-        database + "'";
-    EXPECT_TRUE(eventually(io, [&] { return server.execute("postgres", connections) == "1"; }));
+    EXPECT_TRUE(sessions_reach(io, server, database, 1));
 }
 
 /// Starts every task at once on io (their statements gather into one batch) and runs io until all
@@ -1054,21 +1064,6 @@ TEST(PostgresStore, AMergedCreateStopsGrowingAtItsByteLimit)
         EXPECT_EQ(run_task(io, store.read("big" + std::to_string(i)))->json,
                   entry(long_name + std::to_string(i))->json);
     }
-}
-
-/// Runs io until the store has as many sessions on database as wanted, seen twice in a row (the start-up's
-/// own session may take a moment to leave the server's view).
-bool sessions_reach(boost::asio::io_context& io, PostgresServer& server, const std::string& database, int wanted)
-{
-    const auto sessions =
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'addrservice' AND "
-        "datname = '" +
-        database + "'";
-    int seen = 0;
-    return eventually(io, [&] {
-        seen = server.execute("postgres", sessions) == std::to_string(wanted) ? seen + 1 : 0;
-        return seen == 2;
-    });
 }
 
 TEST(PostgresStore, AStatementThatComesWhileABatchIsHeldTakesAnotherConnection)
