@@ -183,6 +183,20 @@ Task<PutResult> AddressService::update(std::string id, std::string body, Precond
     co_return result;
 }
 
+Change AddressService::patching(const Patch& changes, const Precondition& precondition) const
+{
+    return [this, &changes, &precondition](const EntryPtr& current) -> EntryPtr {
+        if (precondition.if_match && !contains(*precondition.if_match, current->etag)) {
+            throw PreconditionFailedError(current->etag);
+        }
+        auto entry = make_stored_entry(normalise(changes.apply(current->json, options_.max_entry_bytes)));
+        if (entry->json == current->json) {
+            return nullptr;  // nothing changes: nothing to write
+        }
+        return entry;
+    };
+}
+
 Task<std::string> AddressService::patch(std::string id, PatchFormat format, std::string patch,
                                         Precondition precondition)
 {
@@ -194,28 +208,15 @@ Task<std::string> AddressService::patch(std::string id, PatchFormat format, std:
         const auto etag = co_await current_etag(std::move(id));
         throw PreconditionFailedError(etag);
     }
-    for (int attempt = 0; attempt < max_write_attempts; ++attempt) {
-        const auto current = co_await store_->read(id);
-        if (!current) {
-            throw NotFoundError(id);
-        }
-        if (precondition.if_match && !contains(*precondition.if_match, current->etag)) {
-            throw PreconditionFailedError(current->etag);
-        }
-        auto entry = make_stored_entry(normalise(changes.apply(current->json, options_.max_entry_bytes)));
-        if (entry->json == current->json) {
-            co_return current->etag;  // nothing changes: nothing to write
-        }
-        // Stored only if nobody wrote since it was read; otherwise patch the entry as it is now.
-        const auto written = co_await store_->replace_if(id, current->etag, entry);
-        if (written.status == WriteStatus::done) {
-            co_return entry->etag;
-        }
-        if (written.status == WriteStatus::not_found) {
-            throw NotFoundError(id);
-        }
+    // Stored only if nobody wrote since it was read; otherwise the store patches the entry as it is then.
+    const auto result = co_await store_->modify(id, patching(changes, precondition));
+    if (result.status == WriteStatus::not_found) {
+        throw NotFoundError(id);
     }
-    throw PatchConflictError("the entry kept changing while it was patched");
+    if (result.status == WriteStatus::precondition_failed) {
+        throw PatchConflictError("the entry kept changing while it was patched");
+    }
+    co_return result.entry->etag;
 }
 
 Task<void> AddressService::remove(std::string id, Precondition precondition)

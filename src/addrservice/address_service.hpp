@@ -111,6 +111,9 @@ private:
     Task<void> write_if_matching(std::string id, std::vector<std::string> etags, EntryPtr entry);
     /// The ETag of the entry with this id, for a 412. Throws NotFoundError.
     Task<std::string> current_etag(std::string id);
+    /// What a PATCH makes of the entry as it is stored (null: nothing changes), for the store's modify().
+    /// It refers to changes and precondition, which must outlive it.
+    [[nodiscard]] Change patching(const Patch& changes, const Precondition& precondition) const;
 
     std::shared_ptr<AddressStore> store_;
     ServiceOptions options_;

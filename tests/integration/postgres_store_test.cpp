@@ -140,7 +140,7 @@ std::string lock_waiters(const std::string& database)
 class Proxy {
 public:
     Proxy(std::uint16_t upstream, std::chrono::milliseconds delay)
-        : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}), upstream_(upstream), delay_(delay)
+        : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}), upstream_(upstream), delay_ms_(delay.count())
     {
         boost::asio::co_spawn(io_, accept(), boost::asio::detached);
         thread_ = std::thread([this] { io_.run(); });
@@ -157,6 +157,8 @@ public:
 
     [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
     void silent(bool on) { silent_ = on; }
+    /// From now on, every answer of the server's takes this long to arrive.
+    void delay(std::chrono::milliseconds answers) { delay_ms_ = answers.count(); }
 
 private:
     using Socket = boost::asio::ip::tcp::socket;
@@ -171,12 +173,12 @@ private:
             if (ec) {
                 continue;
             }
-            boost::asio::co_spawn(io_, pump(client, server, std::chrono::milliseconds(0)), boost::asio::detached);
-            boost::asio::co_spawn(io_, pump(server, client, delay_), boost::asio::detached);
+            boost::asio::co_spawn(io_, pump(client, server, false), boost::asio::detached);
+            boost::asio::co_spawn(io_, pump(server, client, true), boost::asio::detached);
         }
     }
 
-    Task<void> pump(std::shared_ptr<Socket> from, std::shared_ptr<Socket> to, std::chrono::milliseconds delay)
+    Task<void> pump(std::shared_ptr<Socket> from, std::shared_ptr<Socket> to, bool answers)
     {
         std::array<char, 65536> buffer{};
         boost::asio::steady_timer timer(io_);
@@ -190,6 +192,7 @@ private:
             if (silent_) {
                 continue;  // dropped
             }
+            const std::chrono::milliseconds delay(answers ? delay_ms_.load() : 0);
             if (delay.count() > 0) {
                 timer.expires_after(delay);
                 co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -206,7 +209,7 @@ private:
     boost::asio::io_context io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::uint16_t upstream_;
-    std::chrono::milliseconds delay_;
+    std::atomic<std::chrono::milliseconds::rep> delay_ms_;
     std::atomic<bool> silent_{false};
     std::thread thread_;
 };
@@ -1198,6 +1201,41 @@ TEST(PostgresStore, ANetworkThatGoesSilentGivesUnavailableInTimeAndRecovers)
     network.silent(false);
     EXPECT_TRUE(connected(io, store));
     EXPECT_EQ(run_task(io, store.read("kept"))->json, entry("Kept")->json);
+}
+
+TEST(PostgresStore, AModifyWaitsForTheDatabaseAtMostOneTimeoutForAllOfItsStatements)
+{
+    // Every answer takes 60 % of the timeout: a read alone is answered in time; a read and the write after
+    // it are not, and the modify gives up when the one timeout is over, not after a timeout for each.
+    auto& server = postgres();
+    const auto database = server.create_database();
+    Proxy network(server.port(), std::chrono::milliseconds(0));
+    boost::asio::io_context io;
+    constexpr auto timeout = std::chrono::milliseconds(1000);
+    PostgresStore store(postgres_config("postgresql://addrbook:" + std::string(PostgresServer::password) +
+                                            "@127.0.0.1:" + std::to_string(network.port()) + "/" + database,
+                                        static_cast<std::uint32_t>(timeout.count()), 1),
+                        io);
+    ASSERT_TRUE(connected(io, store));
+    run_task(io, store.create("kept", entry("Kept")));
+
+    network.delay(timeout * 3 / 5);
+    EXPECT_EQ(run_task(io, store.read("kept"))->json, entry("Kept")->json);
+    int changes = 0;
+    const auto started = Clock::now();
+    EXPECT_THROW(run_task(io, store.modify("kept",
+                                           [&](const EntryPtr&) {
+                                               ++changes;
+                                               return entry("Changed");
+                                           })),
+                 StoreUnavailableError);
+    const auto took = Clock::now() - started;
+    EXPECT_EQ(changes, 1);
+    EXPECT_GE(took, timeout);
+    EXPECT_LT(took, timeout + std::chrono::milliseconds(400));
+
+    network.delay(std::chrono::milliseconds(0));
+    EXPECT_TRUE(connected(io, store));
 }
 
 }  // namespace

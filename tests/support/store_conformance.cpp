@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <iterator>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace addrservice::testing {
 
@@ -301,6 +304,47 @@ TEST_P(StoreConformance, CreateIfAbsentCreatesOnce)
     EXPECT_EQ(run(store->list()).size(), 1U);
 }
 
+TEST_P(StoreConformance, ModifyStoresWhatTheChangeMakesOfTheStoredEntry)
+{
+    run(store->create("a1", entry("Ada")));
+    std::vector<std::string> seen;
+    auto result = run(store->modify("a1", [&](const EntryPtr& current) {
+        seen.push_back(current->json);
+        return entry("Grace");
+    }));
+    EXPECT_EQ(result.status, WriteStatus::done);
+    ASSERT_NE(result.entry, nullptr);
+    EXPECT_EQ(result.entry->etag, entry("Grace")->etag);
+    EXPECT_EQ(seen, std::vector<std::string>{entry("Ada")->json});
+    EXPECT_EQ(run(store->read("a1"))->json, entry("Grace")->json);
+
+    // A change that keeps the entry as it is writes nothing and answers with the entry as stored.
+    result = run(store->modify("a1", [](const EntryPtr&) { return EntryPtr(); }));
+    EXPECT_EQ(result.status, WriteStatus::done);
+    ASSERT_NE(result.entry, nullptr);
+    EXPECT_EQ(result.entry->etag, entry("Grace")->etag);
+
+    // A change that refuses leaves the entry as it was, and its exception comes out of modify().
+    EXPECT_THROW(run(store->modify("a1", [](const EntryPtr&) -> EntryPtr { throw std::invalid_argument("no"); })),
+                 std::invalid_argument);
+    EXPECT_EQ(run(store->read("a1"))->json, entry("Grace")->json);
+    EXPECT_EQ(store->size(), 1U);
+}
+
+TEST_P(StoreConformance, ModifyOfAMissingEntryIsNotFoundAndAsksForNoChange)
+{
+    bool asked = false;
+    const auto result = run(store->modify("nobody", [&](const EntryPtr&) {
+        asked = true;
+        return entry("Ada");
+    }));
+    EXPECT_EQ(result.status, WriteStatus::not_found);
+    EXPECT_FALSE(asked);
+    EXPECT_EQ(run(store->read("nobody")), nullptr);
+    EXPECT_EQ(store->size(), 0U);
+    EXPECT_THROW(run(store->modify("bad id", [](const EntryPtr&) { return EntryPtr(); })), StoreError);
+}
+
 namespace {
 
 using ConditionalWrite = Task<WriteResult> (*)(std::shared_ptr<AddressStore>, EntryPtr);
@@ -364,6 +408,16 @@ Task<WriteResult> remove_start(std::shared_ptr<AddressStore> target, EntryPtr /*
     co_return co_await target->remove_if("hot", start_entry()->etag);
 }
 
+Task<WriteResult> count_up_hot(std::shared_ptr<AddressStore> target, EntryPtr /*entry*/)
+{
+    const auto result = co_await target->modify("hot", [](const EntryPtr& current) {
+        auto counted = nlohmann::json::parse(current->json);
+        counted["count"] = counted.value("count", 0) + 1;
+        return make_stored_entry(counted.dump());
+    });
+    co_return WriteResult{result.status, {}};
+}
+
 }  // namespace
 
 TEST_P(StoreConformance, OfTwentyWritersHoldingOneEtagExactlyOneWins)
@@ -399,6 +453,14 @@ TEST_P(StoreConformance, OfTwentyRemoversHoldingOneEtagExactlyOneWins)
     EXPECT_EQ(count_with(results, WriteStatus::done), 1U);
     EXPECT_EQ(count_with(results, WriteStatus::not_found), 19U);
     EXPECT_EQ(store->size(), 0U);
+}
+
+TEST_P(StoreConformance, TwentyModifiesOfOneEntryAllApplyOnTheEntryAsTheOthersLeftIt)
+{
+    run(store->create("hot", start_entry()));
+    const auto results = race(io, store, contenders(20), &count_up_hot);
+    EXPECT_EQ(count_with(results, WriteStatus::done), 20U);
+    EXPECT_EQ(nlohmann::json::parse(run(store->read("hot"))->json).value("count", 0), 20);
 }
 
 }  // namespace addrservice::testing

@@ -158,4 +158,26 @@ EntryPtr checked_row(std::string_view store, const std::string& id, std::string 
     return std::make_shared<const StoredEntry>(StoredEntry{std::move(json), std::move(etag)});
 }
 
+Task<ModifyResult> AddressStore::modify(std::string id, Change change)
+{
+    for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
+        const auto current = co_await read(id);
+        if (!current) {
+            co_return ModifyResult{WriteStatus::not_found, nullptr};
+        }
+        auto changed = change(current);
+        if (!changed) {
+            co_return ModifyResult{WriteStatus::done, current};
+        }
+        const auto written = co_await replace_if(id, current->etag, changed);
+        if (written.status == WriteStatus::done) {
+            co_return ModifyResult{WriteStatus::done, std::move(changed)};
+        }
+        if (written.status == WriteStatus::not_found) {
+            co_return ModifyResult{WriteStatus::not_found, nullptr};
+        }
+    }
+    co_return ModifyResult{WriteStatus::precondition_failed, nullptr};
+}
+
 }  // namespace addrservice

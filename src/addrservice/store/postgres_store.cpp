@@ -642,9 +642,9 @@ Task<std::optional<WriteResult>> refused(std::shared_ptr<PostgresPool> pool, std
 /// Runs a conditional write (one statement that compares and writes) until it writes or its refusal has
 /// a reason that holds when read, all of it within one request's timeout.
 Task<WriteResult> write_conditionally(std::shared_ptr<PostgresPool> pool, Statement statement, Params params,
-                                      std::string id, Expected expected)
+                                      std::string id, Expected expected, std::optional<Deadline> given = std::nullopt)
 {
-    const auto deadline = deadline_in(pool->timeout);
+    const auto deadline = given ? *given : deadline_in(pool->timeout);
     for (int attempt = 1;; ++attempt) {
         auto result = co_await run(pool, statement, params, std::nullopt, deadline);
         if (changed_a_row(checked(std::move(result), pool->name))) {
@@ -779,6 +779,23 @@ Task<void> PostgresStore::create(std::string id, EntryPtr entry)
     ++pool->count;
 }
 
+namespace {
+
+/// The entry with this (valid, not too long) id, or null, within the deadline.
+Task<EntryPtr> read_entry(std::shared_ptr<PostgresPool> pool, std::string id, Deadline deadline)
+{
+    Params params;
+    params.bytes(id);
+    auto result = co_await run(pool, Statement::select, params, std::nullopt, deadline);
+    const auto found = checked(std::move(result), pool->name);
+    if (PQntuples(found.get()) == 0) {
+        co_return nullptr;
+    }
+    co_return checked_row("postgres", id, value_of(found, 0, 0), value_of(found, 0, 1));
+}
+
+}  // namespace
+
 Task<EntryPtr> PostgresStore::read(std::string id)
 {
     require_valid_id(id);
@@ -786,14 +803,7 @@ Task<EntryPtr> PostgresStore::read(std::string id)
     if (id.size() > longest_id) {
         co_return nullptr;
     }
-    Params params;
-    params.bytes(id);
-    auto result = co_await run(pool, Statement::select, params);
-    const auto found = checked(std::move(result), pool->name);
-    if (PQntuples(found.get()) == 0) {
-        co_return nullptr;
-    }
-    co_return checked_row("postgres", id, value_of(found, 0, 0), value_of(found, 0, 1));
+    co_return co_await read_entry(pool, std::move(id), deadline_in(pool->timeout));
 }
 
 Task<bool> PostgresStore::replace(std::string id, EntryPtr entry)
@@ -900,6 +910,39 @@ Task<WriteResult> PostgresStore::create_if_absent(std::string id, EntryPtr entry
         ++pool->count;
     }
     co_return result;
+}
+
+Task<ModifyResult> PostgresStore::modify(std::string id, Change change)
+{
+    require_valid_id(id);
+    const auto pool = pool_;
+    if (id.size() > longest_id) {
+        co_return ModifyResult{WriteStatus::not_found, nullptr};
+    }
+    // One deadline for every read and write of every attempt: the request waits at most timeout_ms.
+    const auto deadline = deadline_in(pool->timeout);
+    for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
+        const auto current = co_await read_entry(pool, id, deadline);
+        if (!current) {
+            co_return ModifyResult{WriteStatus::not_found, nullptr};
+        }
+        auto changed = change(current);
+        if (!changed) {
+            co_return ModifyResult{WriteStatus::done, current};
+        }
+        Params params;
+        params.bytes(id).bytes(current->etag).bytes(changed->etag).bytes(changed->json);
+        Expected expected{current->etag};
+        const auto written =
+            co_await write_conditionally(pool, Statement::update_if, params, id, std::move(expected), deadline);
+        if (written.status == WriteStatus::done) {
+            co_return ModifyResult{WriteStatus::done, std::move(changed)};
+        }
+        if (written.status == WriteStatus::not_found) {
+            co_return ModifyResult{WriteStatus::not_found, nullptr};
+        }
+    }
+    co_return ModifyResult{WriteStatus::precondition_failed, nullptr};
 }
 
 Task<EntryPage> PostgresStore::range(std::string after, std::size_t limit)

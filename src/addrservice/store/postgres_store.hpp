@@ -46,6 +46,8 @@ public:
     Task<WriteResult> replace_if(std::string id, std::string expected_etag, EntryPtr entry) override;
     Task<WriteResult> remove_if(std::string id, std::string expected_etag) override;
     Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) override;
+    /// Every read and conditional write of it within one timeout_ms.
+    Task<ModifyResult> modify(std::string id, Change change) override;
     /// WHERE id > $1 ORDER BY id LIMIT $2 over the primary key, whose COLLATE "C" orders bytewise.
     Task<EntryPage> range(std::string after, std::size_t limit) override;
     Task<bool> ready() override;

@@ -3,6 +3,7 @@
 #include "addrservice/task.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -86,6 +87,20 @@ struct WriteResult {
     std::string current_etag;  // precondition_failed: the ETag of the entry as it is stored
 };
 
+/// What modify() makes of an entry, from the entry as it is stored: what to store instead, or null to
+/// leave it as it is. It may throw to refuse the change (the exception leaves modify() as it is). It runs
+/// again, on the entry as it is then, whenever another writer changed the entry after it was read.
+using Change = std::function<EntryPtr(EntryPtr current)>;
+
+/// The outcome of modify().
+struct ModifyResult {
+    WriteStatus status = WriteStatus::done;  // precondition_failed: the entry kept changing under it
+    EntryPtr entry;                          // done: the entry as it is now stored (unchanged, when Change said so)
+};
+
+/// How often modify() reads and tries again before it gives up on an entry that keeps changing.
+inline constexpr int max_modify_attempts = 32;
+
 /// A page of entries, ordered by id.
 using EntryPage = std::vector<std::pair<std::string, EntryPtr>>;
 
@@ -131,6 +146,11 @@ public:
     /// precondition_failed with the existing entry's ETag (that entry is left as it is); not_found only
     /// for an id this store cannot hold (too long a file name for the fs store).
     virtual Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) = 0;
+    /// A read, then the Change of what was read stored with replace_if() on the ETag that was read; when
+    /// another writer came in between, all of it again, at most max_modify_attempts times
+    /// (precondition_failed after that); not_found when no entry has this id. A store that waits on another
+    /// machine overrides it so that the whole of it, every attempt, waits at most one request's timeout.
+    virtual Task<ModifyResult> modify(std::string id, Change change);
 
     /// At most limit entries whose ids sort after `after` (bytewise, as memcmp and SQLite's BINARY
     /// collation order them; after need not exist; empty means from the first id), ordered by id. The
