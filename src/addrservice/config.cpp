@@ -27,7 +27,7 @@ namespace {
 /// A mapping nested deeper than this, or a document with more values than this once its aliases are
 /// followed, is refused: no config comes near, and an alias can make a cycle or an exponential tree.
 constexpr int max_depth = 64;
-constexpr std::size_t max_values = std::size_t{1} << 20U;
+constexpr std::size_t max_values = std::size_t{1} << 16U;
 
 /// The longest part of a value quoted in a message.
 constexpr std::size_t max_quoted_bytes = 64;

@@ -198,7 +198,7 @@ TEST(ConfigFile, ADuplicateKeyIsAnErrorInEveryMapping)
         }
         bomb += "]\n";
     }
-    EXPECT_EQ(error_of(bomb), "config: a5: more than 1048576 values once aliases are expanded");
+    EXPECT_EQ(error_of(bomb), "config: a4: more than 65536 values once aliases are expanded");
 }
 
 TEST(ConfigFile, EveryErrorIsOneLineWhateverTheFileHolds)
