@@ -160,6 +160,7 @@ EntryPtr checked_row(std::string_view store, const std::string& id, std::string 
 
 Task<ModifyResult> AddressStore::modify(std::string id, Change change)
 {
+    const auto turn = co_await modify_turns_.take(id);  // no deadline: always the turn, in time
     for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
         const auto current = co_await read(id);
         if (!current) {

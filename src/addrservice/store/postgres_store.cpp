@@ -919,8 +919,14 @@ Task<ModifyResult> PostgresStore::modify(std::string id, Change change)
     if (id.size() > longest_id) {
         co_return ModifyResult{WriteStatus::not_found, nullptr};
     }
-    // One deadline for every read and write of every attempt: the request waits at most timeout_ms.
+    // One deadline for the turn and every read and write of every attempt: the request waits at most
+    // timeout_ms.
     const auto deadline = deadline_in(pool->timeout);
+    const auto turn = co_await modify_turns_.take(id, deadline.at);
+    if (!turn) {
+        throw StoreUnavailableError(pool->name + ": the changes to this entry before this one took longer than " +
+                                    timeout_text(deadline.budget));
+    }
     for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
         const auto current = co_await read_entry(pool, id, deadline);
         if (!current) {

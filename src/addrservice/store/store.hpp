@@ -1,5 +1,6 @@
 #pragma once
 
+#include "addrservice/store/turns.hpp"
 #include "addrservice/task.hpp"
 
 #include <cstdint>
@@ -148,8 +149,10 @@ public:
     virtual Task<WriteResult> create_if_absent(std::string id, EntryPtr entry) = 0;
     /// A read, then the Change of what was read stored with replace_if() on the ETag that was read; when
     /// another writer came in between, all of it again, at most max_modify_attempts times
-    /// (precondition_failed after that); not_found when no entry has this id. A store that waits on another
-    /// machine overrides it so that the whole of it, every attempt, waits at most one request's timeout.
+    /// (precondition_failed after that); not_found when no entry has this id. The modifies of one entry
+    /// take turns (modify_turns_), in the order they came. A store that waits on another machine
+    /// overrides it so that the whole of it, its wait for its turn and every attempt, waits at most one
+    /// request's timeout.
     virtual Task<ModifyResult> modify(std::string id, Change change);
 
     /// At most limit entries whose ids sort after `after` (bytewise, as memcmp and SQLite's BINARY
@@ -173,6 +176,10 @@ public:
     [[nodiscard]] virtual std::optional<std::uint64_t> version() const noexcept { return std::nullopt; }
     /// How the store is named in logs, e.g. "memory" or "sqlite:./var/addressbook.db".
     [[nodiscard]] virtual std::string describe() const = 0;
+
+protected:
+    /// Whose turn it is to modify() each entry.
+    Turns modify_turns_;
 };
 
 }  // namespace addrservice
