@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace addrservice {
@@ -65,20 +67,19 @@ std::optional<NumberValue> number_value(const Json& value)
     return NumberValue{std::nullopt, real};
 }
 
-/// A number as a double, for comparing an integer with a number that has a fraction or an exponent;
-/// nullopt for an integer too large for a double (an entry may hold one), which then equals no such number.
-std::optional<double> as_double(const NumberValue& number)
+/// The exact digits of a double that has no fraction ("-0" as "0"), for comparing it with an integer;
+/// nullopt for a double that has a fraction, which equals no integer.
+std::optional<std::string> exact_integer_digits(double real)
 {
-    if (!number.integer) {
-        return number.real;
-    }
-    double real = 0.0;
-    const auto [end, error] =
-        std::from_chars(number.integer->data(), number.integer->data() + number.integer->size(), real);
-    if (error != std::errc()) {
+    if (!std::isfinite(real) || std::trunc(real) != real) {
         return std::nullopt;
     }
-    return real;
+    std::array<char, 400> digits{};  // the largest double has 309 digits
+    // With a precision, to_chars writes the exact value, not the shortest text that reads back as it.
+    const auto [end, error] =
+        std::to_chars(digits.data(), digits.data() + digits.size(), real, std::chars_format::fixed, 0);
+    const std::string text(digits.data(), error == std::errc() ? end : digits.data());
+    return text == "-0" ? std::string("0") : text;
 }
 
 /// Equality as RFC 6902's test has it: numbers by their value (0 and -0, 5 and 5.0, a double in any of its
@@ -91,9 +92,13 @@ bool same_value(const Json& a, const Json& b)
         if (a_number->integer && b_number->integer) {
             return *a_number->integer == *b_number->integer;
         }
-        const auto a_real = as_double(*a_number);
-        const auto b_real = as_double(*b_number);
-        return a_real && b_real && *a_real == *b_real;
+        if (!a_number->integer && !b_number->integer) {
+            return a_number->real == b_number->real;
+        }
+        // An integer and a double: equal when the double's exact value is that integer (never by rounding
+        // the integer to the nearest double).
+        const auto& integer = a_number->integer ? *a_number->integer : *b_number->integer;
+        return exact_integer_digits(a_number->integer ? b_number->real : a_number->real) == integer;
     }
     if (a.is_object() && b.is_object()) {
         return a.size() == b.size() && std::all_of(a.items().begin(), a.items().end(), [&](const auto& member) {

@@ -184,7 +184,8 @@ TEST(Patch, AMinusZeroThePatchWritesIsWrittenAsAPutWouldStoreIt)
 TEST(Patch, ATestComparesNumbersByTheirValue)
 {
     const std::string entry = R"({"z":-0,"i":5,"d":12345678901234568.0,"big":123456789012345678901234567890,)"
-                              R"("o":{"a":1,"b":[0.5,-0]}})";
+                              R"("o":{"a":1,"b":[0.5,-0]},"n":9007199254740993,"e":12345678901234567741440,)"
+                              R"("g":12345678901234567890123})";
     for (const auto* test : {
              R"([{"op":"test","path":"/z","value":-0}])",
              R"([{"op":"test","path":"/z","value":0}])",
@@ -197,6 +198,9 @@ TEST(Patch, ATestComparesNumbersByTheirValue)
              R"([{"op":"test","path":"/d","value":1.2345678901234568e16}])",
              R"([{"op":"test","path":"/big","value":123456789012345678901234567890}])",
              R"([{"op":"test","path":"/o","value":{"b":[0.50,0],"a":1.0}}])",
+             // The exact value of the double 1.2345678901234568e22.
+             R"([{"op":"test","path":"/e","value":1.2345678901234568e22}])",
+             R"([{"op":"test","path":"/n","value":9007199254740993}])",
          }) {
         EXPECT_NO_THROW((void)Patch(PatchFormat::json_patch, test).apply(entry, limit)) << test;
     }
@@ -205,6 +209,10 @@ TEST(Patch, ATestComparesNumbersByTheirValue)
              R"([{"op":"test","path":"/z","value":"0"}])",
              R"([{"op":"test","path":"/z","value":null}])",
              R"([{"op":"test","path":"/i","value":5.5}])",
+             R"([{"op":"test","path":"/i","value":5.000000000000001}])",
+             // An integer equals a double only when it is the double's exact value, not the double nearest it.
+             R"([{"op":"test","path":"/n","value":9007199254740992.0}])",
+             R"([{"op":"test","path":"/g","value":1.2345678901234568e22}])",
              R"([{"op":"test","path":"/d","value":12345678901234570.0}])",
              R"([{"op":"test","path":"/big","value":123456789012345678901234567891}])",
              R"([{"op":"test","path":"/o","value":{"a":1}}])",

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 
 /// One coroutine that asks for a key's turn and, once it has it, holds it until released.
 struct Holder {
-    explicit Holder(std::string name) : name(std::move(name)) {}
+    explicit Holder(std::string called) : name(std::move(called)) {}
 
     /// Lets the turn go (the holder must have it).
     void release() const { gate->cancel(); }
