@@ -1,6 +1,7 @@
 #include "addrservice/store/store.hpp"
 
 #include "addrservice/hex.hpp"
+#include "addrservice/store/modify_loop.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -158,11 +159,10 @@ EntryPtr checked_row(std::string_view store, const std::string& id, std::string 
     return std::make_shared<const StoredEntry>(StoredEntry{std::move(json), std::move(etag)});
 }
 
-Task<ModifyResult> AddressStore::modify(std::string id, Change change)
+Task<ModifyResult> modify_in_turn(Change change, ReadEntry read, WriteIfUnchanged write)
 {
-    const auto turn = co_await modify_turns_.take(id);  // no deadline: always the turn, in time
     for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
-        const auto current = co_await read(id);
+        const auto current = co_await read();
         if (!current) {
             co_return ModifyResult{WriteStatus::not_found, nullptr};
         }
@@ -170,7 +170,7 @@ Task<ModifyResult> AddressStore::modify(std::string id, Change change)
         if (!changed) {
             co_return ModifyResult{WriteStatus::done, current};
         }
-        const auto written = co_await replace_if(id, current->etag, changed);
+        const auto written = co_await write(current->etag, changed);
         if (written.status == WriteStatus::done) {
             co_return ModifyResult{WriteStatus::done, std::move(changed)};
         }
@@ -179,6 +179,32 @@ Task<ModifyResult> AddressStore::modify(std::string id, Change change)
         }
     }
     co_return ModifyResult{WriteStatus::precondition_failed, nullptr};
+}
+
+namespace {
+
+/// The default modify()'s read and conditional write: the store's own read() and replace_if().
+ReadEntry reads_of(AddressStore& store, const std::string& id)
+{
+    return [&store, id] { return store.read(id); };
+}
+
+WriteIfUnchanged writes_of(AddressStore& store, const std::string& id)
+{
+    return [&store, id](std::string read_etag, EntryPtr changed) {
+        return store.replace_if(id, std::move(read_etag), std::move(changed));
+    };
+}
+
+}  // namespace
+
+Task<ModifyResult> AddressStore::modify(std::string id, Change change)
+{
+    const auto turn = co_await modify_turns_.take(id);  // no deadline: always the turn, in time
+    // Named, not temporaries: g++ 12 mishandles a temporary as a coroutine argument.
+    auto reading = reads_of(*this, id);
+    auto writing = writes_of(*this, id);
+    co_return co_await modify_in_turn(std::move(change), std::move(reading), std::move(writing));
 }
 
 }  // namespace addrservice

@@ -1,5 +1,6 @@
 #include "addrservice/store/postgres_store.hpp"
 
+#include "addrservice/store/modify_loop.hpp"
 #include "addrservice/store/postgres_connection.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
@@ -794,6 +795,29 @@ Task<EntryPtr> read_entry(std::shared_ptr<PostgresPool> pool, std::string id, De
     co_return checked_row("postgres", id, value_of(found, 0, 0), value_of(found, 0, 1));
 }
 
+/// Stores entry under id only while the row's ETag is expected_etag, within the deadline.
+Task<WriteResult> replace_entry_if(std::shared_ptr<PostgresPool> pool, std::string id, std::string expected_etag,
+                                   EntryPtr entry, Deadline deadline)
+{
+    Params params;
+    params.bytes(id).bytes(expected_etag).bytes(entry->etag).bytes(entry->json);
+    Expected expected{expected_etag};  // named: g++ 12 mishandles a braced temporary as a coroutine argument
+    co_return co_await write_conditionally(pool, Statement::update_if, params, id, std::move(expected), deadline);
+}
+
+/// modify()'s read and conditional write, both within its one deadline.
+ReadEntry reads_within(const std::shared_ptr<PostgresPool>& pool, const std::string& id, Deadline deadline)
+{
+    return [pool, id, deadline] { return read_entry(pool, id, deadline); };
+}
+
+WriteIfUnchanged writes_within(const std::shared_ptr<PostgresPool>& pool, const std::string& id, Deadline deadline)
+{
+    return [pool, id, deadline](std::string read_etag, EntryPtr changed) {
+        return replace_entry_if(pool, id, std::move(read_etag), std::move(changed), deadline);
+    };
+}
+
 }  // namespace
 
 Task<EntryPtr> PostgresStore::read(std::string id)
@@ -872,10 +896,8 @@ Task<WriteResult> PostgresStore::replace_if(std::string id, std::string expected
     if (id.size() > longest_id) {
         co_return WriteResult{WriteStatus::not_found, {}};
     }
-    Params params;
-    params.bytes(id).bytes(expected_etag).bytes(entry->etag).bytes(entry->json);
-    Expected expected{expected_etag};  // named: g++ 12 mishandles a braced temporary as a coroutine argument
-    co_return co_await write_conditionally(pool, Statement::update_if, params, id, std::move(expected));
+    co_return co_await replace_entry_if(pool, std::move(id), std::move(expected_etag), std::move(entry),
+                                        deadline_in(pool->timeout));
 }
 
 Task<WriteResult> PostgresStore::remove_if(std::string id, std::string expected_etag)
@@ -927,28 +949,10 @@ Task<ModifyResult> PostgresStore::modify(std::string id, Change change)
         throw StoreUnavailableError(pool->name + ": the changes to this entry before this one took longer than " +
                                     timeout_text(deadline.budget));
     }
-    for (int attempt = 0; attempt < max_modify_attempts; ++attempt) {
-        const auto current = co_await read_entry(pool, id, deadline);
-        if (!current) {
-            co_return ModifyResult{WriteStatus::not_found, nullptr};
-        }
-        auto changed = change(current);
-        if (!changed) {
-            co_return ModifyResult{WriteStatus::done, current};
-        }
-        Params params;
-        params.bytes(id).bytes(current->etag).bytes(changed->etag).bytes(changed->json);
-        Expected expected{current->etag};
-        const auto written =
-            co_await write_conditionally(pool, Statement::update_if, params, id, std::move(expected), deadline);
-        if (written.status == WriteStatus::done) {
-            co_return ModifyResult{WriteStatus::done, std::move(changed)};
-        }
-        if (written.status == WriteStatus::not_found) {
-            co_return ModifyResult{WriteStatus::not_found, nullptr};
-        }
-    }
-    co_return ModifyResult{WriteStatus::precondition_failed, nullptr};
+    // Named, not temporaries: g++ 12 mishandles a temporary as a coroutine argument.
+    auto reading = reads_within(pool, id, deadline);
+    auto writing = writes_within(pool, id, deadline);
+    co_return co_await modify_in_turn(std::move(change), std::move(reading), std::move(writing));
 }
 
 Task<EntryPage> PostgresStore::range(std::string after, std::size_t limit)
