@@ -28,6 +28,8 @@ namespace {
 /// followed, is refused: no config comes near, and an alias can make a cycle or an exponential tree.
 constexpr int max_depth = 64;
 constexpr std::size_t max_values = std::size_t{1} << 16U;
+/// Nor more text than this (a file is at most 1 MiB; aliases of one long string could make gigabytes).
+constexpr std::size_t max_text_bytes = std::size_t{1} << 24U;
 
 /// The longest part of a value quoted in a message.
 constexpr std::size_t max_quoted_bytes = 64;
@@ -337,9 +339,22 @@ std::string top_key(const std::string& path)
 
 /// yaml-cpp 0.7 keeps both pairs of a key given twice in a mapping, and a lookup finds one of them:
 /// refuses such a key in every mapping of the document, also where the config reads nothing.
-void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, int depth, std::size_t& visited)
+/// How much of the document a walk has seen, aliases expanded.
+struct Expansion {
+    std::size_t values = 0;
+    std::size_t text_bytes = 0;
+};
+
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, int depth, Expansion& visited)
 {
-    if (++visited > max_values) {
+    if (node.IsScalar()) {
+        visited.text_bytes += node.Scalar().size();
+        if (visited.text_bytes > max_text_bytes) {
+            fail(top_key(path),
+                 "more than " + std::to_string(max_text_bytes) + " bytes of text once aliases are expanded");
+        }
+    }
+    if (++visited.values > max_values) {
         fail(top_key(path), "more than " + std::to_string(max_values) + " values once aliases are expanded");
     }
     if (depth > max_depth) {
@@ -581,7 +596,7 @@ Config load_config_text(const std::string& text, const std::string& source)
         return config;  // an empty file: every default
     }
     try {
-        std::size_t visited = 0;
+        Expansion visited;
         refuse_duplicate_keys(root, "", 0, visited);
         for_each_key(
             root, "",

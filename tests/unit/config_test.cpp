@@ -199,6 +199,13 @@ TEST(ConfigFile, ADuplicateKeyIsAnErrorInEveryMapping)
         bomb += "]\n";
     }
     EXPECT_EQ(error_of(bomb), "config: a4: more than 65536 values once aliases are expanded");
+    // Few values, but each an alias of one long string.
+    std::string long_text = "open: [&s \"" + std::string(100000, 'x') + "\"";
+    for (int copy = 0; copy < 200; ++copy) {
+        long_text += ", *s";
+    }
+    long_text += "]\n";
+    EXPECT_EQ(error_of(long_text), "config: open: more than 16777216 bytes of text once aliases are expanded");
 }
 
 TEST(ConfigFile, EveryErrorIsOneLineWhateverTheFileHolds)
