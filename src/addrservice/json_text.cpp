@@ -185,7 +185,9 @@ class CanonicalWriter {
 public:
     CanonicalWriter(std::string& out, std::size_t size_hint) : out_(out)
     {
-        out_.resize(std::max<std::size_t>(size_hint, 64));
+        // Room past the hint for the widest number the last write may ask for, so that text as long as
+        // the hint never grows the string (and finish() never gives back what growing doubled).
+        out_.resize(size_hint + room_past_hint);
     }
 
     void write(const json::value& value)
@@ -207,10 +209,10 @@ public:
                 break;
             }
             case json::kind::string:
-                if (const auto digits = exact_integer_text(value); !digits.empty()) {
-                    put(digits);
+                if (const json::string_view text = value.get_string(); is_exact_integer(text)) {
+                    put(text.substr(1));
                 } else {
-                    write_string(value.get_string());
+                    write_string(text);
                 }
                 break;
             case json::kind::int64:
@@ -341,9 +343,8 @@ private:
     template <typename Integer>
     void write_number(Integer number)
     {
-        constexpr std::size_t longest = 24;
-        room(longest);
-        const auto [end, error] = std::to_chars(out_.data() + used_, out_.data() + used_ + longest, number);
+        room(longest_number);
+        const auto [end, error] = std::to_chars(out_.data() + used_, out_.data() + used_ + longest_number, number);
         used_ = static_cast<std::size_t>(end - out_.data());
     }
 
@@ -361,6 +362,9 @@ private:
             put(".0");
         }
     }
+
+    static constexpr std::size_t longest_number = 32;  // to_chars of any integer or double fits
+    static constexpr std::size_t room_past_hint = 2 * longest_number;
 
     std::string& out_;
     std::size_t used_ = 0;  // how much of out_ holds text; the rest is room
@@ -414,7 +418,7 @@ json::value parse_json_body(std::string_view text, json::storage_ptr storage, st
 std::string_view exact_integer_text(const json::value& value) noexcept
 {
     const auto* text = value.if_string();
-    if (text == nullptr || text->empty() || text->front() != exact_integer_marker) {
+    if (text == nullptr || !is_exact_integer(*text)) {
         return {};
     }
     return {text->data() + 1, text->size() - 1};

@@ -29,6 +29,12 @@ boost::json::value parse_json_body(std::string_view text, boost::json::storage_p
 /// be taken for one.
 inline constexpr char exact_integer_marker = '\xFF';
 
+/// True when a parsed string is an exact integer's text, marker first.
+inline bool is_exact_integer(std::string_view text) noexcept
+{
+    return !text.empty() && text.front() == exact_integer_marker;
+}
+
 /// The text of the exact integer value carries ("-12345678901234567890123"), or "" when it carries none.
 std::string_view exact_integer_text(const boost::json::value& value) noexcept;
 

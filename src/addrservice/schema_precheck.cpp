@@ -62,8 +62,7 @@ public:
         if (!mark_required(node)) {
             return std::nullopt;
         }
-        std::sort(node.properties.begin(), node.properties.end(),
-                  [](const Property& a, const Property& b) { return a.name < b.name; });
+        index_properties(node);
         nodes_[index] = std::move(node);
         return index;
     }
@@ -223,6 +222,54 @@ std::optional<SchemaPrecheck> SchemaPrecheck::compile(const json& schema)
     return precheck;
 }
 
+std::size_t SchemaPrecheck::slot_of(std::string_view name, unsigned shift) noexcept
+{
+    // A name's length and three of its bytes, mixed by a multiplication whose high bits pick the slot: the
+    // names of one schema object seldom agree in all four, and a collision costs one more comparison.
+    std::uint64_t key = name.size();
+    if (!name.empty()) {
+        key = (key << 24U) | (std::uint64_t{static_cast<unsigned char>(name.front())} << 16U) |
+              (std::uint64_t{static_cast<unsigned char>(name[name.size() / 2])} << 8U) |
+              static_cast<unsigned char>(name.back());
+    }
+    constexpr std::uint64_t golden = 0x9E3779B97F4A7C15ULL;
+    return shift >= 64 ? 0 : (key * golden) >> shift;
+}
+
+void SchemaPrecheck::index_properties(Node& node)
+{
+    std::size_t size = 1;
+    unsigned shift = 64;
+    while (size < 2 * node.properties.size()) {
+        size *= 2;
+        --shift;
+    }
+    node.slots.assign(size, 0);
+    node.slot_shift = shift;
+    for (std::size_t i = 0; i < node.properties.size(); ++i) {
+        auto slot = slot_of(node.properties[i].name, shift);
+        while (node.slots[slot] != 0) {
+            slot = (slot + 1) & (size - 1);
+        }
+        node.slots[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+}
+
+const SchemaPrecheck::Property* SchemaPrecheck::find(const Node& node, std::string_view name) noexcept
+{
+    const std::size_t mask = node.slots.size() - 1;
+    for (std::size_t slot = slot_of(name, node.slot_shift);; slot = (slot + 1) & mask) {
+        const auto index = node.slots[slot];
+        if (index == 0) {
+            return nullptr;
+        }
+        const auto& property = node.properties[index - 1];
+        if (property.name == name) {
+            return &property;
+        }
+    }
+}
+
 bool SchemaPrecheck::passes(const boost::json::value& document) const noexcept
 {
     return passes(document, nodes_.front());
@@ -241,7 +288,7 @@ std::uint8_t SchemaPrecheck::type_of(const boost::json::value& value) noexcept
             return array_type;
         case boost::json::kind::string:
             // An integer too long for 64 bits is kept as its text, and is a number.
-            return exact_integer_text(value).empty() ? string_type : number_type | integer_type;
+            return is_exact_integer(value.get_string()) ? number_type | integer_type : string_type;
         case boost::json::kind::int64:
         case boost::json::kind::uint64:
             return number_type | integer_type;
@@ -271,10 +318,7 @@ bool SchemaPrecheck::passes(const boost::json::value& value, const Node& node) c
         std::size_t required = 0;
         for (const auto& member : *object) {
             const std::string_view key = member.key();
-            const auto found = std::lower_bound(
-                node.properties.begin(), node.properties.end(), key,
-                [](const Property& property, std::string_view name) { return name_less(property.name, name); });
-            if (found != node.properties.end() && found->name == key) {
+            if (const auto* found = find(node, key)) {
                 required += found->required ? 1 : 0;
                 if (!passes(member.value(), nodes_[found->node])) {
                     return false;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::json {
@@ -47,7 +48,11 @@ private:
 
     struct Node {
         std::uint8_t types = any_type;
-        std::vector<Property> properties;  // sorted by name
+        std::vector<Property> properties;
+        // The properties by name, open addressing: an index into properties plus one, 0 for an empty slot;
+        // a power of two of slots, at most half of them used, the first one tried given by slot_of().
+        std::vector<std::uint32_t> slots;
+        unsigned slot_shift = 64;
         bool additional_properties = true;
         std::vector<std::string> required;                       // sorted, each name once, each one a property's
         std::optional<std::vector<std::string>> one_of_strings;  // enum
@@ -57,6 +62,9 @@ private:
     class Compiler;
 
     [[nodiscard]] bool passes(const boost::json::value& value, const Node& node) const noexcept;
+    [[nodiscard]] static const Property* find(const Node& node, std::string_view name) noexcept;
+    [[nodiscard]] static std::size_t slot_of(std::string_view name, unsigned shift) noexcept;
+    static void index_properties(Node& node);
     [[nodiscard]] static std::uint8_t type_of(const boost::json::value& value) noexcept;
 
     std::vector<Node> nodes_;  // nodes_[0] is the root

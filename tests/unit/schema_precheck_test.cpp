@@ -125,6 +125,39 @@ TEST(SchemaPrecheck, AnswersAsTheFullValidatorDoes)
     }
 }
 
+TEST(SchemaPrecheck, NamesThatAgreeInLengthAndInTheirFirstMiddleAndLastBytesAreToldApart)
+{
+    // The names are found by their length and three of their bytes first: these twelve agree in all four
+    // (and "" has none), so only comparing the whole name tells them apart.
+    nlohmann::json properties = nlohmann::json::object();
+    nlohmann::json document = nlohmann::json::object();
+    for (char c = 'a'; c < 'm'; ++c) {
+        const std::string name = std::string("q") + c + "zz" + c + "zq";  // the middle byte is 'z'
+        properties[name] = {{"type", "integer"}};
+        document[name] = c;
+    }
+    properties[""] = {{"type", "string"}};
+    const nlohmann::json schema = {
+        {"type", "object"}, {"additionalProperties", false}, {"properties", properties}, {"required", {"qlzzlzq"}}};
+    const auto fits = [&](const nlohmann::json& candidate) {
+        const auto [precheck, valid] = answers(schema.dump(), candidate.dump());
+        EXPECT_EQ(precheck, valid) << candidate;
+        return precheck;
+    };
+    EXPECT_TRUE(fits(document));
+    document[""] = "empty";
+    EXPECT_TRUE(fits(document));
+    auto wrong_type = document;
+    wrong_type["qfzzfzq"] = "six";
+    EXPECT_FALSE(fits(wrong_type));
+    auto unknown = document;
+    unknown["qmzzmzq"] = 1;  // the same length and bytes where it is looked up, but no property
+    EXPECT_FALSE(fits(unknown));
+    auto missing = document;
+    missing.erase("qlzzlzq");
+    EXPECT_FALSE(fits(missing));
+}
+
 TEST(SchemaPrecheck, RequiredNamesAreCountedOnceWhateverTheSchemaSaysOfThem)
 {
     // Named twice; one without a property of its own (any value); one whose property is optional.
