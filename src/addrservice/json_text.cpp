@@ -353,12 +353,26 @@ private:
         if (!std::isfinite(number)) {
             throw std::invalid_argument("a number JSON cannot carry: infinite or NaN");
         }
-        std::array<char, 32> buffer{};
+        std::array<char, longest_number> buffer{};
         const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
         const std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
-        put(text);
-        // Keep a double a double when read back: 100.0, not 100.
-        if (text.find_first_of(".e") == std::string_view::npos) {
+        if (text.find_first_of(".e") != std::string_view::npos) {
+            put(text);
+            return;
+        }
+        // Keep a double a double when read back: 100.0, not 100. to_chars took the fixed form over the
+        // scientific one of the same length; with ".0" the scientific one may be the shorter (a double
+        // from about 1e16 on whose fixed form spells out all of its exact digits).
+        std::array<char, longest_number> scientific_buffer{};
+        const auto [scientific_end, scientific_error] =
+            std::to_chars(scientific_buffer.data(), scientific_buffer.data() + scientific_buffer.size(), number,
+                          std::chars_format::scientific);
+        const std::string_view scientific(scientific_buffer.data(),
+                                          static_cast<std::size_t>(scientific_end - scientific_buffer.data()));
+        if (scientific.size() < text.size() + 2) {
+            put(scientific);
+        } else {
+            put(text);
             put(".0");
         }
     }
@@ -389,15 +403,78 @@ std::size_t members_of(const json::value& value) noexcept
     return count;
 }
 
+bool is_digit(char c) noexcept
+{
+    return c >= '0' && c <= '9';
+}
+
+/// The text with every exponent of 2^30 or more written as 2^30 - 1, zeros before it keeping the text's
+/// length (so that a byte named in an error is where it was). Boost.JSON's parser counts an exponent, and
+/// the digits that move the decimal point, in an int, and refuses a number past that as if it were not
+/// JSON. Either exponent puts any number whose digits are not all zeros out of a double's range on the same
+/// side (only a number of about a gigabyte of digits could tell them apart), and a zero stays zero.
+std::string with_exponents_in_range(std::string_view text)
+{
+    constexpr std::string_view stand_in = "1073741823";
+    std::string out(text);
+    bool in_string = false;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const char c = out[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        // Outside strings, an 'e' after a digit starts an exponent (true and false have letters before theirs).
+        if ((c != 'e' && c != 'E') || i == 0 || !is_digit(out[i - 1])) {
+            continue;
+        }
+        std::size_t begin = i + 1;
+        if (begin < out.size() && (out[begin] == '+' || out[begin] == '-')) {
+            ++begin;
+        }
+        std::size_t end = begin;
+        while (end < out.size() && is_digit(out[end])) {
+            ++end;
+        }
+        const auto first =
+            std::find_if(out.begin() + static_cast<std::ptrdiff_t>(begin),
+                         out.begin() + static_cast<std::ptrdiff_t>(end), [](char d) { return d != '0'; });
+        const std::string_view digits(&*first,
+                                      static_cast<std::size_t>(out.begin() + static_cast<std::ptrdiff_t>(end) - first));
+        if (digits.size() > stand_in.size() || (digits.size() == stand_in.size() && digits > stand_in)) {
+            std::fill(out.begin() + static_cast<std::ptrdiff_t>(begin), out.begin() + static_cast<std::ptrdiff_t>(end),
+                      '0');
+            std::copy(stand_in.begin(), stand_in.end(),
+                      out.begin() + static_cast<std::ptrdiff_t>(end - stand_in.size()));
+        }
+        i = end - 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 json::value parse_json_body(std::string_view text, json::storage_ptr storage, std::size_t max_depth)
 {
     json::parse_options options;
     options.max_depth = max_depth;
-    json::basic_parser<ValueBuilder> parser(options, std::move(storage));
+    json::basic_parser<ValueBuilder> parser(options, storage);
     json::error_code ec;
     const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+    if (ec == json::error::exponent_overflow) {
+        // Rare: parsed again, once, from a copy whose exponents the parser can count.
+        if (const auto in_range = with_exponents_in_range(text); in_range != text) {
+            return parse_json_body(in_range, std::move(storage), max_depth);
+        }
+    }
     if (ec == json::error::too_deep) {
         throw InvalidJsonError("JSON nested deeper than " + std::to_string(max_depth) + " levels");
     }

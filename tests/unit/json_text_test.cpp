@@ -64,6 +64,37 @@ TEST(JsonParse, NumbersOutOfRangeBecomeInfinityOrNotANumber)
     EXPECT_EQ(parse_json_body("5e-324").as_double(), std::numeric_limits<double>::denorm_min());
 }
 
+TEST(JsonParse, AnExponentBeyondWhatTheParserCountsIsStillANumber)
+{
+    // Boost.JSON's parser counts an exponent in 32 bits; past that the value is still zero, or out of range.
+    for (const auto* text : {"0e2147483648", "-0e2147483648", "0.0e2147483648", "0e-2147483648",
+                             "0E+99999999999999999999", "0.000e-99999999999999999999"}) {
+        const auto value = parse_json_body(text);
+        ASSERT_TRUE(value.is_double()) << text;
+        EXPECT_EQ(value.as_double(), 0.0) << text;
+    }
+    for (const auto* text : {"1e2147483648", "0.1e+2147483648", "1e99999999999999999999", "-1e2147483648"}) {
+        EXPECT_TRUE(std::isinf(parse_json_body(text).as_double())) << text;
+    }
+    for (const auto* text : {"1e-2147483648", "-1e-99999999999999999999", "0.5E-2147483649"}) {
+        EXPECT_TRUE(std::isnan(parse_json_body(text).as_double())) << text;
+    }
+    // In a document, where other numbers and strings that look like exponents are left as they are.
+    const auto document =
+        parse_json_body(R"({"e": "1e2147483648", "n": [1e-2147483648, 2e3, 0e99999999999], "t": true})");
+    EXPECT_EQ(document.at("e").as_string(), "1e2147483648");
+    EXPECT_TRUE(std::isnan(document.at("n").at(0).as_double()));
+    EXPECT_EQ(document.at("n").at(1).as_double(), 2000.0);
+    EXPECT_EQ(document.at("n").at(2).as_double(), 0.0);
+    // Where the text is not JSON, the byte named is where it stops being JSON, as for any other text.
+    try {
+        parse_json_body(R"([1e2147483648, 1e99999999999 x])");
+        ADD_FAILURE() << "parsed";
+    } catch (const InvalidJsonError& error) {
+        EXPECT_NE(std::string(error.what()).find("at byte 29:"), std::string::npos) << error.what();
+    }
+}
+
 TEST(JsonParse, IntegersStayIntegers)
 {
     EXPECT_EQ(parse_json_body("-9223372036854775808").as_int64(), std::numeric_limits<std::int64_t>::min());
@@ -241,6 +272,17 @@ TEST(CanonicalJson, NumbersInTheirShortestForm)
               "[0,-0,42,-7,18446744073709551615,-9223372036854775808]");
     EXPECT_EQ(canonical("[1.5, 100.0, 1e2, -0.0, 0.1, 18.4, 1e300, 2.5e-7]"),
               "[1.5,100.0,100.0,-0.0,0.1,18.4,1e+300,2.5e-07]");
+}
+
+TEST(CanonicalJson, ADoubleWhoseFixedFormSpellsOutItsExactDigitsIsWrittenInTheShorterScientificForm)
+{
+    // Fixed and scientific were as long; the fixed form needs ".0" to stay a double, so it is longer.
+    EXPECT_EQ(canonical("1.2345678901234567e21"), "1.2345678901234568e+21");
+    EXPECT_EQ(canonical("-1.9363844800531781e21"), "-1.9363844800531781e+21");
+    EXPECT_EQ(canonical("1.2345678901234567e20"), "1.2345678901234567e+20");
+    // A tie with ".0" keeps the fixed form, as does a fixed form that is shorter.
+    EXPECT_EQ(canonical("[1e2, 123456.0, 12345678.0, 9007199254740993.0]"),
+              "[100.0,123456.0,12345678.0,9007199254740992.0]");
 }
 
 TEST(CanonicalJson, IntegersOfAnySizeAreWrittenAsTheirDigits)

@@ -146,6 +146,18 @@ TEST_F(SchemaTest, NumbersTooLargeOrTooSmallForADoubleAreOutOfRange)
                           }));
 }
 
+TEST_F(SchemaTest, NumbersWithExponentsPastTwoToTheThirtyOneAreOutOfRangeOrZero)
+{
+    const auto violations = validator.validate(parse_json_body(
+        R"({"full_name": "X", "addresses": [{"kind": "home", "street_name": "Elm Row", "pincode": 1e2147483648,
+            "country": "Freedonia"}], "phone_numbers": [{"kind": "work", "country_code": 0e2147483648, "local_number": 5,
+            "area_code": 7e-99999999999999999999}]})"));
+    EXPECT_EQ(violations, (std::vector<Violation>{
+                              {"/addresses/0/pincode", "number out of range"},
+                              {"/phone_numbers/0/area_code", "number out of range"},
+                          }));
+}
+
 TEST_F(SchemaTest, AnInvalidSchemaIsRefusedAtConstruction)
 {
     EXPECT_THROW(SchemaValidator("{not json"), std::invalid_argument);
