@@ -143,56 +143,6 @@ bool no_signal_pending(int pid)
     return pending_lines == 2;
 }
 
-/// The system's transparent huge page mode, the bracketed word of
-/// /sys/kernel/mm/transparent_hugepage/enabled: "always", "madvise" or "never" ("" when there is none).
-std::string huge_page_mode()
-{
-    const auto text = read_file("/sys/kernel/mm/transparent_hugepage/enabled");
-    const auto open = text.find('[');
-    const auto close = text.find(']', open);
-    return open == std::string::npos || close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
-}
-
-/// How much of a process's anonymous memory is in huge pages, in kB (/proc/PID/smaps_rollup).
-long huge_page_kb(int pid)
-{
-    std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
-    std::string line;
-    while (std::getline(rollup, line)) {
-        if (line.starts_with("AnonHugePages:")) {
-            return std::stol(line.substr(line.find_first_not_of(' ', 14)));
-        }
-    }
-    return -1;
-}
-
-TEST(Binary, TheHeapAsksForHugePagesUnlessMallocConfSaysOtherwise)
-{
-    if (huge_page_mode() != "madvise") {
-        GTEST_SKIP() << "huge pages here are given to all memory or to none, asked for or not";
-    }
-    for (const auto& [env, huge] :
-         std::vector<std::pair<std::vector<std::string>, bool>>{{{}, true}, {{"MALLOC_CONF=thp:default"}, false}}) {
-        const ScratchDir cwd;
-        Process process(binary, {"--port", "0", "--host", "127.0.0.1"}, env, cwd.path().string());
-        const auto starting = process.wait_for_line("STARTING\"");
-        ASSERT_TRUE(starting) << process.output();
-        HttpClient client(port_from_log_line(*starting));
-        for (int i = 0; i < 50; ++i) {
-            ASSERT_EQ(client.request(verb::post, "/addresses", sample("marguerite-okonkwo-lindqvist.json")).result(),
-                      status::created);
-        }
-        const auto kb = huge_page_kb(process.pid());
-        if (huge) {
-            EXPECT_GT(kb, 0) << "no huge page in the heap";
-        } else {
-            EXPECT_EQ(kb, 0) << "MALLOC_CONF did not override the binary's own options";
-        }
-        process.signal(SIGTERM);
-        EXPECT_EQ(process.wait_exit(), 0);
-    }
-}
-
 TEST(Binary, ALaterStopSignalLetsTheRequestInFlightFinish)
 {
     // systemd sends SIGTERM to every process of the service, and --workers' parent passes its own on:
