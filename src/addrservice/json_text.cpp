@@ -444,11 +444,11 @@ std::string with_exponents_in_range(std::string_view text)
         while (end < out.size() && is_digit(out[end])) {
             ++end;
         }
-        const auto first =
-            std::find_if(out.begin() + static_cast<std::ptrdiff_t>(begin),
-                         out.begin() + static_cast<std::ptrdiff_t>(end), [](char d) { return d != '0'; });
-        const std::string_view digits(&*first,
-                                      static_cast<std::size_t>(out.begin() + static_cast<std::ptrdiff_t>(end) - first));
+        std::size_t first = begin;  // the first digit that is not a leading zero
+        while (first < end && out[first] == '0') {
+            ++first;
+        }
+        const std::string_view digits(out.data() + first, end - first);
         if (digits.size() > stand_in.size() || (digits.size() == stand_in.size() && digits > stand_in)) {
             std::fill(out.begin() + static_cast<std::ptrdiff_t>(begin), out.begin() + static_cast<std::ptrdiff_t>(end),
                       '0');

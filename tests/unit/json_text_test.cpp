@@ -87,6 +87,7 @@ TEST(JsonParse, AnExponentBeyondWhatTheParserCountsIsStillANumber)
     EXPECT_EQ(document.at("n").at(1).as_double(), 2000.0);
     EXPECT_EQ(document.at("n").at(2).as_double(), 0.0);
     // Where the text is not JSON, the byte named is where it stops being JSON, as for any other text.
+    EXPECT_THROW(parse_json_body("[1e99999999999, 2e0000000000"), InvalidJsonError);
     try {
         parse_json_body(R"([1e2147483648, 1e99999999999 x])");
         ADD_FAILURE() << "parsed";
