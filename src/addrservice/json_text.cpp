@@ -158,6 +158,17 @@ private:
     std::string number_;  // the text of the number being read, when it comes in parts
 };
 
+/// Orders object member names as std::string_view does (bytes as unsigned), the order of canonical text,
+/// deciding most pairs by their first byte without a call to memcmp. The canonical writer's sort calls it
+/// for every pair it compares.
+bool name_less(std::string_view a, std::string_view b) noexcept
+{
+    if (!a.empty() && !b.empty() && a.front() != b.front()) {
+        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+    }
+    return a < b;
+}
+
 bool is_space(char c) noexcept
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -450,10 +461,8 @@ std::string with_exponents_in_range(std::string_view text)
         }
         const std::string_view digits(out.data() + first, end - first);
         if (digits.size() > stand_in.size() || (digits.size() == stand_in.size() && digits > stand_in)) {
-            std::fill(out.begin() + static_cast<std::ptrdiff_t>(begin), out.begin() + static_cast<std::ptrdiff_t>(end),
-                      '0');
-            std::copy(stand_in.begin(), stand_in.end(),
-                      out.begin() + static_cast<std::ptrdiff_t>(end - stand_in.size()));
+            std::fill_n(out.data() + begin, end - begin, '0');
+            stand_in.copy(out.data() + end - stand_in.size(), stand_in.size());
         }
         i = end - 1;
     }

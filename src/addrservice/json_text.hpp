@@ -45,17 +45,6 @@ std::string_view exact_integer_text(const boost::json::value& value) noexcept;
 /// text is likely to have (say, that of the text the value was parsed from), reserved at once.
 std::string canonical_json(const boost::json::value& value, std::size_t size_hint = 0);
 
-/// Orders object member names as std::string_view does (bytes as unsigned), the order of canonical text,
-/// deciding most pairs by their first byte without a call to memcmp. Inline: sorts and searches call it
-/// for every pair they compare.
-inline bool name_less(std::string_view a, std::string_view b) noexcept
-{
-    if (!a.empty() && !b.empty() && a.front() != b.front()) {
-        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
-    }
-    return a < b;
-}
-
 /// Appends '/' and a JSON pointer token naming key (RFC 6901: '~' is "~0", '/' is "~1").
 void append_pointer_token(std::string& pointer, std::string_view key);
 
