@@ -372,8 +372,10 @@ private:
             return;
         }
         // Keep a double a double when read back: 100.0, not 100. to_chars took the fixed form over the
-        // scientific one of the same length; with ".0" the scientific one may be the shorter (a double
-        // from about 1e16 on whose fixed form spells out all of its exact digits).
+        // scientific one of the same length, spelling out the double's exact digits (123456789012344992 for
+        // 1.23456789012345e17); with ".0" the scientific form may be the shorter, and when it is not, the
+        // fixed form is written from its shortest digits, padded with zeros to the same length
+        // (123456789012345000.0), so that no digit appears that the shortest form does not need.
         std::array<char, longest_number> scientific_buffer{};
         const auto [scientific_end, scientific_error] =
             std::to_chars(scientific_buffer.data(), scientific_buffer.data() + scientific_buffer.size(), number,
@@ -382,10 +384,24 @@ private:
                                           static_cast<std::size_t>(scientific_end - scientific_buffer.data()));
         if (scientific.size() < text.size() + 2) {
             put(scientific);
-        } else {
-            put(text);
-            put(".0");
+            return;
         }
+        // scientific is [-]d[.ddd]e+XX: an integer's exponent is never negative.
+        const auto e_at = scientific.find('e');
+        std::size_t digits = 0;
+        for (const char c : scientific.substr(0, e_at)) {
+            if (c != '.') {
+                put(c);
+                digits += c == '-' ? 0 : 1;
+            }
+        }
+        int exponent = 0;
+        const auto exponent_text = scientific.substr(e_at + 2);
+        std::from_chars(exponent_text.data(), exponent_text.data() + exponent_text.size(), exponent);
+        for (auto zeros = static_cast<std::size_t>(exponent) + 1; zeros > digits; --zeros) {
+            put('0');
+        }
+        put(".0");
     }
 
     static constexpr std::size_t longest_number = 32;  // to_chars of any integer or double fits

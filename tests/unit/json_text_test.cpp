@@ -286,6 +286,19 @@ TEST(CanonicalJson, ADoubleWhoseFixedFormSpellsOutItsExactDigitsIsWrittenInTheSh
               "[100.0,123456.0,12345678.0,9007199254740992.0]");
 }
 
+TEST(CanonicalJson, AFixedFormHasTheShortestDigitsPaddedWithZerosNotTheExactOnes)
+{
+    // The exact values are 123456789012344992 and 5000000000000001024; the shortest digits read back the same.
+    EXPECT_EQ(canonical("1.23456789012345e17"), "123456789012345000.0");
+    EXPECT_EQ(canonical("-1.23456789012345e17"), "-123456789012345000.0");
+    EXPECT_EQ(canonical("5.000000000000001e18"), "5000000000000001000.0");  // as long as 5.000000000000001e+18
+    EXPECT_EQ(canonical("[0.0, -0.0, 1e15, 1234567890123456e3]"), "[0.0,-0.0,1e+15,1234567890123456000.0]");
+    for (const auto* text : {"1.23456789012345e17", "9.223372036854776e18", "1.8446744073709552e19", "4.5e16"}) {
+        const auto written = canonical(text);
+        EXPECT_EQ(parse_json_body(written).as_double(), std::strtod(text, nullptr)) << written;
+    }
+}
+
 TEST(CanonicalJson, IntegersOfAnySizeAreWrittenAsTheirDigits)
 {
     for (const auto& text : {std::string("9223372036854775808"), std::string("18446744073709551616"),
